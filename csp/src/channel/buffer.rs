@@ -1,0 +1,201 @@
+//! Buffer policies: what a channel does with values no reader has taken yet.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// How a channel buffers. The default, `Rendezvous`, buffers nothing: a write returns only
+/// once a reader has taken the value (CSP's synchronisation).
+///
+/// `Priority(n)` needs `T: Ord`, so it is chosen with
+/// [`Channel::priority`](crate::Channel::priority) rather than here.
+///
+/// ```
+/// use csp::{Channel, Policy};
+/// let (tx, rx) = Channel::<u32>::new().buffer(Policy::OverwriteOldest(2)).one2one();
+/// for i in 0..5 {
+///     tx.write(i)?; // never blocks: the oldest value makes room
+/// }
+/// assert_eq!((rx.read()?, rx.read()?), (3, 4));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// No buffer: writer and reader meet.
+    #[default]
+    Rendezvous,
+    /// Up to `n` values; a writer blocks while it is full. `Fifo(0)` is `Rendezvous`.
+    Fifo(usize),
+    /// Up to `n` values; when full, a write drops the oldest value (lossy by declaration).
+    OverwriteOldest(usize),
+    /// Up to `n` values; when full, a write drops the value being written (lossy by
+    /// declaration).
+    DropNewest(usize),
+    /// No limit: a write never blocks.
+    Unbounded,
+}
+
+/// The stored values of a channel, by policy. A capacity of 0 means 1 for the lossy
+/// policies and for `Priority`, which need room for at least one value.
+pub(crate) enum Buffer<T> {
+    None,
+    Queue {
+        items: VecDeque<T>,
+        cap: usize,
+        when_full: WhenFull,
+    },
+    Priority {
+        heap: BinaryHeap<Ranked<T>>,
+        cap: usize,
+        seq: u64,
+        cmp: fn(&T, &T) -> Ordering,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenFull {
+    Block,
+    DropOldest,
+    DropNewest,
+}
+
+/// What became of a pushed value.
+pub(crate) enum Pushed<T> {
+    /// Stored; `Some` is a value the lossy policy dropped to make it fit (to be dropped
+    /// by the caller after releasing the channel lock: user `Drop` code never runs under it).
+    Stored(Option<T>),
+    /// No room; the value comes back.
+    Full(T),
+}
+
+impl<T> Buffer<T> {
+    pub(crate) fn new(policy: Policy) -> Buffer<T> {
+        let queue = |cap: usize, when_full| Buffer::Queue {
+            items: VecDeque::with_capacity(cap.min(1024)),
+            cap,
+            when_full,
+        };
+        match policy {
+            Policy::Rendezvous | Policy::Fifo(0) => Buffer::None,
+            Policy::Fifo(n) => queue(n, WhenFull::Block),
+            Policy::OverwriteOldest(n) => queue(n.max(1), WhenFull::DropOldest),
+            Policy::DropNewest(n) => queue(n.max(1), WhenFull::DropNewest),
+            Policy::Unbounded => queue(usize::MAX, WhenFull::Block),
+        }
+    }
+
+    pub(crate) fn priority(cap: usize) -> Buffer<T>
+    where
+        T: Ord,
+    {
+        Buffer::Priority {
+            heap: BinaryHeap::new(),
+            cap: cap.max(1),
+            seq: 0,
+            cmp: T::cmp,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Buffer::None => 0,
+            Buffer::Queue { items, .. } => items.len(),
+            Buffer::Priority { heap, .. } => heap.len(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a push would store without dropping anything.
+    pub(crate) fn has_room(&self) -> bool {
+        match self {
+            Buffer::None => false,
+            Buffer::Queue { items, cap, .. } => items.len() < *cap,
+            Buffer::Priority { heap, cap, .. } => heap.len() < *cap,
+        }
+    }
+
+    pub(crate) fn push(&mut self, value: T) -> Pushed<T> {
+        match self {
+            Buffer::None => Pushed::Full(value),
+            Buffer::Queue {
+                items,
+                cap,
+                when_full,
+            } => {
+                if items.len() < *cap {
+                    items.push_back(value);
+                    return Pushed::Stored(None);
+                }
+                match when_full {
+                    WhenFull::Block => Pushed::Full(value),
+                    WhenFull::DropNewest => Pushed::Stored(Some(value)),
+                    WhenFull::DropOldest => {
+                        let oldest = items.pop_front();
+                        items.push_back(value);
+                        Pushed::Stored(oldest)
+                    }
+                }
+            }
+            Buffer::Priority {
+                heap,
+                cap,
+                seq,
+                cmp,
+            } => {
+                if heap.len() >= *cap {
+                    return Pushed::Full(value);
+                }
+                *seq += 1;
+                heap.push(Ranked {
+                    value,
+                    seq: *seq,
+                    cmp: *cmp,
+                });
+                Pushed::Stored(None)
+            }
+        }
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<T> {
+        match self {
+            Buffer::None => None,
+            Buffer::Queue { items, .. } => items.pop_front(),
+            Buffer::Priority { heap, .. } => heap.pop().map(|r| r.value),
+        }
+    }
+
+    /// Empties the buffer (poison), handing the values to the caller to drop unlocked.
+    pub(crate) fn drain(&mut self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len());
+        while let Some(v) = self.pop() {
+            out.push(v);
+        }
+        out
+    }
+}
+
+/// A value in a priority buffer: greatest first, and among equals the oldest first.
+pub(crate) struct Ranked<T> {
+    value: T,
+    seq: u64,
+    cmp: fn(&T, &T) -> Ordering,
+}
+
+impl<T> Ord for Ranked<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.cmp)(&self.value, &other.value).then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+impl<T> PartialOrd for Ranked<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> PartialEq for Ranked<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl<T> Eq for Ranked<T> {}

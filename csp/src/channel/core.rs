@@ -1,0 +1,519 @@
+//! The state machine of one channel, shared by all its ends.
+//!
+//! One lock guards the buffer and the wait queues; it is never held while parked, and no
+//! user code (a `Drop` of a dropped value, an extended-rendezvous block) runs under it.
+//! A blocked operation is a waiter whose outcome is decided by one CAS on its context
+//! (see `park`), so a timeout, a poison and a partner can race without losing or
+//! duplicating a value.
+
+use std::sync::{Arc, Arc as StdArc, OnceLock};
+use std::time::Instant;
+
+use super::buffer::{Buffer, Pushed};
+use super::error::{ChannelError, RetiredSide, WriteError};
+use super::waker::{ClaimWaiter, Claims, WaitQueue, Waiter};
+use super::{Codec, EndId, Kind, Side};
+use crate::park::{Context, Outcome, Packet, Release, WaitOp, WaitReason};
+use crate::sync::{self, AtomicBool, Mutex, MutexGuard, Ordering};
+
+/// When a blocked operation gives up.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Deadline {
+    /// Do not block at all (`try_*`).
+    Now,
+    Never,
+    At(Instant),
+}
+
+pub(crate) struct Core<T> {
+    id: u64,
+    name: OnceLock<StdArc<str>>,
+    kind: Kind,
+    codec: Option<Codec<T>>,
+    /// Mirrors `State::poisoned` for lock-free `is_poisoned`.
+    poisoned: AtomicBool,
+    state: Mutex<State<T>>,
+}
+
+struct State<T> {
+    buffer: Buffer<T>,
+    readers: WaitQueue<T>,
+    writers: WaitQueue<T>,
+    /// Indexed by `Side`.
+    claims: [Claims; 2],
+    /// Ends of each side not yet retired, indexed by `Side`.
+    open: [usize; 2],
+    poisoned: bool,
+}
+
+impl<T> State<T> {
+    fn queue(&mut self, side: Side) -> &mut WaitQueue<T> {
+        match side {
+            Side::Read => &mut self.readers,
+            Side::Write => &mut self.writers,
+        }
+    }
+
+    /// A waiter of `side` left its queue: a claim waiting for the queue to drain may now
+    /// be granted.
+    fn dequeued(&mut self, side: Side, wake: &mut Vec<Arc<Context>>) {
+        if !self.claims[side as usize].queue.is_empty() {
+            let busy = self.queue(side).has_live();
+            self.claims[side as usize].pump(busy, wake);
+        }
+    }
+}
+
+fn unpark_all(wake: Vec<Arc<Context>>) {
+    for ctx in wake {
+        ctx.unpark();
+    }
+}
+
+impl<T> Core<T> {
+    pub(crate) fn new(
+        id: u64,
+        name: Option<String>,
+        kind: Kind,
+        buffer: Buffer<T>,
+        codec: Option<Codec<T>>,
+    ) -> Core<T> {
+        let cell = OnceLock::new();
+        if let Some(n) = name {
+            let _ = cell.set(StdArc::from(n));
+        }
+        Core {
+            id,
+            name: cell,
+            kind,
+            codec,
+            poisoned: AtomicBool::new(false),
+            state: Mutex::new(State {
+                buffer,
+                readers: WaitQueue::new(),
+                writers: WaitQueue::new(),
+                claims: [Claims::new(), Claims::new()],
+                open: [1, 1],
+                poisoned: false,
+            }),
+        }
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub(crate) fn codec(&self) -> Option<&Codec<T>> {
+        self.codec.as_ref()
+    }
+
+    pub(crate) fn name(&self) -> StdArc<str> {
+        self.name
+            .get_or_init(|| StdArc::from(format!("chan#{}", self.id)))
+            .clone()
+    }
+
+    /// Names an unnamed channel after the first process parameter that holds it.
+    pub(crate) fn derive_name(&self, name: &str) {
+        let _ = self.name.set(StdArc::from(name));
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        sync::lock(&self.state)
+    }
+
+    pub(crate) fn poisoned_error(&self) -> ChannelError {
+        #[cfg(not(loom))]
+        crate::process::note_poisoned();
+        ChannelError::Poisoned {
+            channel: self.name(),
+        }
+    }
+
+    fn retired_error(&self, side: RetiredSide) -> ChannelError {
+        ChannelError::Retired {
+            channel: self.name(),
+            side,
+        }
+    }
+
+    /// The error for a wait on `side` that ended other than by being selected.
+    fn wait_error(&self, outcome: Outcome, side: Side) -> ChannelError {
+        match outcome {
+            Outcome::Poisoned(_) => self.poisoned_error(),
+            Outcome::Retired(_) => self.retired_error(match side {
+                Side::Read => RetiredSide::Writers,
+                Side::Write => RetiredSide::Readers,
+            }),
+            Outcome::Aborted | Outcome::Selected(_) => ChannelError::Timeout {
+                channel: self.name(),
+            },
+        }
+    }
+
+    fn would_block_error(&self, side: Side) -> ChannelError {
+        let channel = self.name();
+        match side {
+            Side::Read => ChannelError::Empty { channel },
+            Side::Write => ChannelError::Full { channel },
+        }
+    }
+
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().buffer.len()
+    }
+
+    /// Writes `value`; on failure the value comes back with the error.
+    pub(crate) fn write(
+        &self,
+        end: EndId,
+        mut value: T,
+        deadline: Deadline,
+    ) -> Result<(), WriteError<T>> {
+        let mut passed = false;
+        loop {
+            let mut st = self.lock();
+            if st.poisoned {
+                drop(st);
+                return Err(WriteError::new(self.poisoned_error(), value));
+            }
+            if st.open[Side::Read as usize] == 0 {
+                drop(st);
+                let e = self.retired_error(RetiredSide::Readers);
+                return Err(WriteError::new(e, value));
+            }
+            if !st.claims[Side::Write as usize].admits(end, passed) {
+                match self.wait_claim(st, Side::Write, end, false, deadline) {
+                    Ok(()) => {
+                        passed = true;
+                        continue;
+                    }
+                    Err(e) => return Err(WriteError::new(e, value)),
+                }
+            }
+            if let Some(reader) = st.readers.select() {
+                let mut wake = Vec::new();
+                st.dequeued(Side::Read, &mut wake);
+                drop(st);
+                unpark_all(wake);
+                self.hand_to_reader(reader, value);
+                return Ok(());
+            }
+            match st.buffer.push(value) {
+                Pushed::Stored(dropped) => {
+                    drop(st);
+                    drop(dropped);
+                    return Ok(());
+                }
+                Pushed::Full(v) => value = v,
+            }
+            let deadline = match deadline {
+                Deadline::Now => {
+                    drop(st);
+                    return Err(WriteError::new(self.would_block_error(Side::Write), value));
+                }
+                Deadline::Never => None,
+                Deadline::At(d) => Some(d),
+            };
+            let ctx = Context::new(WaitReason {
+                op: WaitOp::Write,
+                channel: self.id,
+            });
+            let packet = Packet::new(Some(value));
+            st.writers.push(Waiter {
+                ctx: ctx.clone(),
+                case: 0,
+                packet: packet.clone(),
+                extended: false,
+            });
+            drop(st);
+            return match ctx.wait_until(deadline) {
+                // A reader took the value; wait until it says so (after its extended
+                // block, if it runs one).
+                Outcome::Selected(_) => {
+                    ctx.wait_for(packet.done());
+                    Ok(())
+                }
+                // Nobody committed to us, so nobody will touch the packet: take the value
+                // back. This is the step that makes timeouts lossless.
+                other => {
+                    let mut wake = Vec::new();
+                    let mut st = self.lock();
+                    st.writers.remove(&packet);
+                    st.dequeued(Side::Write, &mut wake);
+                    drop(st);
+                    unpark_all(wake);
+                    let value = packet
+                        .take()
+                        .expect("invariant: an unselected writer still holds its value");
+                    Err(WriteError::new(self.wait_error(other, Side::Write), value))
+                }
+            };
+        }
+    }
+
+    /// Gives `value` to a reader this writer has committed to.
+    fn hand_to_reader(&self, reader: Waiter<T>, value: T) {
+        if reader.extended {
+            // The reader runs a block before we may return: wait for its release.
+            let me = Context::new(WaitReason {
+                op: WaitOp::Release,
+                channel: self.id,
+            });
+            let mine = Packet::new(None);
+            let release = Release {
+                ctx: me.clone(),
+                packet: mine.clone(),
+            };
+            reader.packet.put(value, Some(release));
+            reader.packet.finish(&reader.ctx);
+            me.wait_for(mine.done());
+        } else {
+            reader.packet.put(value, None);
+            reader.packet.finish(&reader.ctx);
+        }
+    }
+
+    /// Reads a value. With `extended`, a writer met in rendezvous is not released until
+    /// the returned `Release` is (the caller runs its block first).
+    pub(crate) fn read(
+        &self,
+        end: EndId,
+        deadline: Deadline,
+        extended: bool,
+    ) -> Result<(T, Option<Release<T>>), ChannelError> {
+        let mut passed = false;
+        loop {
+            let mut st = self.lock();
+            if st.poisoned {
+                drop(st);
+                return Err(self.poisoned_error());
+            }
+            if !st.claims[Side::Read as usize].admits(end, passed) {
+                self.wait_claim(st, Side::Read, end, false, deadline)?;
+                passed = true;
+                continue;
+            }
+            if let Some(v) = st.buffer.pop() {
+                // Room appeared: the first blocked writer's value moves into the buffer.
+                let mut refill = None;
+                let mut wake = Vec::new();
+                if st.buffer.has_room() {
+                    if let Some(w) = st.writers.select() {
+                        if let Some(wv) = w.packet.take() {
+                            if let Pushed::Stored(Some(lost)) | Pushed::Full(lost) =
+                                st.buffer.push(wv)
+                            {
+                                // Cannot happen (there is room); keep the value alive
+                                // rather than drop it under the lock.
+                                w.packet.put(lost, None);
+                            }
+                        }
+                        st.dequeued(Side::Write, &mut wake);
+                        refill = Some(w);
+                    }
+                }
+                drop(st);
+                if let Some(w) = refill {
+                    w.packet.finish(&w.ctx);
+                }
+                unpark_all(wake);
+                return Ok((v, None));
+            }
+            if let Some(w) = st.writers.select() {
+                let mut wake = Vec::new();
+                st.dequeued(Side::Write, &mut wake);
+                drop(st);
+                unpark_all(wake);
+                let v = w
+                    .packet
+                    .take()
+                    .expect("invariant: a selected writer's packet holds its value");
+                let release = Release {
+                    ctx: w.ctx,
+                    packet: w.packet,
+                };
+                if extended {
+                    return Ok((v, Some(release)));
+                }
+                release.release();
+                return Ok((v, None));
+            }
+            if st.open[Side::Write as usize] == 0 {
+                drop(st);
+                return Err(self.retired_error(RetiredSide::Writers));
+            }
+            let deadline = match deadline {
+                Deadline::Now => {
+                    drop(st);
+                    return Err(self.would_block_error(Side::Read));
+                }
+                Deadline::Never => None,
+                Deadline::At(d) => Some(d),
+            };
+            let ctx = Context::new(WaitReason {
+                op: WaitOp::Read,
+                channel: self.id,
+            });
+            let packet = Packet::new(None);
+            st.readers.push(Waiter {
+                ctx: ctx.clone(),
+                case: 0,
+                packet: packet.clone(),
+                extended,
+            });
+            drop(st);
+            return match ctx.wait_until(deadline) {
+                Outcome::Selected(_) => {
+                    ctx.wait_for(packet.done());
+                    let v = packet
+                        .take()
+                        .expect("invariant: a selected reader's packet was filled");
+                    Ok((v, packet.take_release()))
+                }
+                other => {
+                    let mut wake = Vec::new();
+                    let mut st = self.lock();
+                    st.readers.remove(&packet);
+                    st.dequeued(Side::Read, &mut wake);
+                    drop(st);
+                    unpark_all(wake);
+                    Err(self.wait_error(other, Side::Read))
+                }
+            };
+        }
+    }
+
+    /// Parks in `side`'s claim queue: to take the claim (`wants_claim`), or to wait until
+    /// another end's claim ends before one operation.
+    fn wait_claim(
+        &self,
+        mut st: MutexGuard<'_, State<T>>,
+        side: Side,
+        end: EndId,
+        wants_claim: bool,
+        deadline: Deadline,
+    ) -> Result<(), ChannelError> {
+        let deadline = match deadline {
+            Deadline::Now => {
+                drop(st);
+                return Err(self.would_block_error(side));
+            }
+            Deadline::Never => None,
+            Deadline::At(d) => Some(d),
+        };
+        let ctx = Context::new(WaitReason {
+            op: WaitOp::Claim,
+            channel: self.id,
+        });
+        st.claims[side as usize].queue.push_back(ClaimWaiter {
+            ctx: ctx.clone(),
+            end,
+            wants_claim,
+        });
+        drop(st);
+        match ctx.wait_until(deadline) {
+            Outcome::Selected(_) => Ok(()),
+            other => {
+                let mut wake = Vec::new();
+                let mut st = self.lock();
+                st.claims[side as usize].remove(&ctx);
+                st.dequeued(side, &mut wake);
+                drop(st);
+                unpark_all(wake);
+                Err(self.wait_error(other, side))
+            }
+        }
+    }
+
+    /// Takes exclusive use of `side` for `end`, once every pending operation of another
+    /// end on that side has completed.
+    pub(crate) fn claim(&self, side: Side, end: EndId) -> Result<(), ChannelError> {
+        let mut st = self.lock();
+        if st.poisoned {
+            drop(st);
+            return Err(self.poisoned_error());
+        }
+        let busy = st.queue(side).has_live();
+        let claims = &mut st.claims[side as usize];
+        if claims.holder.is_none() && claims.queue.is_empty() && !busy {
+            claims.holder = Some(end);
+            return Ok(());
+        }
+        self.wait_claim(st, side, end, true, Deadline::Never)
+    }
+
+    pub(crate) fn release_claim(&self, side: Side, end: EndId) {
+        let mut wake = Vec::new();
+        let mut st = self.lock();
+        if st.claims[side as usize].holder == Some(end) {
+            st.claims[side as usize].holder = None;
+            let busy = st.queue(side).has_live();
+            st.claims[side as usize].pump(busy, &mut wake);
+        }
+        drop(st);
+        unpark_all(wake);
+    }
+
+    /// A new end of `side` (a clone of a shared end).
+    pub(crate) fn open_end(&self, side: Side) {
+        self.lock().open[side as usize] += 1;
+    }
+
+    /// An end of `side` retires. When the last writer retires, blocked readers get
+    /// `Retired` (the buffer is empty, or they would not be blocked); later reads drain
+    /// the buffer first. When the last reader retires, blocked writers get their values
+    /// back with `Retired`.
+    pub(crate) fn retire(&self, side: Side, end: EndId) {
+        let mut wake = Vec::new();
+        let mut st = self.lock();
+        let open = &mut st.open[side as usize];
+        *open = open.saturating_sub(1);
+        let last = *open == 0;
+        if st.claims[side as usize].holder == Some(end) {
+            st.claims[side as usize].holder = None;
+            let busy = st.queue(side).has_live();
+            st.claims[side as usize].pump(busy, &mut wake);
+        }
+        if last && !st.poisoned {
+            match side {
+                Side::Write if st.buffer.is_empty() => {
+                    st.readers.complete_all(Outcome::Retired, &mut wake)
+                }
+                Side::Write => {}
+                Side::Read => st.writers.complete_all(Outcome::Retired, &mut wake),
+            }
+        }
+        drop(st);
+        unpark_all(wake);
+    }
+
+    /// Every pending and later operation fails with `Poisoned`; buffered values are
+    /// dropped (poison is abort).
+    pub(crate) fn poison(&self) {
+        let mut wake = Vec::new();
+        let mut st = self.lock();
+        if st.poisoned {
+            return;
+        }
+        st.poisoned = true;
+        self.poisoned.store(true, Ordering::Release);
+        let dropped = st.buffer.drain();
+        st.readers.complete_all(Outcome::Poisoned, &mut wake);
+        st.writers.complete_all(Outcome::Poisoned, &mut wake);
+        for c in &mut st.claims {
+            c.complete_all(Outcome::Poisoned(0), &mut wake);
+        }
+        drop(st);
+        unpark_all(wake);
+        drop(dropped);
+    }
+}

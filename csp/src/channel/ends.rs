@@ -1,0 +1,621 @@
+//! The two ends of a channel: [`Output`] writes, [`Input`] reads. Shared kinds hand out
+//! [`SharedOutput`] / [`SharedInput`], which are `Clone` and can be [`claim`]ed.
+//!
+//! [`claim`]: SharedOutput::claim
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::core::{Core, Deadline};
+use super::error::{ChannelError, RetiredSide, WriteError};
+use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
+use crate::park::ReleaseOnDrop;
+use crate::process::{Ends, Recorder};
+use std::sync::Arc;
+
+/// State common to both ends.
+struct End<T> {
+    core: Arc<Core<T>>,
+    id: EndId,
+    retired: AtomicBool,
+}
+
+impl<T> End<T> {
+    fn new(core: Arc<Core<T>>) -> Self {
+        End {
+            core,
+            id: next_end_id(),
+            retired: AtomicBool::new(false),
+        }
+    }
+
+    fn check_open(&self) -> Result<(), ChannelError> {
+        if self.retired.load(Ordering::Relaxed) {
+            return Err(ChannelError::Retired {
+                channel: self.core.name(),
+                side: RetiredSide::ThisEnd,
+            });
+        }
+        Ok(())
+    }
+
+    fn retire(&self, side: Side) {
+        if !self.retired.swap(true, Ordering::AcqRel) {
+            self.core.retire(side, self.id);
+        }
+    }
+
+    /// Dropping an end retires it, except while the thread unwinds from a panic: then the
+    /// process failed, and its channels are poisoned so that the network ends rather than
+    /// taking a truncated stream for a complete one.
+    fn drop_end(&self, side: Side) {
+        if !self.retired.swap(true, Ordering::AcqRel) {
+            if std::thread::panicking() {
+                self.core.poison();
+            } else {
+                self.core.retire(side, self.id);
+            }
+        }
+    }
+
+    fn duplicate(&self, side: Side) -> End<T> {
+        let end = End::new(self.core.clone());
+        if self.retired.load(Ordering::Relaxed) {
+            end.retired.store(true, Ordering::Relaxed);
+        } else {
+            self.core.open_end(side);
+        }
+        end
+    }
+}
+
+fn deadline_after(timeout: Duration) -> Deadline {
+    match Instant::now().checked_add(timeout) {
+        Some(d) => Deadline::At(d),
+        None => Deadline::Never,
+    }
+}
+
+macro_rules! common_end_methods {
+    ($side:expr) => {
+        /// Poisons the channel: every pending and later operation on it, at either end,
+        /// fails with `Poisoned`. Use it to abort a network; [`retire`](Self::retire) to
+        /// end a stream gracefully.
+        pub fn poison(&self) {
+            self.end.core.poison()
+        }
+
+        /// Whether the channel is poisoned.
+        pub fn is_poisoned(&self) -> bool {
+            self.end.core.is_poisoned()
+        }
+
+        /// Retires this end (dropping it does the same). Later operations on this end
+        /// fail with `Retired`; once every end of this side has retired, the other side
+        /// is told so.
+        pub fn retire(&self) {
+            self.end.retire($side)
+        }
+
+        /// The number of buffered values.
+        pub fn len(&self) -> usize {
+            self.end.core.len()
+        }
+
+        /// Whether nothing is buffered.
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        /// The channel's name: given with [`Channel::named`](crate::Channel::named),
+        /// derived from the first process parameter that holds it, or `chan#<id>`.
+        pub fn name(&self) -> std::sync::Arc<str> {
+            self.end.core.name()
+        }
+
+        /// The channel's stable id.
+        pub fn channel_id(&self) -> u64 {
+            self.end.core.id()
+        }
+
+        /// This end's stable id.
+        pub fn id(&self) -> EndId {
+            self.end.id
+        }
+
+        /// The channel's kind.
+        pub fn kind(&self) -> Kind {
+            self.end.core.kind()
+        }
+
+        /// Whether values of this channel can cross an OS-process boundary (the channel
+        /// was made with `Channel::new`, not `Channel::local`).
+        pub fn can_cross_processes(&self) -> bool {
+            self.end.core.codec().is_some()
+        }
+    };
+}
+
+/// The writing end of a channel.
+///
+/// ```
+/// use csp::Channel;
+/// let (tx, rx) = Channel::<&'static str>::local().fifo(1).one2one();
+/// tx.write("hi")?;
+/// assert_eq!(rx.read()?, "hi");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Output<T> {
+    end: End<T>,
+}
+
+impl<T> Output<T> {
+    pub(crate) fn new(core: Arc<Core<T>>) -> Self {
+        Output {
+            end: End::new(core),
+        }
+    }
+
+    fn write_by(&self, value: T, deadline: Deadline) -> Result<(), WriteError<T>> {
+        if let Err(e) = self.end.check_open() {
+            return Err(WriteError::new(e, value));
+        }
+        self.end.core.write(self.end.id, value, deadline)
+    }
+
+    /// Writes `value`, blocking until a reader has taken it (rendezvous) or it is
+    /// buffered. On failure the value comes back inside the error.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// let (tx, rx) = Channel::<u64>::new().one2one();
+    /// let writer = Process::with_ends("writer", tx, |tx| Ok(tx.write(42)?));
+    /// let reader = Process::with_ends("reader", rx, |rx| Ok(rx.read().map(|_| ())?));
+    /// Parallel::new().add(writer).add(reader).run()?;
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn write(&self, value: T) -> Result<(), WriteError<T>> {
+        self.write_by(value, Deadline::Never)
+    }
+
+    /// Writes only if that needs no waiting: a reader is waiting or the buffer has room.
+    /// Otherwise `Full`, with the value handed back.
+    ///
+    /// ```
+    /// use csp::{Channel, ChannelError};
+    /// let (tx, _rx) = Channel::<u8>::new().fifo(1).one2one();
+    /// assert!(tx.try_write(1).is_ok());
+    /// assert!(matches!(tx.try_write(2).unwrap_err().error(), ChannelError::Full { .. }));
+    /// ```
+    pub fn try_write(&self, value: T) -> Result<(), WriteError<T>> {
+        self.write_by(value, Deadline::Now)
+    }
+
+    /// Writes, giving up after `timeout` with `Timeout` (and the value back). A value is
+    /// never both delivered and handed back.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, _rx) = csp::Channel::<u8>::new().one2one();
+    /// let err = tx.write_timeout(9, Duration::from_millis(10)).unwrap_err();
+    /// assert!(err.error().is_timeout());
+    /// assert_eq!(err.into_inner(), 9);
+    /// ```
+    pub fn write_timeout(&self, value: T, timeout: Duration) -> Result<(), WriteError<T>> {
+        self.write_by(value, deadline_after(timeout))
+    }
+
+    /// Writes, giving up at `deadline`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (tx, rx) = csp::Channel::<u8>::new().fifo(1).one2one();
+    /// tx.write_deadline(1, Instant::now() + Duration::from_secs(1))?;
+    /// assert_eq!(rx.read()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_deadline(&self, value: T, deadline: Instant) -> Result<(), WriteError<T>> {
+        self.write_by(value, Deadline::At(deadline))
+    }
+
+    common_end_methods!(Side::Write);
+}
+
+impl<T> Drop for Output<T> {
+    fn drop(&mut self) {
+        self.end.drop_end(Side::Write)
+    }
+}
+
+/// The reading end of a channel. It iterates until the channel is retired (or poisoned).
+///
+/// ```
+/// use csp::Channel;
+/// let (tx, rx) = Channel::<u32>::new().buffer(csp::Policy::Unbounded).one2one();
+/// for i in 1..=3 {
+///     tx.write(i)?;
+/// }
+/// drop(tx); // retire: the reader drains the buffer, then stops
+/// assert_eq!(rx.into_iter().collect::<Vec<_>>(), vec![1, 2, 3]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Input<T> {
+    end: End<T>,
+}
+
+impl<T> Input<T> {
+    pub(crate) fn new(core: Arc<Core<T>>) -> Self {
+        Input {
+            end: End::new(core),
+        }
+    }
+
+    fn read_by(&self, deadline: Deadline) -> Result<T, ChannelError> {
+        self.end.check_open()?;
+        self.end
+            .core
+            .read(self.end.id, deadline, false)
+            .map(|(v, _)| v)
+    }
+
+    /// Reads a value, blocking until one is available.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().fifo(1).one2one();
+    /// tx.write(5)?;
+    /// assert_eq!(rx.read()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read(&self) -> Result<T, ChannelError> {
+        self.read_by(Deadline::Never)
+    }
+
+    /// Reads only if a value is available now; otherwise `Empty`.
+    ///
+    /// ```
+    /// let (_tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// assert!(matches!(rx.try_read(), Err(csp::ChannelError::Empty { .. })));
+    /// ```
+    pub fn try_read(&self) -> Result<T, ChannelError> {
+        self.read_by(Deadline::Now)
+    }
+
+    /// Reads, giving up after `timeout` with `Timeout`.
+    ///
+    /// ```
+    /// let (_tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let err = rx.read_timeout(std::time::Duration::from_millis(5)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// ```
+    pub fn read_timeout(&self, timeout: Duration) -> Result<T, ChannelError> {
+        self.read_by(deadline_after(timeout))
+    }
+
+    /// Reads, giving up at `deadline`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (_tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// assert!(rx.read_deadline(Instant::now() + Duration::from_millis(5)).is_err());
+    /// ```
+    pub fn read_deadline(&self, deadline: Instant) -> Result<T, ChannelError> {
+        self.read_by(Deadline::At(deadline))
+    }
+
+    /// Extended rendezvous (occam-pi's `??`, JCSP's `startRead`/`endRead`): reads a value
+    /// and runs `block` on it *before* the writer is released, so the writer knows the
+    /// block ran when its `write` returns. On a buffered channel the writer was already
+    /// released when its value was buffered.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let seen = Arc::new(AtomicBool::new(false));
+    /// let (tx, rx) = Channel::<u8>::new().one2one();
+    /// let s = seen.clone();
+    /// let writer = Process::with_ends("writer", tx, move |tx| {
+    ///     tx.write(1)?;
+    ///     Ok(s.load(Ordering::SeqCst)) // the reader's block has run
+    /// });
+    /// let s = seen.clone();
+    /// let reader = Process::with_ends("reader", rx, move |rx| {
+    ///     rx.read_with(|_v| s.store(true, Ordering::SeqCst))?;
+    ///     Ok(true)
+    /// });
+    /// assert_eq!(Parallel::new().add(writer).add(reader).run()?, vec![Some(true), Some(true)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn read_with<R>(&self, block: impl FnOnce(T) -> R) -> Result<R, ChannelError> {
+        self.end.check_open()?;
+        let (v, release) = self.end.core.read(self.end.id, Deadline::Never, true)?;
+        let _release = ReleaseOnDrop(release);
+        Ok(block(v))
+    }
+
+    /// An iterator over values read until the channel is retired or poisoned (a poisoned
+    /// channel is noted for the running process: it counts as stopped by poison).
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { input: self }
+    }
+
+    common_end_methods!(Side::Read);
+}
+
+impl<T> Drop for Input<T> {
+    fn drop(&mut self) {
+        self.end.drop_end(Side::Read)
+    }
+}
+
+/// Borrowing iterator over an [`Input`].
+pub struct Iter<'a, T> {
+    input: &'a Input<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.input.read().ok()
+    }
+}
+
+/// Owning iterator over an [`Input`].
+pub struct IntoIter<T> {
+    input: Input<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.input.read().ok()
+    }
+}
+
+impl<T> IntoIterator for Input<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { input: self }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Input<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+/// A writing end of an any2one or any2any channel: `Clone` gives another writer.
+/// Everything an [`Output`] does, it does (through `Deref`).
+///
+/// ```
+/// use csp::Channel;
+/// let (tx, rx) = Channel::<u32>::new().fifo(4).any2one();
+/// let tx2 = tx.clone();
+/// tx.write(1)?;
+/// tx2.write(2)?;
+/// drop((tx, tx2)); // both writers retired
+/// assert_eq!(rx.into_iter().sum::<u32>(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SharedOutput<T>(Output<T>);
+
+/// A reading end of a one2any or any2any channel: `Clone` gives another reader.
+///
+/// ```
+/// use csp::Channel;
+/// let (tx, rx) = Channel::<u32>::new().fifo(2).one2any();
+/// let rx2 = rx.clone();
+/// tx.write(1)?;
+/// tx.write(2)?;
+/// assert_eq!(rx.read()? + rx2.read()?, 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SharedInput<T>(Input<T>);
+
+impl<T> SharedOutput<T> {
+    pub(crate) fn new(core: Arc<Core<T>>) -> Self {
+        SharedOutput(Output::new(core))
+    }
+
+    /// Exclusive use of the writing side for a sequence of writes (occam-pi's CLAIM):
+    /// while the returned guard lives, no other writer's value is delivered. The claim
+    /// waits until writes already pending from other ends have completed.
+    ///
+    /// ```
+    /// use csp::Channel;
+    /// let (tx, rx) = Channel::<u32>::new().fifo(8).any2one();
+    /// let mut tx2 = tx.clone();
+    /// {
+    ///     let claimed = tx2.claim()?;
+    ///     claimed.write(1)?;
+    ///     claimed.write(2)?; // no other writer can come between 1 and 2
+    /// }
+    /// tx.write(3)?;
+    /// assert_eq!((rx.read()?, rx.read()?, rx.read()?), (1, 2, 3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn claim(&mut self) -> Result<Claim<'_, Output<T>>, ChannelError> {
+        let end = &self.0.end;
+        end.check_open()?;
+        end.core.claim(Side::Write, end.id)?;
+        Ok(Claim { end: &self.0 })
+    }
+}
+
+impl<T> SharedInput<T> {
+    pub(crate) fn new(core: Arc<Core<T>>) -> Self {
+        SharedInput(Input::new(core))
+    }
+
+    /// Exclusive use of the reading side for a sequence of reads (occam-pi's CLAIM).
+    ///
+    /// ```
+    /// use csp::Channel;
+    /// let (tx, mut rx) = Channel::<u32>::new().fifo(8).one2any();
+    /// tx.write(1)?;
+    /// tx.write(2)?;
+    /// let claimed = rx.claim()?;
+    /// assert_eq!((claimed.read()?, claimed.read()?), (1, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn claim(&mut self) -> Result<Claim<'_, Input<T>>, ChannelError> {
+        let end = &self.0.end;
+        end.check_open()?;
+        end.core.claim(Side::Read, end.id)?;
+        Ok(Claim { end: &self.0 })
+    }
+}
+
+/// Exclusive use of one side of a shared channel; released when dropped. Dereferences to
+/// the end, so every operation is available.
+pub struct Claim<'a, E: Claimable> {
+    end: &'a E,
+}
+
+/// An end that can be claimed: [`Output`] and [`Input`] (of a shared channel).
+pub trait Claimable: sealed::Sealed {
+    #[doc(hidden)]
+    fn release_claim(&self);
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T> Sealed for super::Output<T> {}
+    impl<T> Sealed for super::Input<T> {}
+}
+
+impl<T> Claimable for Output<T> {
+    fn release_claim(&self) {
+        self.end.core.release_claim(Side::Write, self.end.id)
+    }
+}
+
+impl<T> Claimable for Input<T> {
+    fn release_claim(&self) {
+        self.end.core.release_claim(Side::Read, self.end.id)
+    }
+}
+
+impl<E: Claimable> Deref for Claim<'_, E> {
+    type Target = E;
+    fn deref(&self) -> &E {
+        self.end
+    }
+}
+
+impl<E: Claimable> Drop for Claim<'_, E> {
+    fn drop(&mut self) {
+        self.end.release_claim()
+    }
+}
+
+impl<T> Clone for SharedOutput<T> {
+    fn clone(&self) -> Self {
+        SharedOutput(Output {
+            end: self.0.end.duplicate(Side::Write),
+        })
+    }
+}
+
+impl<T> Clone for SharedInput<T> {
+    fn clone(&self) -> Self {
+        SharedInput(Input {
+            end: self.0.end.duplicate(Side::Read),
+        })
+    }
+}
+
+impl<T> Deref for SharedOutput<T> {
+    type Target = Output<T>;
+    fn deref(&self) -> &Output<T> {
+        &self.0
+    }
+}
+
+impl<T> Deref for SharedInput<T> {
+    type Target = Input<T>;
+    fn deref(&self) -> &Input<T> {
+        &self.0
+    }
+}
+
+impl<T> From<SharedOutput<T>> for Output<T> {
+    fn from(s: SharedOutput<T>) -> Output<T> {
+        s.0
+    }
+}
+
+impl<T> From<SharedInput<T>> for Input<T> {
+    fn from(s: SharedInput<T>) -> Input<T> {
+        s.0
+    }
+}
+
+impl<T> IntoIterator for SharedInput<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a SharedInput<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.0.iter()
+    }
+}
+
+impl<T: Send + 'static> Ends for Output<T> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        let info: Arc<dyn ChannelInfo> = self.end.core.clone();
+        rec.push(info, self.end.id, Side::Write);
+    }
+}
+
+impl<T: Send + 'static> Ends for Input<T> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        let info: Arc<dyn ChannelInfo> = self.end.core.clone();
+        rec.push(info, self.end.id, Side::Read);
+    }
+}
+
+impl<T: Send + 'static> Ends for SharedOutput<T> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        self.0.record_ends(rec)
+    }
+}
+
+impl<T: Send + 'static> Ends for SharedInput<T> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        self.0.record_ends(rec)
+    }
+}
+
+impl<T> std::fmt::Debug for Output<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Output({})", self.name())
+    }
+}
+impl<T> std::fmt::Debug for Input<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Input({})", self.name())
+    }
+}
+impl<T> std::fmt::Debug for SharedOutput<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedOutput({})", self.name())
+    }
+}
+impl<T> std::fmt::Debug for SharedInput<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedInput({})", self.name())
+    }
+}

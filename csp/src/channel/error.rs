@@ -1,0 +1,182 @@
+//! What can go wrong on a channel. Every error names its channel.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The error of a channel operation.
+///
+/// ```
+/// use csp::{Channel, ChannelError};
+/// let (tx, rx) = Channel::<u8>::new().named("numbers").one2one();
+/// drop(tx);
+/// let err = rx.read().unwrap_err();
+/// assert!(matches!(err, ChannelError::Retired { .. }));
+/// assert_eq!(err.to_string(), "channel 'numbers' is retired: every writer has retired and nothing is buffered");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChannelError {
+    /// The channel was poisoned: every pending and later operation fails.
+    #[error("channel '{channel}' is poisoned")]
+    Poisoned {
+        /// The channel's name.
+        channel: Arc<str>,
+    },
+    /// The other side has retired: all writers (after the buffer drained), or all readers.
+    #[error("channel '{channel}' is retired: {}", side.describe())]
+    Retired {
+        /// The channel's name.
+        channel: Arc<str>,
+        /// Which side retired.
+        side: RetiredSide,
+    },
+    /// The deadline passed before the operation could complete.
+    #[error("timed out on channel '{channel}'")]
+    Timeout {
+        /// The channel's name.
+        channel: Arc<str>,
+    },
+    /// `try_write` found no reader waiting and no room in the buffer.
+    #[error("channel '{channel}' is full")]
+    Full {
+        /// The channel's name.
+        channel: Arc<str>,
+    },
+    /// `try_read` found no writer waiting and nothing buffered.
+    #[error("channel '{channel}' is empty")]
+    Empty {
+        /// The channel's name.
+        channel: Arc<str>,
+    },
+    /// A value that crossed an OS-process boundary could not be encoded or decoded.
+    #[error("channel '{channel}': cannot {operation} a message: {message}")]
+    Codec {
+        /// The channel's name.
+        channel: Arc<str>,
+        /// `encode` or `decode`.
+        operation: &'static str,
+        /// What the codec said.
+        message: String,
+    },
+}
+
+/// Which side of a channel retired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetiredSide {
+    /// Every writer retired (the reader sees this once the buffer is drained).
+    Writers,
+    /// Every reader retired.
+    Readers,
+    /// This very end was retired earlier.
+    ThisEnd,
+}
+
+impl RetiredSide {
+    fn describe(self) -> &'static str {
+        match self {
+            RetiredSide::Writers => "every writer has retired and nothing is buffered",
+            RetiredSide::Readers => "every reader has retired",
+            RetiredSide::ThisEnd => "this end was retired",
+        }
+    }
+}
+
+impl ChannelError {
+    /// The name of the channel the error happened on.
+    pub fn channel(&self) -> &str {
+        match self {
+            ChannelError::Poisoned { channel }
+            | ChannelError::Retired { channel, .. }
+            | ChannelError::Timeout { channel }
+            | ChannelError::Full { channel }
+            | ChannelError::Empty { channel }
+            | ChannelError::Codec { channel, .. } => channel,
+        }
+    }
+
+    /// Whether the error is `Poisoned`.
+    pub fn is_poisoned(&self) -> bool {
+        matches!(self, ChannelError::Poisoned { .. })
+    }
+
+    /// Whether the error is `Retired`.
+    pub fn is_retired(&self) -> bool {
+        matches!(self, ChannelError::Retired { .. })
+    }
+
+    /// Whether the error is `Timeout`.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ChannelError::Timeout { .. })
+    }
+}
+
+/// A failed write: the error, and the value handed back (as std's and crossbeam's
+/// `SendError` do), so nothing is lost silently.
+///
+/// ```
+/// use csp::{Channel, ChannelError};
+/// let (tx, rx) = Channel::<String>::new().one2one();
+/// let err = tx.try_write("hello".to_string()).unwrap_err();
+/// assert!(matches!(err.error(), ChannelError::Full { .. }));
+/// assert_eq!(err.into_inner(), "hello");
+/// # drop(rx);
+/// ```
+pub struct WriteError<T> {
+    error: ChannelError,
+    value: T,
+}
+
+impl<T> WriteError<T> {
+    pub(crate) fn new(error: ChannelError, value: T) -> Self {
+        WriteError { error, value }
+    }
+
+    /// What went wrong.
+    pub fn error(&self) -> &ChannelError {
+        &self.error
+    }
+
+    /// The value that was not written.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// Both parts.
+    pub fn into_parts(self) -> (ChannelError, T) {
+        (self.error, self.value)
+    }
+}
+
+impl<T> fmt::Debug for WriteError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for WriteError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "write failed: {}", self.error)
+    }
+}
+
+impl<T> std::error::Error for WriteError<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+// SAFETY: `WriteError<T>` never hands out `&T`: the value is reachable only by value,
+// through `into_inner`/`into_parts`, which need ownership. Sharing `&WriteError<T>` between
+// threads therefore shares no `&T`, so `T: Sync` is not needed (the same reasoning as
+// std's `Exclusive`). `T: Send` is required because the owner may move the value out on
+// another thread. This lets `?` turn a `WriteError<T>` into a `Box<dyn Error + Send + Sync>`
+// for any `T: Send`, e.g. `T = Cell<u8>`.
+unsafe impl<T: Send> Sync for WriteError<T> {}
+
+impl<T> From<WriteError<T>> for ChannelError {
+    fn from(e: WriteError<T>) -> ChannelError {
+        e.error
+    }
+}

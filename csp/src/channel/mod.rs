@@ -1,0 +1,323 @@
+//! Typed channels: the only way processes talk.
+//!
+//! A channel is made with [`Channel`], a builder that fixes its name and buffer policy,
+//! and then split into ends by its kind:
+//!
+//! | kind        | ends                                   | readers / writers |
+//! |-------------|----------------------------------------|-------------------|
+//! | `one2one`   | ([`Output`], [`Input`])                 | 1 / 1             |
+//! | `any2one`   | ([`SharedOutput`], [`Input`])           | 1 / any           |
+//! | `one2any`   | ([`Output`], [`SharedInput`])           | any / 1           |
+//! | `any2any`   | ([`SharedOutput`], [`SharedInput`])     | any / any         |
+//!
+//! A one2one end is not `Clone`, so a second reader or writer cannot exist: the compiler
+//! refuses it. Shared ends are `Clone` and can be claimed for a sequence of operations.
+//!
+//! ```compile_fail
+//! let (tx, rx) = csp::Channel::<u8>::new().one2one();
+//! let second_writer = tx.clone(); // one2one: refused at compile time
+//! ```
+//!
+//! By default a channel is a **rendezvous**: `write` returns once a reader has taken the
+//! value. [`Policy`] chooses a buffer instead; [`Channel::priority`] a priority queue.
+//!
+//! Ending a network: [`Output::retire`] (or dropping an end) ends the stream gracefully —
+//! readers drain what is buffered, then see `Retired`, and `for v in input` loops end;
+//! [`Output::poison`] aborts — every pending and later operation fails with `Poisoned`.
+
+mod buffer;
+mod core;
+mod ends;
+mod error;
+mod waker;
+
+pub use buffer::Policy;
+pub use ends::{Claim, Claimable, Input, IntoIter, Iter, Output, SharedInput, SharedOutput};
+pub use error::{ChannelError, RetiredSide, WriteError};
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use self::buffer::Buffer;
+use self::core::Core;
+
+/// Who may hold the ends of a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// One writer, one reader.
+    One2One,
+    /// Any number of writers, one reader.
+    Any2One,
+    /// One writer, any number of readers.
+    One2Any,
+    /// Any number of writers and readers.
+    Any2Any,
+}
+
+/// Which end of a channel: the reading or the writing side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The [`Input`] side.
+    Read = 0,
+    /// The [`Output`] side.
+    Write = 1,
+}
+
+/// The stable id of one channel end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndId(u64);
+
+impl EndId {
+    /// The id as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+static NEXT_CHANNEL: AtomicU64 = AtomicU64::new(1);
+static NEXT_END: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) fn next_end_id() -> EndId {
+    EndId(NEXT_END.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A value that can travel between OS processes: what [`Channel::new`] needs.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot travel between OS processes: `Channel::new` needs `Serialize + DeserializeOwned + Send + 'static`",
+    label = "not `Serialize + DeserializeOwned + Send + 'static`",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it, or use `Channel::local()` for a channel that stays inside one OS process"
+)]
+pub trait Wire: Serialize + DeserializeOwned + Send + 'static {}
+impl<T: Serialize + DeserializeOwned + Send + 'static> Wire for T {}
+
+/// Encode/decode functions captured when the channel was made, so that a channel can
+/// later cross an OS-process boundary without the transport knowing `T`.
+pub(crate) struct Codec<T> {
+    encode: fn(&T) -> Result<Vec<u8>, postcard::Error>,
+    decode: fn(&[u8]) -> Result<T, postcard::Error>,
+}
+
+impl<T: Wire> Codec<T> {
+    fn new() -> Codec<T> {
+        Codec {
+            encode: |v| postcard::to_allocvec(v),
+            decode: |b| postcard::from_bytes(b),
+        }
+    }
+}
+
+impl<T> Codec<T> {
+    #[allow(dead_code)] // used by the inter-process transport
+    pub(crate) fn encode(&self, channel: &str, v: &T) -> Result<Vec<u8>, ChannelError> {
+        (self.encode)(v).map_err(|e| ChannelError::Codec {
+            channel: channel.into(),
+            operation: "encode",
+            message: e.to_string(),
+        })
+    }
+
+    #[allow(dead_code)] // used by the inter-process transport
+    pub(crate) fn decode(&self, channel: &str, bytes: &[u8]) -> Result<T, ChannelError> {
+        (self.decode)(bytes).map_err(|e| ChannelError::Codec {
+            channel: channel.into(),
+            operation: "decode",
+            message: e.to_string(),
+        })
+    }
+}
+
+/// What the runtime and the topology layer know of a channel without its type.
+pub(crate) trait ChannelInfo: Send + Sync {
+    fn id(&self) -> u64;
+    fn name(&self) -> Arc<str>;
+    fn derive_name(&self, name: &str);
+    fn poison_channel(&self);
+    #[allow(dead_code)] // read by the topology layer
+    fn kind(&self) -> Kind;
+}
+
+impl<T: Send> ChannelInfo for Core<T> {
+    fn id(&self) -> u64 {
+        Core::id(self)
+    }
+    fn name(&self) -> Arc<str> {
+        Core::name(self)
+    }
+    fn derive_name(&self, name: &str) {
+        Core::derive_name(self, name)
+    }
+    fn poison_channel(&self) {
+        self.poison()
+    }
+    fn kind(&self) -> Kind {
+        Core::kind(self)
+    }
+}
+
+/// A channel under construction: choose its name and buffer, then split it into ends
+/// with [`one2one`](Self::one2one), [`any2one`](Self::any2one),
+/// [`one2any`](Self::one2any) or [`any2any`](Self::any2any).
+///
+/// ```
+/// use csp::{Channel, Policy};
+///
+/// let (tx, rx) = Channel::<u64>::new().named("jobs").fifo(16).one2one();
+/// tx.write(1)?;
+/// assert_eq!(rx.read()?, 1);
+/// assert_eq!(&*rx.name(), "jobs");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Channel<T> {
+    name: Option<String>,
+    buffer: Buffer<T>,
+    codec: Option<Codec<T>>,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Channel<T> {
+    /// A channel whose values can also cross OS-process boundaries (it captures their
+    /// serde encoding). Use [`Channel::local`] for values that are not serializable.
+    ///
+    /// ```compile_fail
+    /// struct NotSerializable;
+    /// let c = csp::Channel::<NotSerializable>::new(); // explains itself, points to local()
+    /// ```
+    pub fn new() -> Channel<T>
+    where
+        T: Wire,
+    {
+        Channel {
+            name: None,
+            buffer: Buffer::new(Policy::Rendezvous),
+            codec: Some(Codec::new()),
+            _marker: PhantomData,
+        }
+    }
+
+    /// A channel for any `Send` value, that stays within one OS process (topology
+    /// validation refuses it across a fork boundary).
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// type Job = Box<dyn FnOnce() -> u32 + Send>; // not serializable: a local channel
+    /// let (tx, rx) = Channel::<Job>::local().fifo(1).one2one();
+    /// tx.write(Box::new(|| 6 * 7))?;
+    /// assert_eq!(rx.read()?(), 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn local() -> Channel<T>
+    where
+        T: Send + 'static,
+    {
+        Channel {
+            name: None,
+            buffer: Buffer::new(Policy::Rendezvous),
+            codec: None,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Names the channel; the name appears in every error and diagram.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Chooses the buffer policy.
+    pub fn buffer(mut self, policy: Policy) -> Self {
+        self.buffer = Buffer::new(policy);
+        self
+    }
+
+    /// Shorthand for `buffer(Policy::Fifo(n))`.
+    pub fn fifo(self, n: usize) -> Self {
+        self.buffer(Policy::Fifo(n))
+    }
+
+    /// A buffer of up to `n` values from which readers get the greatest first (among
+    /// equal values, the oldest first): Python's `PriorityQueue(maxsize=n)`.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u32>::new().priority(8).one2one();
+    /// for v in [3, 9, 1] {
+    ///     tx.write(v)?;
+    /// }
+    /// assert_eq!((rx.read()?, rx.read()?, rx.read()?), (9, 3, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn priority(mut self, n: usize) -> Self
+    where
+        T: Ord,
+    {
+        self.buffer = Buffer::priority(n);
+        self
+    }
+
+    fn build(self, kind: Kind) -> Arc<Core<T>> {
+        let id = NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Core::new(id, self.name, kind, self.buffer, self.codec))
+    }
+
+    /// One writer, one reader.
+    pub fn one2one(self) -> (Output<T>, Input<T>) {
+        let core = self.build(Kind::One2One);
+        (Output::new(core.clone()), Input::new(core))
+    }
+
+    /// Any number of writers (clone the [`SharedOutput`]), one reader.
+    pub fn any2one(self) -> (SharedOutput<T>, Input<T>) {
+        let core = self.build(Kind::Any2One);
+        (SharedOutput::new(core.clone()), Input::new(core))
+    }
+
+    /// One writer, any number of readers (clone the [`SharedInput`]).
+    pub fn one2any(self) -> (Output<T>, SharedInput<T>) {
+        let core = self.build(Kind::One2Any);
+        (Output::new(core.clone()), SharedInput::new(core))
+    }
+
+    /// Any number of writers and readers.
+    pub fn any2any(self) -> (SharedOutput<T>, SharedInput<T>) {
+        let core = self.build(Kind::Any2Any);
+        (SharedOutput::new(core.clone()), SharedInput::new(core))
+    }
+}
+
+impl<T: Wire> Default for Channel<T> {
+    fn default() -> Self {
+        Channel::new()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codec_round_trips_and_names_the_channel_on_bad_bytes() {
+        let (tx, _rx) = Channel::<(u32, String)>::new().named("pairs").one2one();
+        assert!(tx.can_cross_processes());
+        let codec = Codec::<(u32, String)>::new();
+        let bytes = codec.encode("pairs", &(7, "seven".into())).unwrap();
+        assert_eq!(codec.decode("pairs", &bytes).unwrap(), (7, "seven".into()));
+        let err = codec.decode("pairs", &[0xff, 0xff]).unwrap_err();
+        assert!(matches!(
+            err,
+            ChannelError::Codec {
+                operation: "decode",
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("'pairs'"), "{err}");
+    }
+
+    #[test]
+    fn local_channels_cannot_cross_processes() {
+        let (tx, _rx) = Channel::<std::cell::Cell<u8>>::local().one2one();
+        assert!(!tx.can_cross_processes());
+    }
+}

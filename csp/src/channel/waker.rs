@@ -1,0 +1,155 @@
+//! Queues of blocked operations.
+//!
+//! A channel has one queue of waiting readers and one of waiting writers (each served in
+//! arrival order), and per side a claim queue: ends waiting for a `claim()`, or for
+//! another end's claim to end before they may act.
+
+use std::collections::VecDeque;
+
+use super::EndId;
+use crate::park::{Context, Outcome, Packet};
+use std::sync::Arc;
+
+/// A read or write blocked on a channel.
+pub(crate) struct Waiter<T> {
+    pub(crate) ctx: Arc<Context>,
+    /// Which guard of the waiter's alt this is (0 for a plain operation).
+    pub(crate) case: usize,
+    /// A writer's value, or where a reader receives one.
+    pub(crate) packet: Arc<Packet<T>>,
+    /// A reader that runs an extended-rendezvous block before releasing the writer.
+    pub(crate) extended: bool,
+}
+
+pub(crate) struct WaitQueue<T> {
+    waiters: VecDeque<Waiter<T>>,
+}
+
+impl<T> WaitQueue<T> {
+    pub(crate) fn new() -> Self {
+        WaitQueue {
+            waiters: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, w: Waiter<T>) {
+        self.waiters.push_back(w);
+    }
+
+    /// Commits to the first waiter still waiting, in arrival order. Waiters whose context
+    /// was already completed elsewhere (timed out, or an alt that chose another guard) are
+    /// stale and dropped on the way.
+    pub(crate) fn select(&mut self) -> Option<Waiter<T>> {
+        while let Some(w) = self.waiters.pop_front() {
+            if w.ctx.try_complete(Outcome::Selected(w.case)) {
+                return Some(w);
+            }
+        }
+        None
+    }
+
+    /// Removes the waiter owning `packet` (after it timed out or was told to stop).
+    pub(crate) fn remove(&mut self, packet: &Arc<Packet<T>>) {
+        if let Some(i) = self
+            .waiters
+            .iter()
+            .position(|w| Arc::ptr_eq(&w.packet, packet))
+        {
+            self.waiters.remove(i);
+        }
+    }
+
+    /// Whether any waiter is still live (dropping stale ones).
+    pub(crate) fn has_live(&mut self) -> bool {
+        self.waiters.retain(|w| w.ctx.outcome().is_none());
+        !self.waiters.is_empty()
+    }
+
+    /// Completes every waiter with `outcome(case)`; returns those to wake.
+    pub(crate) fn complete_all(
+        &mut self,
+        outcome: fn(usize) -> Outcome,
+        wake: &mut Vec<Arc<Context>>,
+    ) {
+        for w in self.waiters.drain(..) {
+            if w.ctx.try_complete(outcome(w.case)) {
+                wake.push(w.ctx);
+            }
+        }
+    }
+}
+
+/// An end waiting to claim its side, or waiting for another end's claim to end.
+pub(crate) struct ClaimWaiter {
+    pub(crate) ctx: Arc<Context>,
+    pub(crate) end: EndId,
+    /// `true`: wants the claim itself; `false`: wants to perform one operation.
+    pub(crate) wants_claim: bool,
+}
+
+/// Exclusive use of one side of a shared channel (occam-pi's CLAIM).
+pub(crate) struct Claims {
+    pub(crate) holder: Option<EndId>,
+    pub(crate) queue: VecDeque<ClaimWaiter>,
+}
+
+impl Claims {
+    pub(crate) fn new() -> Self {
+        Claims {
+            holder: None,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Whether an operation by `end` may go ahead now. `passed` is set for an operation
+    /// that was let through by `pump` and must not queue behind a waiting claim again.
+    #[inline]
+    pub(crate) fn admits(&self, end: EndId, passed: bool) -> bool {
+        match self.holder {
+            Some(h) => h == end,
+            None => passed || self.queue.is_empty(),
+        }
+    }
+
+    /// Lets waiters through after the claim was released or the side's wait queue
+    /// drained: operations queued ahead of a claim are let through; a claim is granted
+    /// only once `side_busy` says no operation of the side is still pending, so that
+    /// nothing from another end completes inside the claim.
+    pub(crate) fn pump(&mut self, side_busy: bool, wake: &mut Vec<Arc<Context>>) {
+        while self.holder.is_none() {
+            let Some(front) = self.queue.front() else {
+                return;
+            };
+            if front.ctx.outcome().is_some() {
+                self.queue.pop_front();
+                continue;
+            }
+            if front.wants_claim && side_busy {
+                return;
+            }
+            let Some(w) = self.queue.pop_front() else {
+                return;
+            };
+            if w.ctx.try_complete(Outcome::Selected(0)) {
+                if w.wants_claim {
+                    self.holder = Some(w.end);
+                }
+                wake.push(w.ctx);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, ctx: &Arc<Context>) {
+        if let Some(i) = self.queue.iter().position(|w| Arc::ptr_eq(&w.ctx, ctx)) {
+            self.queue.remove(i);
+        }
+    }
+
+    pub(crate) fn complete_all(&mut self, outcome: Outcome, wake: &mut Vec<Arc<Context>>) {
+        for w in self.queue.drain(..) {
+            if w.ctx.try_complete(outcome) {
+                wake.push(w.ctx);
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Errors of a network run. Channel errors live in [`crate::channel`].
+
+use std::fmt;
+
+/// The error type a process body may return: any error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How one process failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The process panicked.
+    Panicked {
+        /// The process's name.
+        process: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The process returned an error (other than a channel's `Poisoned`, which counts
+    /// as stopping, not failing).
+    Error {
+        /// The process's name.
+        process: String,
+        /// What it returned.
+        error: BoxError,
+    },
+    /// The process could not be started (e.g. the OS refused a thread).
+    Start {
+        /// The process's name.
+        process: String,
+        /// What the OS said.
+        error: std::io::Error,
+    },
+}
+
+impl Failure {
+    /// The name of the process that failed.
+    pub fn process(&self) -> &str {
+        match self {
+            Failure::Panicked { process, .. }
+            | Failure::Error { process, .. }
+            | Failure::Start { process, .. } => process,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Panicked { process, message } => {
+                write!(f, "process '{process}' panicked: {message}")
+            }
+            Failure::Error { process, error } => {
+                write!(f, "process '{process}' failed: {error}")
+            }
+            Failure::Start { process, error } => {
+                write!(f, "process '{process}' could not start: {error}")
+            }
+        }
+    }
+}
+
+/// Why a network did not complete.
+///
+/// ```
+/// use csp::{NetworkError, Parallel, Process};
+/// let err = Parallel::new()
+///     .add(Process::from_fn("fine", || ()))
+///     .add(Process::from_fn("broken", || panic!("disk on fire")))
+///     .run()
+///     .unwrap_err();
+/// let NetworkError::Failed(failures) = &err else { panic!() };
+/// assert_eq!(failures[0].process(), "broken");
+/// assert!(err.to_string().contains("process 'broken' panicked: disk on fire"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetworkError {
+    /// One or more processes panicked or returned an error; each failure names its
+    /// process. (Processes that only stopped because a channel was poisoned are not
+    /// listed.)
+    #[error("{}", list(.0))]
+    Failed(Vec<Failure>),
+}
+
+fn list(failures: &[Failure]) -> String {
+    let mut s = match failures.len() {
+        1 => String::new(),
+        n => format!("{n} processes failed: "),
+    };
+    for (i, f) in failures.iter().enumerate() {
+        if i > 0 {
+            s.push_str("; ");
+        }
+        s.push_str(&f.to_string());
+    }
+    s
+}
+
+impl NetworkError {
+    /// The failures, if the network failed because of its processes.
+    pub fn failures(&self) -> &[Failure] {
+        match self {
+            NetworkError::Failed(f) => f,
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Running processes: [`Parallel`] (all at once, results back), [`Sequence`] (one after
+//! another), [`spawn`] (detached, joinable), and [`par!`](crate::par) for results of
+//! different types.
+//!
+//! `Parallel::run` goes through four steps: **plan** (name every process uniquely),
+//! **validate** (the topology layer checks the network here), **start** (one OS thread per
+//! process, named after it), **supervise** (react to each process's completion as it
+//! happens: a failure poisons that process's channels at once, so the rest of the network
+//! ends instead of waiting for a partner that is gone).
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use crate::error::{Failure, NetworkError};
+use crate::process::{Exit, Process, ScopedProcess};
+
+/// Processes run in parallel; `run` waits for all of them and returns their results in
+/// the order they were added.
+///
+/// ```
+/// use csp::{Channel, Parallel, Process};
+///
+/// let (tx, rx) = Channel::<u64>::new().one2one();
+/// let results = Parallel::new()
+///     .add(Process::with_ends("count", tx, |tx| {
+///         for i in 1..=100 {
+///             tx.write(i)?;
+///         }
+///         Ok(0) // dropping `tx` retires the channel: the sum below ends
+///     }))
+///     .add(Process::with_ends("sum", rx, |rx| Ok(rx.iter().sum())))
+///     .run()?;
+/// assert_eq!(results, vec![Some(0), Some(5050)]);
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
+///
+/// A result is `None` for a process that stopped because a channel it used was poisoned
+/// (a deliberate way to end a network, so `run` still returns `Ok`). A process that panics
+/// or returns an error makes `run` return [`NetworkError::Failed`] naming it.
+pub struct Parallel<'a, R = ()> {
+    procs: Vec<ScopedProcess<'a, R>>,
+}
+
+impl<'a, R: Send + 'a> Parallel<'a, R> {
+    /// An empty parallel.
+    pub fn new() -> Self {
+        Parallel { procs: Vec::new() }
+    }
+
+    /// Adds a process (builder style).
+    pub fn add(mut self, p: ScopedProcess<'a, R>) -> Self {
+        self.procs.push(p);
+        self
+    }
+
+    /// Adds a process.
+    pub fn push(&mut self, p: ScopedProcess<'a, R>) {
+        self.procs.push(p);
+    }
+
+    /// The number of processes.
+    pub fn len(&self) -> usize {
+        self.procs.len()
+    }
+
+    /// Whether there is no process.
+    pub fn is_empty(&self) -> bool {
+        self.procs.is_empty()
+    }
+
+    /// The processes, as planned (named uniquely: a replicated `worker` becomes
+    /// `worker[0]`, `worker[1]`, ...).
+    pub fn processes(&self) -> impl Iterator<Item = &ScopedProcess<'a, R>> {
+        self.procs.iter()
+    }
+
+    /// Runs every process on its own OS thread and waits for all of them.
+    pub fn run(self) -> Result<Vec<Option<R>>, NetworkError> {
+        let procs = plan(self.procs);
+        supervise(procs)
+    }
+
+    /// This parallel as one process, to nest inside another network.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let inner = Parallel::new()
+    ///     .add(Process::from_fn("a", || 1))
+    ///     .add(Process::from_fn("b", || 2));
+    /// let outer = Parallel::new()
+    ///     .add(inner.into_process("inner"))
+    ///     .add(Process::from_fn("c", || vec![Some(3)]));
+    /// assert_eq!(outer.run()?, vec![Some(vec![Some(1), Some(2)]), Some(vec![Some(3)])]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn into_process(self, name: impl Into<String>) -> ScopedProcess<'a, Vec<Option<R>>> {
+        ScopedProcess::new(name, move || self.run().map_err(Into::into))
+    }
+}
+
+impl<'a, R: Send + 'a> Default for Parallel<'a, R> {
+    fn default() -> Self {
+        Parallel::new()
+    }
+}
+
+impl<'a, R: Send + 'a> FromIterator<ScopedProcess<'a, R>> for Parallel<'a, R> {
+    /// Replicated processes: `(0..n).map(worker).collect::<Parallel<_>>()`.
+    fn from_iter<I: IntoIterator<Item = ScopedProcess<'a, R>>>(iter: I) -> Self {
+        Parallel {
+            procs: plan(iter.into_iter().collect()),
+        }
+    }
+}
+
+impl<'a, R: Send + 'a> Extend<ScopedProcess<'a, R>> for Parallel<'a, R> {
+    fn extend<I: IntoIterator<Item = ScopedProcess<'a, R>>>(&mut self, iter: I) {
+        self.procs.extend(iter)
+    }
+}
+
+/// Gives processes that share a name an index suffix, so every error names exactly one.
+fn plan<'a, R: 'a>(mut procs: Vec<ScopedProcess<'a, R>>) -> Vec<ScopedProcess<'a, R>> {
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for p in &procs {
+        *count.entry(p.name().to_string()).or_default() += 1;
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for p in procs.iter_mut() {
+        let name = p.name().to_string();
+        if count[&name] > 1 {
+            let i = seen.entry(name.clone()).or_default();
+            p.rename(format!("{name}[{i}]"));
+            *i += 1;
+        }
+    }
+    procs
+}
+
+/// Starts one thread per process and collects completions as they come.
+fn supervise<'a, R: Send + 'a>(
+    procs: Vec<ScopedProcess<'a, R>>,
+) -> Result<Vec<Option<R>>, NetworkError> {
+    let mut results: Vec<Option<R>> = procs.iter().map(|_| None).collect();
+    let mut failures = Vec::new();
+    std::thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Exit<R>)>();
+        for (i, p) in procs.into_iter().enumerate() {
+            let (name, ends, runnable) = p.into_parts();
+            let done_tx = done_tx.clone();
+            let started =
+                std::thread::Builder::new()
+                    .name(name.clone())
+                    .spawn_scoped(scope, move || {
+                        let exit = runnable.execute();
+                        // The supervisor outlives every process thread: the send cannot fail.
+                        let _ = done_tx.send((i, exit));
+                    });
+            if let Err(error) = started {
+                ScopedProcess::<R>::poison_ends(&ends);
+                failures.push(Failure::Start {
+                    process: name,
+                    error,
+                });
+            }
+        }
+        drop(done_tx);
+        for (i, exit) in done_rx {
+            match exit {
+                Exit::Done(r) => results[i] = Some(r),
+                Exit::Stopped => {}
+                Exit::Failed(f) => failures.push(f),
+            }
+        }
+    });
+    if failures.is_empty() {
+        Ok(results)
+    } else {
+        Err(NetworkError::Failed(failures))
+    }
+}
+
+/// Processes run one after another on the calling thread (occam's SEQ). A failure stops
+/// the sequence; the processes that did not run have their channels poisoned, so no
+/// partner waits for them.
+///
+/// ```
+/// use csp::{Channel, Process, Sequence};
+/// let (tx, rx) = Channel::<u8>::new().fifo(2).one2one();
+/// let results = Sequence::new()
+///     .add(Process::with_ends("fill", tx, |tx| {
+///         tx.write(1)?;
+///         tx.write(2)?;
+///         Ok(0)
+///     }))
+///     .add(Process::with_ends("drain", rx, |rx| Ok(rx.iter().sum())))
+///     .run()?;
+/// assert_eq!(results, vec![Some(0), Some(3)]);
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
+pub struct Sequence<'a, R = ()> {
+    procs: Vec<ScopedProcess<'a, R>>,
+}
+
+impl<'a, R: 'a> Sequence<'a, R> {
+    /// An empty sequence.
+    pub fn new() -> Self {
+        Sequence { procs: Vec::new() }
+    }
+
+    /// Adds a process (builder style).
+    pub fn add(mut self, p: ScopedProcess<'a, R>) -> Self {
+        self.procs.push(p);
+        self
+    }
+
+    /// Runs the processes in order.
+    pub fn run(self) -> Result<Vec<Option<R>>, NetworkError> {
+        let mut results = Vec::with_capacity(self.procs.len());
+        let mut procs = self.procs.into_iter();
+        for p in procs.by_ref() {
+            let (_, _, runnable) = p.into_parts();
+            match runnable.execute() {
+                Exit::Done(r) => results.push(Some(r)),
+                Exit::Stopped => results.push(None),
+                Exit::Failed(f) => {
+                    for rest in procs {
+                        ScopedProcess::<R>::poison_ends(rest.ends());
+                    }
+                    return Err(NetworkError::Failed(vec![f]));
+                }
+            }
+        }
+        Ok(results)
+    }
+}
+
+impl<'a, R: 'a> Default for Sequence<'a, R> {
+    fn default() -> Self {
+        Sequence::new()
+    }
+}
+
+/// A process started with [`spawn`]: it runs on its own thread until it ends; `join`
+/// waits for it. Dropping the handle detaches the process.
+pub struct Spawned<R> {
+    name: String,
+    handle: std::thread::JoinHandle<Exit<R>>,
+}
+
+/// Starts `p` on its own OS thread and returns at once.
+///
+/// ```
+/// use csp::{spawn, Channel, Process};
+/// let (tx, rx) = Channel::<u32>::new().one2one();
+/// let server = spawn(Process::with_ends("doubler", rx, |rx| {
+///     Ok(rx.iter().map(|v| v * 2).sum::<u32>())
+/// }))?;
+/// tx.write(1)?;
+/// tx.write(2)?;
+/// drop(tx);
+/// assert_eq!(server.join()?, Some(6));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn spawn<R: Send + 'static>(p: Process<R>) -> Result<Spawned<R>, NetworkError> {
+    let (name, ends, runnable) = p.into_parts();
+    match std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || runnable.execute())
+    {
+        Ok(handle) => Ok(Spawned { name, handle }),
+        Err(error) => {
+            Process::<R>::poison_ends(&ends);
+            Err(NetworkError::Failed(vec![Failure::Start {
+                process: name,
+                error,
+            }]))
+        }
+    }
+}
+
+impl<R> Spawned<R> {
+    /// The process's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the process has ended.
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+
+    /// Waits for the process: its result, `None` if it stopped because of poison, or
+    /// the failure naming it.
+    pub fn join(self) -> Result<Option<R>, NetworkError> {
+        let exit = match self.handle.join() {
+            Ok(exit) => exit,
+            // `execute` catches panics, so this is a panic in the runtime itself.
+            Err(payload) => Exit::Failed(Failure::Panicked {
+                process: self.name,
+                message: crate::process::panic_message(&*payload),
+            }),
+        };
+        match exit {
+            Exit::Done(r) => Ok(Some(r)),
+            Exit::Stopped => Ok(None),
+            Exit::Failed(f) => Err(NetworkError::Failed(vec![f])),
+        }
+    }
+}
+
+/// Processes of different result types, run in parallel: the results come back as a
+/// tuple (each `None` if that process stopped because of poison).
+///
+/// ```
+/// use csp::{par, Channel, Process};
+/// let (tx, rx) = Channel::<String>::new().one2one();
+/// let (sent, text) = par!(
+///     Process::with_ends("send", tx, |tx| {
+///         tx.write("hello".to_string())?;
+///         Ok(1_u8)
+///     }),
+///     Process::with_ends("receive", rx, |rx| Ok(rx.read()?)),
+/// )?;
+/// assert_eq!((sent, text.as_deref()), (Some(1), Some("hello")));
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
+#[macro_export]
+macro_rules! par {
+    ($($p:expr),+ $(,)?) => {
+        $crate::parallel::ParTuple::run_par(($($p,)+))
+    };
+}
+
+/// Tuples of processes that [`par!`](crate::par) can run.
+pub trait ParTuple {
+    /// The tuple of results.
+    type Output;
+    /// Runs the processes in parallel.
+    fn run_par(self) -> Result<Self::Output, NetworkError>;
+}
+
+fn take<R>(slot: Mutex<Option<R>>) -> Option<R> {
+    slot.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+macro_rules! par_tuple {
+    ($($r:ident $p:ident $s:ident),+) => {
+        impl<'a, $($r: Send + 'a),+> ParTuple for ($(ScopedProcess<'a, $r>,)+) {
+            type Output = ($(Option<$r>,)+);
+            fn run_par(self) -> Result<Self::Output, NetworkError> {
+                let ($($p,)+) = self;
+                $( let $s = Mutex::new(None); )+
+                {
+                    let mut par = Parallel::new();
+                    $(
+                        let slot = &$s;
+                        par.push($p.map(move |r| {
+                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                        }));
+                    )+
+                    par.run()?;
+                }
+                Ok(($(take($s),)+))
+            }
+        }
+    };
+}
+par_tuple!(A a sa);
+par_tuple!(A a sa, B b sb);
+par_tuple!(A a sa, B b sb, C c sc);
+par_tuple!(A a sa, B b sb, C c sc, D d sd);
+par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se);
+par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf);
+par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf, G g sg);
+par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf, G g sg, H h sh);

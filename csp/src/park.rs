@@ -1,0 +1,259 @@
+//! The one waiting abstraction: a blocked operation's [`Context`].
+//!
+//! Every blocking operation — a read, a write, a claim, later an alt over many guards — is
+//! a *waiter*: it publishes a `Context` in the queues of the channels involved, then parks.
+//! Whoever completes it (a partner, a poisoner, the waiter's own timeout) decides the
+//! outcome by **one compare-and-swap** from `WAITING`. The loser of that race learns so
+//! and backs off. This is what makes a timeout racing a partner lossless: either the
+//! partner's CAS won (the operation happened, the timeout is ignored) or the timeout's CAS
+//! won (nobody will touch the waiter's value, the waiter takes it back).
+//!
+//! No lock is held while parked. Parking is a short spin (the partner is often about to
+//! arrive on another core) and then a real park of the OS thread; a green executor will
+//! put its own parker behind the same `Context`.
+
+use std::time::Instant;
+
+use std::sync::Arc;
+
+use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, Thread};
+
+const WAITING: usize = 0;
+const ABORTED: usize = 1;
+const KIND_SELECTED: usize = 0;
+const KIND_POISONED: usize = 1;
+const KIND_RETIRED: usize = 2;
+
+/// How a wait ended. `case` says which of the waiter's guards it concerns (0 for the
+/// one-guard operations of a channel end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The waiter gave up (its deadline passed) before anyone committed to it.
+    Aborted,
+    /// A partner committed to this guard.
+    Selected(usize),
+    /// The guard's channel was poisoned.
+    Poisoned(usize),
+    /// The guard's channel was retired on the other side.
+    Retired(usize),
+}
+
+impl Outcome {
+    fn encode(self) -> usize {
+        match self {
+            Outcome::Aborted => ABORTED,
+            Outcome::Selected(c) => ((c + 1) << 2) | KIND_SELECTED,
+            Outcome::Poisoned(c) => ((c + 1) << 2) | KIND_POISONED,
+            Outcome::Retired(c) => ((c + 1) << 2) | KIND_RETIRED,
+        }
+    }
+
+    fn decode(s: usize) -> Option<Outcome> {
+        match s {
+            WAITING => None,
+            ABORTED => Some(Outcome::Aborted),
+            s => {
+                let case = (s >> 2) - 1;
+                Some(match s & 3 {
+                    KIND_SELECTED => Outcome::Selected(case),
+                    KIND_POISONED => Outcome::Poisoned(case),
+                    _ => Outcome::Retired(case),
+                })
+            }
+        }
+    }
+}
+
+/// What an operation waits for: kept with its context so that a deadlock report can say
+/// which process waits on which channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WaitReason {
+    pub(crate) op: WaitOp,
+    pub(crate) channel: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WaitOp {
+    Read,
+    Write,
+    Claim,
+    /// A writer whose value a reader has taken, waiting for the reader's extended block.
+    Release,
+}
+
+/// One blocked operation: its outcome cell and the thread to wake.
+pub(crate) struct Context {
+    state: AtomicUsize,
+    thread: Thread,
+    #[allow(dead_code)] // read by the deadlock report (topology/trace layer)
+    reason: WaitReason,
+}
+
+impl Context {
+    pub(crate) fn new(reason: WaitReason) -> Arc<Context> {
+        Arc::new(Context {
+            state: AtomicUsize::new(WAITING),
+            thread: sync::current_thread(),
+            reason,
+        })
+    }
+
+    /// Commits this waiter to `outcome` if nobody has yet. Exactly one caller ever wins.
+    pub(crate) fn try_complete(&self, outcome: Outcome) -> bool {
+        self.state
+            .compare_exchange(
+                WAITING,
+                outcome.encode(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        Outcome::decode(self.state.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn unpark(&self) {
+        self.thread.unpark();
+    }
+
+    /// Waits until someone completes this context or `deadline` passes; on expiry the
+    /// waiter tries to complete itself as `Aborted`, and whichever CAS won is the answer.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Outcome {
+        if let Some(o) = self.spin_for(|| self.outcome()) {
+            return o;
+        }
+        loop {
+            if let Some(o) = self.outcome() {
+                return o;
+            }
+            let timeout = match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        self.try_complete(Outcome::Aborted);
+                        // Either our abort or a partner's commit: both are final now.
+                        if let Some(o) = self.outcome() {
+                            return o;
+                        }
+                        continue;
+                    }
+                    Some(d - now)
+                }
+                None => None,
+            };
+            sync::park(timeout);
+        }
+    }
+
+    /// After a partner committed to this waiter, waits for it to finish its part
+    /// (hand over the value, or run an extended rendezvous block): `done` turns true
+    /// and then the partner unparks us.
+    pub(crate) fn wait_for(&self, done: &AtomicBool) {
+        if self
+            .spin_for(|| done.load(Ordering::Acquire).then_some(()))
+            .is_some()
+        {
+            return;
+        }
+        while !done.load(Ordering::Acquire) {
+            sync::park(None);
+        }
+    }
+
+    /// Spins briefly: on a busy machine the partner is often just about to arrive, and
+    /// a spin avoids two futex calls. Loom explores interleavings instead of spinning.
+    #[cfg(not(loom))]
+    fn spin_for<R>(&self, mut ready: impl FnMut() -> Option<R>) -> Option<R> {
+        let backoff = crossbeam_utils::Backoff::new();
+        while !backoff.is_completed() {
+            if let Some(r) = ready() {
+                return Some(r);
+            }
+            backoff.snooze();
+        }
+        None
+    }
+
+    #[cfg(loom)]
+    fn spin_for<R>(&self, _ready: impl FnMut() -> Option<R>) -> Option<R> {
+        None
+    }
+}
+
+/// Where a value travels between two committed parties. The party that commits fills
+/// or empties it, then sets `done` and unparks the other; the other only looks inside
+/// after seeing `done`.
+pub(crate) struct Packet<T> {
+    slot: Mutex<Slot<T>>,
+    done: AtomicBool,
+}
+
+struct Slot<T> {
+    value: Option<T>,
+    /// A writer to release once an extended rendezvous block has run.
+    release: Option<Release<T>>,
+}
+
+/// A committed writer that stays blocked until the reader's extended block has run.
+pub(crate) struct Release<T> {
+    pub(crate) ctx: Arc<Context>,
+    pub(crate) packet: Arc<Packet<T>>,
+}
+
+impl<T> Release<T> {
+    /// Lets the writer go (also on unwinding, through `ReleaseOnDrop`).
+    pub(crate) fn release(self) {
+        self.packet.finish(&self.ctx);
+    }
+}
+
+impl<T> Packet<T> {
+    pub(crate) fn new(value: Option<T>) -> Arc<Packet<T>> {
+        Arc::new(Packet {
+            slot: Mutex::new(Slot {
+                value,
+                release: None,
+            }),
+            done: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn take(&self) -> Option<T> {
+        sync::lock(&self.slot).value.take()
+    }
+
+    pub(crate) fn put(&self, value: T, release: Option<Release<T>>) {
+        let mut slot = sync::lock(&self.slot);
+        slot.value = Some(value);
+        slot.release = release;
+    }
+
+    pub(crate) fn take_release(&self) -> Option<Release<T>> {
+        sync::lock(&self.slot).release.take()
+    }
+
+    pub(crate) fn done(&self) -> &AtomicBool {
+        &self.done
+    }
+
+    /// Marks the exchange finished and wakes `waiter`, in that order, so one unpark is
+    /// enough.
+    pub(crate) fn finish(&self, waiter: &Context) {
+        self.done.store(true, Ordering::Release);
+        waiter.unpark();
+    }
+}
+
+/// Releases the writer of an extended rendezvous when the reader's block ends, even if
+/// it panics, so the writer is never left blocked.
+pub(crate) struct ReleaseOnDrop<T>(pub(crate) Option<Release<T>>);
+
+impl<T> Drop for ReleaseOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            r.release();
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! A process is a value: a name, the channel ends it holds, and a body that runs only
+//! when a combinator ([`Parallel`](crate::Parallel), [`Sequence`](crate::Sequence),
+//! [`spawn`](crate::spawn)) runs it.
+//!
+//! Make one with `#[process]` on a function, or from a closure:
+//!
+//! ```
+//! use csp::{Channel, Parallel, Process};
+//!
+//! let (tx, rx) = Channel::<u32>::new().one2one();
+//! let producer = Process::with_ends("producer", tx, |tx| {
+//!     for i in 0..3 {
+//!         tx.write(i)?;
+//!     }
+//!     Ok(())
+//! });
+//! let consumer = Process::with_ends("consumer", rx, |rx| Ok(rx.into_iter().sum::<u32>()));
+//! let results = Parallel::new().add(producer.map(|()| 0)).add(consumer).run()?;
+//! assert_eq!(results, vec![Some(0), Some(3)]);
+//! # Ok::<(), csp::NetworkError>(())
+//! ```
+
+mod current;
+mod record;
+
+pub use record::{Ends, RecordedEnd, Recorder};
+
+pub(crate) use current::note_poisoned;
+
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::channel::ChannelError;
+use crate::error::{BoxError, Failure};
+
+/// A process whose body may borrow from its surroundings for `'a`; see [`Process`].
+///
+/// A [`Parallel`](crate::Parallel) waits for all its processes, like
+/// `std::thread::scope`, so its processes may borrow local data:
+///
+/// ```
+/// use csp::{Parallel, ScopedProcess};
+///
+/// let data = vec![1, 2, 3, 4];
+/// let (left, right) = data.split_at(2);
+/// let sums = Parallel::new()
+///     .add(ScopedProcess::from_fn("left", || left.iter().sum::<i32>()))
+///     .add(ScopedProcess::from_fn("right", || right.iter().sum::<i32>()))
+///     .run()?;
+/// assert_eq!(sums, vec![Some(3), Some(7)]);
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
+pub struct ScopedProcess<'a, R = ()> {
+    name: String,
+    ends: Vec<RecordedEnd>,
+    body: Box<dyn FnOnce() -> Result<R, BoxError> + Send + 'a>,
+}
+
+/// A process that owns everything it uses: what `#[process]` functions return, and what
+/// can be [`spawn`](crate::spawn)ed, forked or run as a green thread.
+pub type Process<R = ()> = ScopedProcess<'static, R>;
+
+impl<'a, R: 'a> ScopedProcess<'a, R> {
+    /// A process from a closure that may fail: `?` works on every channel operation.
+    ///
+    /// ```
+    /// use csp::{Channel, Process};
+    /// let (tx, rx) = Channel::<u8>::new().fifo(1).one2one();
+    /// let p = Process::new("hello", move || {
+    ///     tx.write(7)?;
+    ///     Ok(())
+    /// });
+    /// assert_eq!(p.name(), "hello");
+    /// csp::Sequence::new().add(p).run()?;
+    /// assert_eq!(rx.read()?, 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(
+        name: impl Into<String>,
+        body: impl FnOnce() -> Result<R, BoxError> + Send + 'a,
+    ) -> Self {
+        ScopedProcess {
+            name: name.into(),
+            ends: Vec::new(),
+            body: Box::new(body),
+        }
+    }
+
+    /// A process from a closure that cannot fail.
+    ///
+    /// ```
+    /// let p = csp::Process::from_fn("answer", || 42);
+    /// assert_eq!(csp::Sequence::new().add(p).run()?, vec![Some(42)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn from_fn(name: impl Into<String>, body: impl FnOnce() -> R + Send + 'a) -> Self {
+        Self::new(name, move || Ok(body()))
+    }
+
+    /// A process that holds `ends` (recorded, so the runtime can poison them if the
+    /// process fails, and the topology layer can draw them) and hands them to `body`.
+    ///
+    /// ```
+    /// use csp::{Channel, Process};
+    /// let (tx, rx) = Channel::<u8>::new().one2one();
+    /// let p = Process::with_ends("writer", tx, |tx| Ok(tx.write(1)?));
+    /// assert_eq!(p.ends().len(), 1);
+    /// # drop(rx);
+    /// ```
+    pub fn with_ends<E: Ends + Send + 'a>(
+        name: impl Into<String>,
+        ends: E,
+        body: impl FnOnce(E) -> Result<R, BoxError> + Send + 'a,
+    ) -> Self {
+        let name = name.into();
+        let mut rec = Recorder::for_process(&name);
+        ends.record_ends(&mut rec);
+        ScopedProcess {
+            name,
+            ends: rec.into_ends(),
+            body: Box::new(move || body(ends)),
+        }
+    }
+
+    /// The process's name, used in every error about it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Renames the process (e.g. `worker[3]` for a replicated worker).
+    ///
+    /// ```
+    /// let p = csp::Process::from_fn("worker", || ()).named("worker[3]");
+    /// assert_eq!(p.name(), "worker[3]");
+    /// ```
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    pub(crate) fn rename(&mut self, name: String) {
+        self.name = name;
+    }
+
+    /// The channel ends the process holds.
+    pub fn ends(&self) -> &[RecordedEnd] {
+        &self.ends
+    }
+
+    /// The same process with its result transformed by `f`.
+    ///
+    /// ```
+    /// let p = csp::Process::from_fn("n", || 20).map(|n| n + 1);
+    /// assert_eq!(csp::Sequence::new().add(p).run()?, vec![Some(21)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn map<S: 'a>(self, f: impl FnOnce(R) -> S + Send + 'a) -> ScopedProcess<'a, S> {
+        let body = self.body;
+        ScopedProcess {
+            name: self.name,
+            ends: self.ends,
+            body: Box::new(move || body().map(f)),
+        }
+    }
+
+    /// Poisons every recorded channel: used when the process will never run or has failed.
+    pub(crate) fn poison_ends(ends: &[RecordedEnd]) {
+        for e in ends {
+            e.channel.poison_channel();
+        }
+    }
+
+    /// Splits the process into what the supervisor keeps and what the worker runs.
+    pub(crate) fn into_parts(self) -> (String, Vec<RecordedEnd>, Runnable<'a, R>) {
+        let runnable = Runnable {
+            name: self.name.clone(),
+            ends: self.ends.clone(),
+            body: self.body,
+        };
+        (self.name, self.ends, runnable)
+    }
+}
+
+/// How one process ended.
+pub(crate) enum Exit<R> {
+    /// Returned a value (possibly after seeing poison).
+    Done(R),
+    /// Stopped because a channel it used was poisoned: not a failure.
+    Stopped,
+    /// Panicked or returned an error.
+    Failed(Failure),
+}
+
+/// The part of a process that a worker thread executes.
+pub(crate) struct Runnable<'a, R> {
+    name: String,
+    ends: Vec<RecordedEnd>,
+    body: Box<dyn FnOnce() -> Result<R, BoxError> + Send + 'a>,
+}
+
+impl<R> Runnable<'_, R> {
+    /// Runs the body on the calling thread, catching panics. A process that fails, or that
+    /// stopped because of poison, has all its channels poisoned, so the network ends.
+    pub(crate) fn execute(self) -> Exit<R> {
+        let Runnable { name, ends, body } = self;
+        let (result, saw_poison) =
+            current::with_process(&name, || panic::catch_unwind(AssertUnwindSafe(body)));
+        let exit = match result {
+            Ok(Ok(r)) => Exit::Done(r),
+            Ok(Err(e)) if saw_poison || caused_by_poison(&*e) => Exit::Stopped,
+            Ok(Err(e)) => Exit::Failed(Failure::Error {
+                process: name,
+                error: e,
+            }),
+            Err(payload) => Exit::Failed(Failure::Panicked {
+                process: name,
+                message: panic_message(&*payload),
+            }),
+        };
+        if saw_poison || !matches!(exit, Exit::Done(_)) {
+            ScopedProcess::<R>::poison_ends(&ends);
+        }
+        exit
+    }
+}
+
+/// Whether `e`, or an error in its source chain, is a channel's `Poisoned` (a failed
+/// write's `WriteError` has its `ChannelError` as source).
+fn caused_by_poison(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(ChannelError::Poisoned { .. }) = err.downcast_ref::<ChannelError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+/// Support for the `#[process]` expansion. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::record::__private::*;
+    use super::{Process, Recorder};
+    use crate::BoxError;
+
+    /// Builds the process a `#[process]` function returns.
+    pub fn from_macro<R: 'static>(
+        name: &str,
+        rec: Recorder,
+        body: impl FnOnce() -> Result<R, BoxError> + Send + 'static,
+    ) -> Process<R> {
+        let mut p = Process::new(name, body);
+        p.ends = rec.into_ends();
+        p
+    }
+
+    /// Converts the error of a `Result`-returning process body.
+    pub fn box_error<E: Into<BoxError>>(e: E) -> BoxError {
+        e.into()
+    }
+}

@@ -1,0 +1,244 @@
+//! Recording which channel ends a process holds: the [`Ends`] trait and its [`Recorder`].
+//!
+//! The `#[process]` macro sees tokens, not types, so it cannot tell `n: u64` from
+//! `a: Input<u64>`. It probes every parameter with *autoref specialisation*: a method
+//! implemented for `Probe<T>` when `T: Ends`, and a do-nothing fallback for `&Probe<T>`.
+//! Method resolution picks the first when it applies, so only end-holding values record.
+
+use std::sync::Arc;
+
+use crate::channel::{ChannelInfo, EndId, Side};
+
+/// A value that holds channel ends: the ends themselves, and containers of them.
+///
+/// The runtime poisons the recorded channels of a process that fails, and the topology
+/// layer draws the network from them. Implemented for [`Input`](crate::Input),
+/// [`Output`](crate::Output), their shared forms, `Vec`, arrays, slices in boxes, `Option`
+/// and tuples; derive it for your own structs with `#[derive(Ends)]`.
+///
+/// ```
+/// use csp::{Channel, Ends, Input, Output};
+///
+/// #[derive(Ends)]
+/// struct Pair {
+///     requests: Input<u64>,
+///     replies: Output<u64>,
+///     label: String, // not an end: skipped
+/// }
+///
+/// let (tx, requests) = Channel::<u64>::new().one2one();
+/// let (replies, rx) = Channel::<u64>::new().one2one();
+/// let pair = Pair { requests, replies, label: "server".into() };
+/// let mut rec = csp::process::Recorder::new();
+/// pair.record_ends(&mut rec);
+/// assert_eq!(rec.len(), 2);
+/// # drop((tx, rx));
+/// ```
+pub trait Ends {
+    /// Adds every end inside `self` to `rec`.
+    fn record_ends(&self, rec: &mut Recorder);
+}
+
+/// One end a process holds, as the runtime and the topology layer see it.
+#[derive(Clone)]
+pub struct RecordedEnd {
+    pub(crate) channel: Arc<dyn ChannelInfo>,
+    pub(crate) end: EndId,
+    pub(crate) side: Side,
+    pub(crate) path: String,
+}
+
+impl RecordedEnd {
+    /// The channel's name.
+    pub fn channel_name(&self) -> String {
+        self.channel.name().to_string()
+    }
+    /// The channel's stable id.
+    pub fn channel_id(&self) -> u64 {
+        self.channel.id()
+    }
+    /// The end's stable id.
+    pub fn end_id(&self) -> EndId {
+        self.end
+    }
+    /// Whether this end reads or writes.
+    pub fn side(&self) -> Side {
+        self.side
+    }
+    /// Where in the process's parameters the end sits, e.g. `workers[2]` or `pair.replies`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl std::fmt::Debug for RecordedEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordedEnd")
+            .field("channel", &self.channel.name())
+            .field("side", &self.side)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// Collects the ends of a process's parameters, each with its path.
+#[derive(Default, Debug)]
+pub struct Recorder {
+    ends: Vec<RecordedEnd>,
+    path: Vec<String>,
+    /// Name of the process whose parameters are recorded: unnamed channels are named
+    /// after it (`process.param`).
+    process: Option<String>,
+}
+
+impl Recorder {
+    /// An empty recorder.
+    pub fn new() -> Recorder {
+        Recorder::default()
+    }
+
+    /// A recorder that names unnamed channels `process.param`.
+    pub fn for_process(process: &str) -> Recorder {
+        Recorder {
+            process: Some(process.to_string()),
+            ..Recorder::default()
+        }
+    }
+
+    /// Records what `f` records under the path segment `segment` (a parameter or field
+    /// name, or an index such as `[3]`).
+    pub fn scope(&mut self, segment: &str, f: impl FnOnce(&mut Recorder)) {
+        self.path.push(segment.to_string());
+        f(self);
+        self.path.pop();
+    }
+
+    /// Number of ends recorded.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether no end was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The recorded ends.
+    pub fn ends(&self) -> &[RecordedEnd] {
+        &self.ends
+    }
+
+    pub(crate) fn into_ends(self) -> Vec<RecordedEnd> {
+        self.ends
+    }
+
+    pub(crate) fn current_path(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            if !s.is_empty() && !seg.starts_with('[') {
+                s.push('.');
+            }
+            s.push_str(seg);
+        }
+        s
+    }
+
+    pub(crate) fn push(&mut self, channel: Arc<dyn ChannelInfo>, end: EndId, side: Side) {
+        let path = self.current_path();
+        if let Some(p) = &self.process {
+            let derived = if path.is_empty() {
+                p.clone()
+            } else {
+                format!("{p}.{path}")
+            };
+            channel.derive_name(&derived);
+        }
+        self.ends.push(RecordedEnd {
+            channel,
+            end,
+            side,
+            path,
+        });
+    }
+}
+
+impl<E: Ends> Ends for Vec<E> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        self.as_slice().record_ends(rec)
+    }
+}
+
+impl<E: Ends> Ends for [E] {
+    fn record_ends(&self, rec: &mut Recorder) {
+        for (i, e) in self.iter().enumerate() {
+            rec.scope(&format!("[{i}]"), |r| e.record_ends(r));
+        }
+    }
+}
+
+impl<E: Ends, const N: usize> Ends for [E; N] {
+    fn record_ends(&self, rec: &mut Recorder) {
+        self.as_slice().record_ends(rec)
+    }
+}
+
+impl<E: Ends + ?Sized> Ends for Box<E> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        (**self).record_ends(rec)
+    }
+}
+
+impl<E: Ends> Ends for Option<E> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        if let Some(e) = self {
+            e.record_ends(rec)
+        }
+    }
+}
+
+macro_rules! tuple_ends {
+    ($($name:ident $idx:tt),+) => {
+        impl<$($name: Ends),+> Ends for ($($name,)+) {
+            fn record_ends(&self, rec: &mut Recorder) {
+                $( rec.scope(stringify!($idx), |r| self.$idx.record_ends(r)); )+
+            }
+        }
+    };
+}
+tuple_ends!(A 0);
+tuple_ends!(A 0, B 1);
+tuple_ends!(A 0, B 1, C 2);
+tuple_ends!(A 0, B 1, C 2, D 3);
+tuple_ends!(A 0, B 1, C 2, D 3, E 4);
+tuple_ends!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_ends!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_ends!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// Support for the `#[process]` and `#[derive(Ends)]` expansions. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    use super::{Ends, Recorder};
+
+    /// Wraps a parameter for autoref specialisation.
+    pub struct Probe<'a, T: ?Sized>(pub &'a T);
+
+    /// Chosen when the probed value holds ends.
+    pub trait RecordEnds {
+        fn __csp_record(&self, rec: &mut Recorder);
+    }
+    impl<T: Ends + ?Sized> RecordEnds for Probe<'_, T> {
+        fn __csp_record(&self, rec: &mut Recorder) {
+            self.0.record_ends(rec)
+        }
+    }
+
+    /// The fallback for every other value: records nothing.
+    pub trait SkipEnds {
+        fn __csp_record(&self, _rec: &mut Recorder) {}
+    }
+    impl<T: ?Sized> SkipEnds for &Probe<'_, T> {}
+
+    /// Emitted with the span of each parameter type, so a type that cannot move to
+    /// another thread is reported at the parameter, not deep inside the expansion.
+    pub fn assert_send_static<T: Send + 'static>() {}
+}

@@ -1,0 +1,160 @@
+//! Loom model tests of the channel core: every interleaving (up to the preemption bound)
+//! of the wait-and-commit protocol. Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p csp --test loom --release`.
+#![cfg(loom)]
+
+use std::time::Instant;
+
+use csp::{Channel, ChannelError};
+use loom::thread;
+
+/// A rendezvous delivers the value exactly once, whoever arrives first.
+#[test]
+fn rendezvous_delivers_once() {
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let writer = thread::spawn(move || tx.write(7).is_ok());
+        assert_eq!(rx.read(), Ok(7));
+        assert!(writer.join().unwrap());
+    });
+}
+
+/// A write whose deadline has passed races a reader: the value is either delivered
+/// (write `Ok`, reader got it) or handed back (`Timeout`, reader got nothing), never both
+/// and never neither.
+#[test]
+fn write_timeout_racing_reader_is_lossless() {
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let writer = thread::spawn(move || match tx.write_deadline(5, Instant::now()) {
+            Ok(()) => None,
+            Err(e) => {
+                assert!(e.error().is_timeout());
+                Some(e.into_inner())
+            }
+        });
+        let got = rx.try_read().ok();
+        let handed_back = writer.join().unwrap();
+        match (got, handed_back) {
+            (Some(5), None) | (None, Some(5)) => {}
+            other => panic!("value lost or duplicated: {other:?}"),
+        }
+    });
+}
+
+/// The same race from the reader's side: a timed-out read never swallows a value.
+#[test]
+fn read_timeout_racing_writer_is_lossless() {
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+        let reader = thread::spawn(move || {
+            let got = rx.read_deadline(Instant::now()).ok();
+            (got, rx)
+        });
+        // A buffered write succeeds at once.
+        assert!(tx.try_write(3).is_ok());
+        let (got, rx) = reader.join().unwrap();
+        // Either the timed-out read got the value, or the value is still buffered.
+        let rest = rx.try_read().ok();
+        match (got, rest) {
+            (Some(3), None) | (None, Some(3)) => {}
+            other => panic!("value lost or duplicated: {other:?}"),
+        }
+    });
+}
+
+/// Buffered channel: a blocked writer is moved into the buffer by a read, and retire
+/// after the writes loses nothing.
+#[test]
+fn fifo_refill_and_retire_lose_nothing() {
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+        let writer = thread::spawn(move || {
+            tx.write(1).unwrap();
+            tx.write(2).unwrap(); // blocks until the first read makes room
+        }); // dropping tx retires the channel
+        let mut got = Vec::new();
+        loop {
+            match rx.read() {
+                Ok(v) => got.push(v),
+                Err(e) => {
+                    assert!(e.is_retired(), "{e}");
+                    break;
+                }
+            }
+        }
+        writer.join().unwrap();
+        assert_eq!(got, vec![1, 2]);
+    });
+}
+
+/// A writer blocked on a rendezvous channel is released by poison from the reading end
+/// and gets its value back.
+#[test]
+fn poison_releases_blocked_writer_with_its_value() {
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let writer = thread::spawn(move || tx.write(1).map_err(|e| e.into_parts()));
+        rx.poison();
+        match writer.join().unwrap() {
+            Err((ChannelError::Poisoned { .. }, 1)) => {}
+            other => panic!("expected Poisoned with the value back, got {other:?}"),
+        }
+        assert!(matches!(rx.read(), Err(ChannelError::Poisoned { .. })));
+    });
+}
+
+/// A reader blocked on a rendezvous channel is released by poison from another thread.
+#[test]
+fn poison_releases_blocked_reader() {
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let reader = thread::spawn(move || rx.read());
+        tx.poison();
+        assert!(matches!(
+            reader.join().unwrap(),
+            Err(ChannelError::Poisoned { .. })
+        ));
+    });
+}
+
+/// Two writers on an any2one rendezvous channel and one reader that reads twice: both
+/// values arrive exactly once.
+#[test]
+fn any2one_two_writers_exactly_once() {
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().any2one();
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || tx.write(1).is_ok());
+        let b = thread::spawn(move || tx2.write(2).is_ok());
+        let mut got = [rx.read().unwrap(), rx.read().unwrap()];
+        got.sort();
+        assert_eq!(got, [1, 2]);
+        assert!(a.join().unwrap() && b.join().unwrap());
+    });
+}
+
+/// Extended rendezvous: the writer returns only after the reader's block ran.
+#[test]
+fn extended_rendezvous_releases_writer_after_block() {
+    loom::model(|| {
+        use loom::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let ran = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let r2 = ran.clone();
+        let writer = thread::spawn(move || {
+            tx.write(4).unwrap();
+            assert!(
+                r2.load(Ordering::SeqCst),
+                "writer released before the block ran"
+            );
+        });
+        let v = rx.read_with(|v| {
+            ran.store(true, Ordering::SeqCst);
+            v
+        });
+        assert_eq!(v, Ok(4));
+        writer.join().unwrap();
+    });
+}
