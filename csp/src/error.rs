@@ -44,6 +44,22 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// A nested network's failure is the list of its processes' failures: report those,
+    /// not "process 'inner' failed: 3 processes failed: ...".
+    pub(crate) fn flatten_into(self, out: &mut Vec<Failure>) {
+        match self {
+            Failure::Error { process, error } => match error.downcast::<NetworkError>() {
+                Ok(inner) => match *inner {
+                    NetworkError::Failed(failures) => out.extend(failures),
+                },
+                Err(error) => out.push(Failure::Error { process, error }),
+            },
+            other => out.push(other),
+        }
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,12 +1,198 @@
 //! # csp — process networks with typed channels
 //!
-//! (Tutorial: see the sections below.)
+//! Write a concurrent program as a network of sequential **processes** that share
+//! nothing and talk only over typed **channels** (Hoare's CSP, as in occam, JCSP, PyCSP
+//! and Go). This crate gives you:
+//!
+//! - `#[process]`: a function becomes a process value, run later by a combinator;
+//! - [`Channel`]: rendezvous by default, or buffered with a [`Policy`]; one2one ends that
+//!   the compiler keeps unique, shared ends that clone; [`poison`](Output::poison) to abort
+//!   and [`retire`](Output::retire) (or just drop an end) to finish;
+//! - [`Parallel`], [`Sequence`], [`spawn`] and [`par!`] to run processes, with failures
+//!   reported by process name and channels poisoned so nothing hangs.
+//!
+//! ## 1. Processes and channels
+//!
+//! A `#[process]` function returns a [`Process`]; nothing runs until a [`Parallel`] runs
+//! it. Each process gets its own OS thread, named after it.
+//!
+//! ```
+//! use csp::{process, Channel, ChannelError, Input, Output, Parallel};
+//!
+//! #[process]
+//! fn numbers(n: u64, out: Output<u64>) -> Result<(), ChannelError> {
+//!     for i in 1..=n {
+//!         out.write(i)?; // rendezvous: returns once the reader has taken i
+//!     }
+//!     Ok(()) // `out` is dropped here: the channel retires and the reader's loop ends
+//! }
+//!
+//! #[process]
+//! fn total(input: Input<u64>) -> u64 {
+//!     input.iter().sum()
+//! }
+//!
+//! let (tx, rx) = Channel::<u64>::new().one2one();
+//! let (_, sum) = csp::par!(numbers(100, tx), total(rx))?;
+//! assert_eq!(sum, Some(5050));
+//! # Ok::<(), csp::NetworkError>(())
+//! ```
+//!
+//! Results come back in order; each is `None` if that process stopped because a channel
+//! was poisoned. [`par!`] runs processes with different result types; [`Parallel`] runs
+//! any number with the same one:
+//!
+//! ```
+//! use csp::{process, Channel, Input, Output, Parallel};
+//!
+//! #[process]
+//! fn square(jobs: Input<u64>, results: Output<u64>) {
+//!     for j in &jobs {
+//!         if results.write(j * j).is_err() {
+//!             break;
+//!         }
+//!     }
+//! }
+//!
+//! // A worker farm: the seed idiom "pool of workers and a queue with sentinels".
+//! let (jobs_tx, jobs_rx) = Channel::<u64>::new().one2any();
+//! let (res_tx, res_rx) = Channel::<u64>::new().any2one();
+//! let workers: Parallel = (0..4).map(|_| square(jobs_rx.clone().into(), res_tx.clone().into())).collect();
+//! drop((jobs_rx, res_tx)); // only the workers hold these ends now
+//! let feeder = csp::Process::with_ends("feeder", jobs_tx, |jobs| {
+//!     for j in 1..=10 {
+//!         jobs.write(j)?;
+//!     }
+//!     Ok(()) // no sentinels: retiring the channel tells every worker to stop
+//! });
+//! let collector = csp::Process::with_ends("collector", res_rx, |r| Ok(r.iter().sum::<u64>()));
+//! let (_, _, sum) = csp::par!(workers.into_process("workers"), feeder, collector)?;
+//! assert_eq!(sum, Some(385));
+//! # Ok::<(), csp::NetworkError>(())
+//! ```
+//!
+//! ## 2. Buffers, timeouts and `try_*`
+//!
+//! Python's `Queue(maxsize=n)` with `put(timeout=...)`, `get_nowait()`, `Full` and `Empty`:
+//!
+//! ```
+//! use std::time::Duration;
+//! use csp::{Channel, ChannelError, Policy};
+//!
+//! let (tx, rx) = Channel::<&str>::local().fifo(2).one2one();
+//! tx.write("a")?;
+//! tx.try_write("b")?;
+//! let full = tx.write_timeout("c", Duration::from_millis(10)).unwrap_err();
+//! assert!(full.error().is_timeout());
+//! assert_eq!(full.into_inner(), "c"); // a failed write hands the value back
+//! assert_eq!(rx.read()?, "a");
+//! assert_eq!(rx.try_read()?, "b");
+//! assert!(matches!(rx.try_read(), Err(ChannelError::Empty { .. })));
+//!
+//! // Lossy policies say so in their name; a priority channel is a PriorityQueue.
+//! let (latest, readings) = Channel::<u32>::new().buffer(Policy::OverwriteOldest(1)).one2one();
+//! latest.write(1)?;
+//! latest.write(2)?;
+//! assert_eq!(readings.read()?, 2);
+//! let (urgent, queue) = Channel::<u8>::new().priority(10).one2one();
+//! urgent.write(1)?;
+//! urgent.write(9)?;
+//! assert_eq!(queue.read()?, 9);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## 3. Shared state as a server process
+//!
+//! Instead of a lock around a shared variable, one process owns the state and serves
+//! requests; clients share the request channel (any2one) and each has a reply channel.
+//!
+//! ```
+//! use csp::{process, Channel, Input, Output, Parallel, SharedOutput};
+//!
+//! enum Request { Add(i64, Output<i64>) }
+//! // (An `Output` inside a message: ends are values and travel over channels.)
+//!
+//! #[process]
+//! fn counter(requests: Input<Request>) -> i64 {
+//!     let mut value = 0;
+//!     for Request::Add(n, reply) in &requests {
+//!         value += n;
+//!         let _ = reply.write(value);
+//!     }
+//!     value
+//! }
+//!
+//! #[process]
+//! fn client(requests: SharedOutput<Request>, times: i64) -> Result<(), csp::BoxError> {
+//!     for _ in 0..times {
+//!         let (reply_tx, reply_rx) = Channel::<i64>::local().one2one();
+//!         requests.write(Request::Add(1, reply_tx)).map_err(|e| e.into_parts().0)?;
+//!         reply_rx.read()?;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! let (req_tx, req_rx) = Channel::<Request>::local().any2one();
+//! let clients: Parallel = (0..4).map(|_| client(req_tx.clone(), 250)).collect();
+//! drop(req_tx);
+//! let (_, total) = csp::par!(clients.into_process("clients"), counter(req_rx))?;
+//! assert_eq!(total, Some(1000));
+//! # Ok::<(), csp::NetworkError>(())
+//! ```
+//!
+//! ## 4. Ending a network: retire, poison, failure
+//!
+//! Dropping (or [`retire`](Output::retire)-ing) the last writer ends the readers' loops
+//! once the buffer is drained: nothing written is lost. [`poison`](Output::poison) aborts:
+//! every pending and later operation fails with [`ChannelError::Poisoned`], and a process
+//! that stops because of it is *stopped*, not *failed*; the runtime passes the poison on
+//! to its other channels. A process that panics or returns an error fails: its channels
+//! are poisoned, the network ends, and `run` names it.
+//!
+//! ```
+//! use csp::{process, Channel, ChannelError, Input, NetworkError, Output};
+//!
+//! #[process]
+//! fn producer(out: Output<u32>) -> Result<(), ChannelError> {
+//!     for i in 0.. {
+//!         out.write(i)?; // fails with Poisoned once the consumer has failed
+//!     }
+//!     Ok(())
+//! }
+//!
+//! #[process]
+//! fn consumer(input: Input<u32>) {
+//!     for v in &input {
+//!         assert!(v < 3, "value {v} is too big");
+//!     }
+//! }
+//!
+//! let (tx, rx) = Channel::<u32>::new().one2one();
+//! let err = csp::par!(producer(tx), consumer(rx)).unwrap_err();
+//! let NetworkError::Failed(failures) = &err else { unreachable!() };
+//! assert_eq!(failures.len(), 1); // the producer only stopped
+//! assert_eq!(failures[0].process(), "consumer");
+//! assert!(err.to_string().contains("value 3 is too big"));
+//! ```
+//!
+//! ## 5. Extended rendezvous and claims
+//!
+//! [`Input::read_with`] runs a block before the writer is released (occam-pi's `??`);
+//! [`SharedOutput::claim`] gives one writer the channel for a sequence of writes
+//! (occam-pi's CLAIM). See their docs.
+//!
+//! ## 6. Components
+//!
+//! [`components`] holds ready-made processes — `id`, `prefix`, `delta`, `succ`, `tail`,
+//! `map`, `filter`, `generate`, `sink`, `collect` — from which classic networks such as
+//! commstime are built (`cargo run --release --example commstime`).
 
 #![warn(missing_docs)]
 
 extern crate self as csp;
 
 pub mod channel;
+pub mod components;
 mod error;
 pub mod parallel;
 mod park;
@@ -16,7 +202,7 @@ mod sync;
 pub use channel::{
     Channel, ChannelError, Input, Kind, Output, Policy, SharedInput, SharedOutput, WriteError,
 };
-// TEMP-MACROS pub use csp_macros::{process, Ends};
+pub use csp_macros::{process, Ends};
 pub use error::{BoxError, Failure, NetworkError};
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
-pub use process::{Process, ScopedProcess};
+pub use process::{Ends, Process, ScopedProcess};

@@ -49,6 +49,8 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     }
 
     /// Adds a process (builder style).
+    // A builder step, not arithmetic: `Parallel + Process` would read worse.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, p: ScopedProcess<'a, R>) -> Self {
         self.procs.push(p);
         self
@@ -170,7 +172,7 @@ fn supervise<'a, R: Send + 'a>(
             match exit {
                 Exit::Done(r) => results[i] = Some(r),
                 Exit::Stopped => {}
-                Exit::Failed(f) => failures.push(f),
+                Exit::Failed(f) => f.flatten_into(&mut failures),
             }
         }
     });
@@ -210,6 +212,8 @@ impl<'a, R: 'a> Sequence<'a, R> {
     }
 
     /// Adds a process (builder style).
+    // A builder step, not arithmetic: `Parallel + Process` would read worse.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, p: ScopedProcess<'a, R>) -> Self {
         self.procs.push(p);
         self
@@ -228,7 +232,9 @@ impl<'a, R: 'a> Sequence<'a, R> {
                     for rest in procs {
                         ScopedProcess::<R>::poison_ends(rest.ends());
                     }
-                    return Err(NetworkError::Failed(vec![f]));
+                    let mut failures = Vec::new();
+                    f.flatten_into(&mut failures);
+                    return Err(NetworkError::Failed(failures));
                 }
             }
         }
@@ -305,7 +311,11 @@ impl<R> Spawned<R> {
         match exit {
             Exit::Done(r) => Ok(Some(r)),
             Exit::Stopped => Ok(None),
-            Exit::Failed(f) => Err(NetworkError::Failed(vec![f])),
+            Exit::Failed(f) => {
+                let mut failures = Vec::new();
+                f.flatten_into(&mut failures);
+                Err(NetworkError::Failed(failures))
+            }
         }
     }
 }

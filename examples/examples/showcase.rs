@@ -1,0 +1,183 @@
+//! The showcase: a log-analytics pipeline as a CSP network.
+//!
+//! ```text
+//!  generate ──lines (fifo 1024, one2any)──▶ parse[0..4] ──records (any2one)──▶ aggregate
+//!                                                │
+//!                                                └──rejects (any2one, unbounded)──▶ quarantine
+//! ```
+//!
+//! 1. A generator writes a million synthetic access-log lines (1 in 10,000 malformed).
+//! 2. Four parser processes share the input channel (a worker farm without sentinels:
+//!    retiring the channel stops them) and share two output channels.
+//! 3. The aggregator counts per endpoint and status; the quarantine keeps bad lines.
+//! 4. Then the same network runs with a parser that panics on a bad line: the framework
+//!    poisons its channels, the whole network ends, and the error names the process.
+//!
+//! `cargo run --release --example showcase`
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use csp::{
+    process, Channel, ChannelError, Input, NetworkError, Output, Parallel, Policy, SharedInput,
+    SharedOutput,
+};
+
+const ENDPOINTS: [&str; 5] = ["/", "/login", "/api/items", "/api/cart", "/static/app.js"];
+
+#[derive(Debug)]
+struct Record {
+    endpoint: String,
+    status: u16,
+    micros: u32,
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    requests: u64,
+    by_endpoint: BTreeMap<String, u64>,
+    errors: u64,
+    total_micros: u64,
+}
+
+#[process]
+fn generate(lines: u64, out: Output<String>) -> Result<(), ChannelError> {
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for i in 0..lines {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let line = if i % 10_000 == 9_999 {
+            format!("garbage line {i}")
+        } else {
+            let endpoint = ENDPOINTS[(seed % 5) as usize];
+            let status = [200, 200, 200, 304, 404, 500][(seed >> 8) as usize % 6];
+            format!("GET {endpoint} {status} {}us", (seed >> 16) % 5000)
+        };
+        out.write(line)?;
+    }
+    Ok(()) // dropping `out` retires the channel: the parsers stop when it is drained
+}
+
+fn parse_line(line: &str) -> Option<Record> {
+    let mut parts = line.split(' ');
+    let (_method, endpoint, status, took) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    Some(Record {
+        endpoint: endpoint.to_string(),
+        status: status.parse().ok()?,
+        micros: took.strip_suffix("us")?.parse().ok()?,
+    })
+}
+
+#[process]
+fn parse(
+    lines: SharedInput<String>,
+    records: SharedOutput<Record>,
+    rejects: SharedOutput<String>,
+    strict: bool,
+) -> Result<u64, ChannelError> {
+    let mut parsed = 0;
+    for line in &lines {
+        match parse_line(&line) {
+            Some(record) => {
+                records.write(record)?;
+                parsed += 1;
+            }
+            None if strict => panic!("malformed log line: {line:?}"),
+            None => rejects.write(line)?,
+        }
+    }
+    Ok(parsed)
+}
+
+#[process]
+fn aggregate(records: Input<Record>) -> Stats {
+    let mut stats = Stats::default();
+    for r in &records {
+        stats.requests += 1;
+        *stats.by_endpoint.entry(r.endpoint).or_default() += 1;
+        stats.errors += u64::from(r.status >= 500);
+        stats.total_micros += u64::from(r.micros);
+    }
+    stats
+}
+
+#[process]
+fn quarantine(rejects: Input<String>) -> Vec<String> {
+    rejects.into_iter().collect()
+}
+
+/// Builds and runs the network; `strict` parsers panic on a malformed line.
+fn run(lines: u64, parsers: usize, strict: bool) -> Result<(Stats, Vec<String>), NetworkError> {
+    let (line_tx, line_rx) = Channel::<String>::new().named("lines").fifo(1024).one2any();
+    let (rec_tx, rec_rx) = Channel::<Record>::local()
+        .named("records")
+        .fifo(256)
+        .any2one();
+    let (rej_tx, rej_rx) = Channel::<String>::new()
+        .named("rejects")
+        .buffer(Policy::Unbounded)
+        .any2one();
+    let farm: Parallel<u64> = (0..parsers)
+        .map(|_| parse(line_rx.clone(), rec_tx.clone(), rej_tx.clone(), strict))
+        .collect();
+    drop((line_rx, rec_tx, rej_tx)); // the parsers hold these ends now
+    let (_, _, stats, rejects) = csp::par!(
+        generate(lines, line_tx),
+        farm.into_process("parse"),
+        aggregate(rec_rx),
+        quarantine(rej_rx),
+    )?;
+    Ok((stats.unwrap_or_default(), rejects.unwrap_or_default()))
+}
+
+fn main() {
+    let lines = 1_000_000;
+    let parsers = 4;
+
+    println!("== a log-analytics pipeline: generate -> parse x{parsers} -> aggregate + quarantine");
+    let start = Instant::now();
+    match run(lines, parsers, false) {
+        Ok((stats, rejects)) => {
+            let took = start.elapsed();
+            println!(
+                "{} lines in {took:.2?} ({:.0} lines/s through 4 stages, {} processes)",
+                lines,
+                lines as f64 / took.as_secs_f64(),
+                3 + parsers
+            );
+            println!(
+                "requests {}  server errors {}  mean latency {}us",
+                stats.requests,
+                stats.errors,
+                stats.total_micros / stats.requests.max(1)
+            );
+            for (endpoint, n) in &stats.by_endpoint {
+                println!("  {endpoint:<16} {n}");
+            }
+            println!(
+                "quarantined {} malformed lines, e.g. {:?}",
+                rejects.len(),
+                rejects.first()
+            );
+            assert_eq!(stats.requests + rejects.len() as u64, lines, "no line lost");
+        }
+        Err(e) => println!("unexpected failure: {e}"),
+    }
+
+    println!();
+    println!("== the same network with strict parsers that panic on a malformed line");
+    // The error below reports the panic; std's default hook would also print it (with a
+    // backtrace if RUST_BACKTRACE is set) to stderr.
+    std::panic::set_hook(Box::new(|_| {}));
+    let start = Instant::now();
+    match run(lines, parsers, true) {
+        Ok(_) => println!("no malformed line was met"),
+        Err(e) => {
+            println!("the network ended in {:.2?} with: {e}", start.elapsed());
+            println!("(the panicking parser's channels were poisoned, so every other process");
+            println!(" stopped instead of waiting forever; stopped processes are not failures)");
+        }
+    }
+}
