@@ -83,8 +83,8 @@ impl Errors {
     }
 }
 
-/// Finds what makes a parameter type unable to move into a process: references,
-/// non-`'static` lifetimes, `impl Trait`.
+/// Finds what makes a parameter type unable to move into a process: non-`'static`
+/// references and lifetimes, `impl Trait`.
 #[derive(Default)]
 struct Borrows {
     found: Vec<(proc_macro2::Span, &'static str)>,
@@ -95,6 +95,11 @@ const BORROW: &str = "a process parameter cannot borrow: the process may outlive
 
 impl<'ast> Visit<'ast> for Borrows {
     fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
+        // `&'static T` lives forever: as good as owned (e.g. `&'static str` names).
+        if r.lifetime.as_ref().is_some_and(|l| l.ident == "static") {
+            self.visit_type(&r.elem);
+            return;
+        }
         self.found.push((r.and_token.span(), BORROW));
         // The reference already explains its own lifetime: only look at what it points to.
         self.visit_type(&r.elem);

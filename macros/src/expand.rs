@@ -52,12 +52,14 @@ pub fn process_fn(f: &ProcessFn) -> TokenStream {
                 ::core::result::Result::Ok((move || -> #ty #body)())
             },
         ),
-        Return::Result { ok, full } => (
-            quote!(#ok),
-            quote! {
-                (move || -> #full #body)().map_err(::csp::process::__private::box_error)
-            },
-        ),
+        Return::Result { ok, full } => {
+            // An error type that is not an `Error` is reported at the return type.
+            let box_error = quote_spanned!(full.span()=> ::csp::process::__private::box_error);
+            (
+                quote!(#ok),
+                quote!((move || -> #full #body)().map_err(#box_error)),
+            )
+        }
     };
 
     quote! {

@@ -1,0 +1,6 @@
+use csp::process;
+
+#[process]
+struct Worker;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use csp::process;
+
+#[process]
+unsafe fn raw() {}
+
+fn main() {}
