@@ -66,7 +66,7 @@ pub fn process_fn(f: &ProcessFn) -> TokenStream {
         #(#attrs)*
         #vis fn #ident #generics (#(#outer_params),*) -> ::csp::Process<#result_ty> #where_clause {
             #(#asserts)*
-            let mut __csp_rec = ::csp::process::Recorder::for_process(#name);
+            let mut __csp_rec = ::csp::process::Recorder::new();
             {
                 #[allow(unused_imports)]
                 use ::csp::process::__private::{RecordEnds as _, SkipEnds as _};

@@ -17,20 +17,28 @@ use std::sync::Arc;
 /// State common to both ends.
 struct End<T> {
     core: Arc<Core<T>>,
+    /// The same channel without its type: what the runtime keeps of a dropped end.
+    info: Arc<dyn ChannelInfo>,
     id: EndId,
     retired: AtomicBool,
 }
 
 impl<T> End<T> {
-    fn new(core: Arc<Core<T>>) -> Self {
+    fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
         End {
             core,
+            info,
             id: next_end_id(),
             retired: AtomicBool::new(false),
         }
     }
 
+    /// Called first by every operation: ends this process dropped are retired before
+    /// anything it does next is visible.
+    #[inline]
     fn check_open(&self) -> Result<(), ChannelError> {
+        #[cfg(not(loom))]
+        crate::process::flush_dropped();
         if self.retired.load(Ordering::Relaxed) {
             return Err(ChannelError::Retired {
                 channel: self.core.name(),
@@ -48,19 +56,24 @@ impl<T> End<T> {
 
     /// Dropping an end retires it, except while the thread unwinds from a panic: then the
     /// process failed, and its channels are poisoned so that the network ends rather than
-    /// taking a truncated stream for a complete one.
+    /// taking a truncated stream for a complete one. Inside a running process the
+    /// retirement waits for the process's next operation or its end (see
+    /// `process::current`), so that a failing process's channels are poisoned first.
     fn drop_end(&self, side: Side) {
         if !self.retired.swap(true, Ordering::AcqRel) {
             if std::thread::panicking() {
                 self.core.poison();
             } else {
+                #[cfg(not(loom))]
+                crate::process::retire_dropped(self.info.clone(), side, self.id);
+                #[cfg(loom)]
                 self.core.retire(side, self.id);
             }
         }
     }
 
     fn duplicate(&self, side: Side) -> End<T> {
-        let end = End::new(self.core.clone());
+        let end = End::new(self.core.clone(), self.info.clone());
         if self.retired.load(Ordering::Relaxed) {
             end.retired.store(true, Ordering::Relaxed);
         } else {
@@ -151,9 +164,9 @@ pub struct Output<T> {
 }
 
 impl<T> Output<T> {
-    pub(crate) fn new(core: Arc<Core<T>>) -> Self {
+    pub(crate) fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
         Output {
-            end: End::new(core),
+            end: End::new(core, info),
         }
     }
 
@@ -245,9 +258,9 @@ pub struct Input<T> {
 }
 
 impl<T> Input<T> {
-    pub(crate) fn new(core: Arc<Core<T>>) -> Self {
+    pub(crate) fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
         Input {
-            end: End::new(core),
+            end: End::new(core, info),
         }
     }
 
@@ -419,8 +432,8 @@ pub struct SharedOutput<T>(Output<T>);
 pub struct SharedInput<T>(Input<T>);
 
 impl<T> SharedOutput<T> {
-    pub(crate) fn new(core: Arc<Core<T>>) -> Self {
-        SharedOutput(Output::new(core))
+    pub(crate) fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
+        SharedOutput(Output::new(core, info))
     }
 
     /// Exclusive use of the writing side for a sequence of writes (occam-pi's CLAIM):
@@ -449,8 +462,8 @@ impl<T> SharedOutput<T> {
 }
 
 impl<T> SharedInput<T> {
-    pub(crate) fn new(core: Arc<Core<T>>) -> Self {
-        SharedInput(Input::new(core))
+    pub(crate) fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
+        SharedInput(Input::new(core, info))
     }
 
     /// Exclusive use of the reading side for a sequence of reads (occam-pi's CLAIM).
@@ -573,27 +586,25 @@ impl<'a, T> IntoIterator for &'a SharedInput<T> {
     }
 }
 
-impl<T: Send + 'static> Ends for Output<T> {
+impl<T> Ends for Output<T> {
     fn record_ends(&self, rec: &mut Recorder) {
-        let info: Arc<dyn ChannelInfo> = self.end.core.clone();
-        rec.push(info, self.end.id, Side::Write);
+        rec.push(self.end.info.clone(), self.end.id, Side::Write);
     }
 }
 
-impl<T: Send + 'static> Ends for Input<T> {
+impl<T> Ends for Input<T> {
     fn record_ends(&self, rec: &mut Recorder) {
-        let info: Arc<dyn ChannelInfo> = self.end.core.clone();
-        rec.push(info, self.end.id, Side::Read);
+        rec.push(self.end.info.clone(), self.end.id, Side::Read);
     }
 }
 
-impl<T: Send + 'static> Ends for SharedOutput<T> {
+impl<T> Ends for SharedOutput<T> {
     fn record_ends(&self, rec: &mut Recorder) {
         self.0.record_ends(rec)
     }
 }
 
-impl<T: Send + 'static> Ends for SharedInput<T> {
+impl<T> Ends for SharedInput<T> {
     fn record_ends(&self, rec: &mut Recorder) {
         self.0.record_ends(rec)
     }

@@ -136,6 +136,7 @@ pub(crate) trait ChannelInfo: Send + Sync {
     fn name(&self) -> Arc<str>;
     fn derive_name(&self, name: &str);
     fn poison_channel(&self);
+    fn retire_end(&self, side: Side, end: EndId);
     #[allow(dead_code)] // read by the topology layer
     fn kind(&self) -> Kind;
 }
@@ -152,6 +153,9 @@ impl<T: Send> ChannelInfo for Core<T> {
     }
     fn poison_channel(&self) {
         self.poison()
+    }
+    fn retire_end(&self, side: Side, end: EndId) {
+        self.retire(side, end)
     }
     fn kind(&self) -> Kind {
         Core::kind(self)
@@ -257,33 +261,62 @@ impl<T> Channel<T> {
         self
     }
 
-    fn build(self, kind: Kind) -> Arc<Core<T>> {
+    fn build(self, kind: Kind) -> (Arc<Core<T>>, Arc<dyn ChannelInfo>)
+    where
+        T: Send + 'static,
+    {
         let id = NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Core::new(id, self.name, kind, self.buffer, self.codec))
+        let core = Arc::new(Core::new(id, self.name, kind, self.buffer, self.codec));
+        let info: Arc<dyn ChannelInfo> = core.clone();
+        (core, info)
     }
 
     /// One writer, one reader.
-    pub fn one2one(self) -> (Output<T>, Input<T>) {
-        let core = self.build(Kind::One2One);
-        (Output::new(core.clone()), Input::new(core))
+    pub fn one2one(self) -> (Output<T>, Input<T>)
+    where
+        T: Send + 'static,
+    {
+        let (core, info) = self.build(Kind::One2One);
+        (
+            Output::new(core.clone(), info.clone()),
+            Input::new(core, info),
+        )
     }
 
     /// Any number of writers (clone the [`SharedOutput`]), one reader.
-    pub fn any2one(self) -> (SharedOutput<T>, Input<T>) {
-        let core = self.build(Kind::Any2One);
-        (SharedOutput::new(core.clone()), Input::new(core))
+    pub fn any2one(self) -> (SharedOutput<T>, Input<T>)
+    where
+        T: Send + 'static,
+    {
+        let (core, info) = self.build(Kind::Any2One);
+        (
+            SharedOutput::new(core.clone(), info.clone()),
+            Input::new(core, info),
+        )
     }
 
     /// One writer, any number of readers (clone the [`SharedInput`]).
-    pub fn one2any(self) -> (Output<T>, SharedInput<T>) {
-        let core = self.build(Kind::One2Any);
-        (Output::new(core.clone()), SharedInput::new(core))
+    pub fn one2any(self) -> (Output<T>, SharedInput<T>)
+    where
+        T: Send + 'static,
+    {
+        let (core, info) = self.build(Kind::One2Any);
+        (
+            Output::new(core.clone(), info.clone()),
+            SharedInput::new(core, info),
+        )
     }
 
     /// Any number of writers and readers.
-    pub fn any2any(self) -> (SharedOutput<T>, SharedInput<T>) {
-        let core = self.build(Kind::Any2Any);
-        (SharedOutput::new(core.clone()), SharedInput::new(core))
+    pub fn any2any(self) -> (SharedOutput<T>, SharedInput<T>)
+    where
+        T: Send + 'static,
+    {
+        let (core, info) = self.build(Kind::Any2Any);
+        (
+            SharedOutput::new(core.clone(), info.clone()),
+            SharedInput::new(core, info),
+        )
     }
 }
 

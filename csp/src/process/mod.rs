@@ -25,7 +25,7 @@ mod record;
 
 pub use record::{Ends, RecordedEnd, Recorder};
 
-pub(crate) use current::note_poisoned;
+pub(crate) use current::{flush_dropped, note_poisoned, retire_dropped};
 
 use std::panic::{self, AssertUnwindSafe};
 
@@ -112,7 +112,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         body: impl FnOnce(E) -> Result<R, BoxError> + Send + 'a,
     ) -> Self {
         let name = name.into();
-        let mut rec = Recorder::for_process(&name);
+        let mut rec = Recorder::new();
         ends.record_ends(&mut rec);
         ScopedProcess {
             name,
@@ -169,8 +169,18 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         }
     }
 
-    /// Splits the process into what the supervisor keeps and what the worker runs.
+    /// Splits the process into what the supervisor keeps and what the worker runs. The
+    /// process is about to start under its final name: unnamed channels are named after
+    /// it now (`process.param`).
     pub(crate) fn into_parts(self) -> (String, Vec<RecordedEnd>, Runnable<'a, R>) {
+        for e in &self.ends {
+            let name = if e.path.is_empty() {
+                self.name.clone()
+            } else {
+                format!("{}.{}", self.name, e.path)
+            };
+            e.channel.derive_name(&name);
+        }
         let runnable = Runnable {
             name: self.name.clone(),
             ends: self.ends.clone(),
@@ -202,8 +212,8 @@ impl<R> Runnable<'_, R> {
     /// stopped because of poison, has all its channels poisoned, so the network ends.
     pub(crate) fn execute(self) -> Exit<R> {
         let Runnable { name, ends, body } = self;
-        let (result, saw_poison) =
-            current::with_process(&name, || panic::catch_unwind(AssertUnwindSafe(body)));
+        let (result, body_end) = current::run_body(|| panic::catch_unwind(AssertUnwindSafe(body)));
+        let saw_poison = body_end.saw_poison;
         let exit = match result {
             Ok(Ok(r)) => Exit::Done(r),
             Ok(Err(e)) if saw_poison || caused_by_poison(&*e) => Exit::Stopped,
@@ -216,9 +226,12 @@ impl<R> Runnable<'_, R> {
                 message: panic_message(&*payload),
             }),
         };
-        if saw_poison || !matches!(exit, Exit::Done(_)) {
+        // Poison wins over the retirement of the ends the body dropped on its way out.
+        let poison = saw_poison || !matches!(exit, Exit::Done(_));
+        if poison {
             ScopedProcess::<R>::poison_ends(&ends);
         }
+        body_end.settle_dropped(poison);
         exit
     }
 }

@@ -86,23 +86,12 @@ impl std::fmt::Debug for RecordedEnd {
 pub struct Recorder {
     ends: Vec<RecordedEnd>,
     path: Vec<String>,
-    /// Name of the process whose parameters are recorded: unnamed channels are named
-    /// after it (`process.param`).
-    process: Option<String>,
 }
 
 impl Recorder {
     /// An empty recorder.
     pub fn new() -> Recorder {
         Recorder::default()
-    }
-
-    /// A recorder that names unnamed channels `process.param`.
-    pub fn for_process(process: &str) -> Recorder {
-        Recorder {
-            process: Some(process.to_string()),
-            ..Recorder::default()
-        }
     }
 
     /// Records what `f` records under the path segment `segment` (a parameter or field
@@ -145,14 +134,6 @@ impl Recorder {
 
     pub(crate) fn push(&mut self, channel: Arc<dyn ChannelInfo>, end: EndId, side: Side) {
         let path = self.current_path();
-        if let Some(p) = &self.process {
-            let derived = if path.is_empty() {
-                p.clone()
-            } else {
-                format!("{p}.{path}")
-            };
-            channel.derive_name(&derived);
-        }
         self.ends.push(RecordedEnd {
             channel,
             end,

@@ -1,0 +1,299 @@
+//! Many processes, many iterations, both sides racing.
+
+use std::collections::HashSet;
+use std::thread;
+use std::time::Duration;
+
+use csp::{Channel, ChannelError};
+use csp_tests::watchdog;
+
+/// Values carry their writer in the top bits and a sequence number in the rest.
+fn encode(writer: u64, seq: u64) -> u64 {
+    (writer << 40) | seq
+}
+fn decode(v: u64) -> (usize, u64) {
+    ((v >> 40) as usize, v & ((1 << 40) - 1))
+}
+
+#[test]
+fn any2any_rendezvous_8x8_a_million_messages_each_read_exactly_once() {
+    const WRITERS: u64 = 8;
+    const READERS: usize = 8;
+    const PER_WRITER: u64 = 125_000; // 1,000,000 in total
+    watchdog(300, "any2any 8x8", || {
+        let (tx, rx) = Channel::<u64>::new().any2any();
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    for seq in 0..PER_WRITER {
+                        tx.write(encode(w, seq)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                let rx = rx.clone();
+                thread::spawn(move || {
+                    let mut count = [0u64; WRITERS as usize];
+                    let mut sum = [0u64; WRITERS as usize];
+                    let mut last = [None::<u64>; WRITERS as usize];
+                    for v in &rx {
+                        let (w, seq) = decode(v);
+                        count[w] += 1;
+                        sum[w] += seq;
+                        // One writer's values reach any one reader in the order written.
+                        assert!(
+                            last[w].is_none_or(|l| l < seq),
+                            "reordered: {l:?} then {seq}",
+                            l = last[w]
+                        );
+                        last[w] = Some(seq);
+                    }
+                    (count, sum)
+                })
+            })
+            .collect();
+        drop(rx);
+        for w in writers {
+            w.join().unwrap();
+        }
+        let mut count = [0u64; WRITERS as usize];
+        let mut sum = [0u64; WRITERS as usize];
+        for r in readers {
+            let (c, s) = r.join().unwrap();
+            for w in 0..WRITERS as usize {
+                count[w] += c[w];
+                sum[w] += s[w];
+            }
+        }
+        for w in 0..WRITERS as usize {
+            assert_eq!(
+                count[w], PER_WRITER,
+                "writer {w}: messages lost or duplicated"
+            );
+            assert_eq!(
+                sum[w],
+                PER_WRITER * (PER_WRITER - 1) / 2,
+                "writer {w}: wrong values"
+            );
+        }
+    });
+}
+
+#[test]
+fn write_timeout_racing_a_reader_delivers_or_hands_back_never_both_never_neither() {
+    const ROUNDS: u64 = 20_000;
+    watchdog(300, "write_timeout race", || {
+        let (tx, rx) = Channel::<u64>::new().one2one();
+        let (done_tx, done_rx) = Channel::<()>::new().fifo(1).one2one();
+        let reader = thread::spawn(move || {
+            let mut got = Vec::new();
+            loop {
+                match rx.read_timeout(Duration::from_micros(3)) {
+                    Ok(v) => got.push(v),
+                    Err(e) if e.is_timeout() => {
+                        if done_rx.try_read().is_ok() {
+                            // The writer has finished: drain what a last write may hold.
+                            while let Ok(v) = rx.try_read() {
+                                got.push(v);
+                            }
+                            return got;
+                        }
+                    }
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+        });
+        let mut delivered = HashSet::new();
+        let mut handed_back = HashSet::new();
+        for v in 0..ROUNDS {
+            match tx.write_timeout(v, Duration::from_micros(v % 7)) {
+                Ok(()) => {
+                    delivered.insert(v);
+                }
+                Err(e) => {
+                    assert!(e.error().is_timeout(), "{}", e.error());
+                    assert_eq!(e.into_inner(), v);
+                    handed_back.insert(v);
+                }
+            }
+        }
+        done_tx.write(()).unwrap();
+        let got = reader.join().unwrap();
+        let got_set: HashSet<u64> = got.iter().copied().collect();
+        assert_eq!(got.len(), got_set.len(), "a value was read twice");
+        assert_eq!(
+            got_set, delivered,
+            "read values differ from the writes that returned Ok"
+        );
+        assert!(delivered.is_disjoint(&handed_back));
+        assert_eq!(delivered.len() + handed_back.len(), ROUNDS as usize);
+    });
+}
+
+#[test]
+fn read_timeout_racing_writers_loses_nothing() {
+    const ROUNDS: u64 = 20_000;
+    watchdog(300, "read_timeout race", || {
+        let (tx, rx) = Channel::<u64>::new().any2one();
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    for seq in 0..ROUNDS {
+                        tx.write(encode(w, seq)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut seen = HashSet::new();
+        loop {
+            match rx.read_timeout(Duration::from_micros(2)) {
+                Ok(v) => assert!(seen.insert(v), "duplicate {v}"),
+                Err(e) if e.is_timeout() => {}
+                Err(e) if e.is_retired() => break,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert_eq!(seen.len() as u64, 2 * ROUNDS);
+    });
+}
+
+#[test]
+fn retire_on_a_fifo_1000_channel_loses_nothing_while_writers_race_to_retire() {
+    const WRITERS: u64 = 8;
+    const PER_WRITER: u64 = 5_000;
+    watchdog(300, "retire race", || {
+        for round in 0..20 {
+            let (tx, rx) = Channel::<u64>::new().fifo(1000).any2one();
+            let writers: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    let tx = tx.clone();
+                    thread::spawn(move || {
+                        for seq in 0..PER_WRITER {
+                            tx.write(encode(w, seq)).unwrap();
+                        }
+                        // Alternate explicit retire and drop.
+                        if (w + round) % 2 == 0 {
+                            tx.retire();
+                        }
+                    })
+                })
+                .collect();
+            drop(tx);
+            let mut count = [0u64; WRITERS as usize];
+            for v in &rx {
+                count[decode(v).0] += 1;
+            }
+            assert!(rx.read().unwrap_err().is_retired());
+            for w in writers {
+                w.join().unwrap();
+            }
+            assert_eq!(count, [PER_WRITER; WRITERS as usize], "round {round}");
+        }
+    });
+}
+
+#[test]
+fn claimed_bursts_stay_contiguous_under_contention() {
+    const WRITERS: u64 = 6;
+    const BURSTS: u64 = 300;
+    const BURST: u64 = 5;
+    watchdog(300, "claims", || {
+        for buffered in [true, false] {
+            let builder = Channel::<u64>::new();
+            let builder = if buffered { builder.fifo(7) } else { builder };
+            let (tx, rx) = builder.any2one();
+            let writers: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    let mut tx = tx.clone();
+                    thread::spawn(move || -> Result<(), ChannelError> {
+                        for b in 0..BURSTS {
+                            if b % 3 == 0 {
+                                // Unclaimed single writes mixed in.
+                                tx.write(encode(w, b * BURST))?;
+                                continue;
+                            }
+                            let claimed = tx.claim()?;
+                            for i in 0..BURST {
+                                claimed.write(encode(w, b * BURST + i))?;
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            drop(tx);
+            let values: Vec<_> = rx.into_iter().map(decode).collect();
+            for w in writers {
+                w.join().unwrap().unwrap();
+            }
+            // Every claimed burst (b % 3 != 0) appears as BURST consecutive values.
+            let mut i = 0;
+            let mut bursts = 0;
+            while i < values.len() {
+                let (w, seq) = values[i];
+                let b = seq / BURST;
+                if !b.is_multiple_of(3) && seq.is_multiple_of(BURST) {
+                    for k in 0..BURST as usize {
+                        assert_eq!(
+                            values[i + k],
+                            (w, seq + k as u64),
+                            "burst of writer {w} interleaved"
+                        );
+                    }
+                    i += BURST as usize;
+                    bursts += 1;
+                } else {
+                    i += 1;
+                }
+            }
+            let claimed_bursts = (0..BURSTS).filter(|b| b % 3 != 0).count() as u64;
+            assert_eq!(bursts, WRITERS * claimed_bursts, "buffered={buffered}");
+        }
+    });
+}
+
+#[test]
+fn claimed_reads_on_a_shared_input() {
+    watchdog(120, "input claims", || {
+        let (tx, rx) = Channel::<u64>::new().fifo(16).one2any();
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let mut rx = rx.clone();
+                thread::spawn(move || {
+                    let mut pairs = Vec::new();
+                    loop {
+                        let Ok(claimed) = rx.claim() else { break };
+                        let (Ok(a), Ok(b)) = (claimed.read(), claimed.read()) else {
+                            break;
+                        };
+                        pairs.push((a, b));
+                    }
+                    pairs
+                })
+            })
+            .collect();
+        drop(rx);
+        for v in 0..4000u64 {
+            tx.write(v).unwrap();
+        }
+        drop(tx);
+        let mut total = 0;
+        for r in readers {
+            for (a, b) in r.join().unwrap() {
+                assert_eq!(b, a + 1, "a claimed pair was split");
+                assert_eq!(a % 2, 0);
+                total += 2;
+            }
+        }
+        assert_eq!(total, 4000);
+    });
+}
