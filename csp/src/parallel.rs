@@ -79,9 +79,6 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
 
     /// Runs every process on its own OS thread and waits for all of them.
     pub fn run(self) -> Result<Vec<Option<R>>, NetworkError> {
-        // Run from inside a process, the ends it dropped must retire before it blocks
-        // here, or its own children could wait for them forever.
-        crate::process::flush_dropped();
         let procs = plan(self.procs);
         supervise(procs)
     }
@@ -224,7 +221,6 @@ impl<'a, R: 'a> Sequence<'a, R> {
 
     /// Runs the processes in order.
     pub fn run(self) -> Result<Vec<Option<R>>, NetworkError> {
-        crate::process::flush_dropped();
         let mut results = Vec::with_capacity(self.procs.len());
         let mut procs = self.procs.into_iter();
         for p in procs.by_ref() {
@@ -274,7 +270,6 @@ pub struct Spawned<R> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn spawn<R: Send + 'static>(p: Process<R>) -> Result<Spawned<R>, NetworkError> {
-    crate::process::flush_dropped();
     let (name, ends, runnable) = p.into_parts();
     match std::thread::Builder::new()
         .name(name.clone())
@@ -305,7 +300,6 @@ impl<R> Spawned<R> {
     /// Waits for the process: its result, `None` if it stopped because of poison, or
     /// the failure naming it.
     pub fn join(self) -> Result<Option<R>, NetworkError> {
-        crate::process::flush_dropped();
         let exit = match self.handle.join() {
             Ok(exit) => exit,
             // `execute` catches panics, so this is a panic in the runtime itself.

@@ -55,9 +55,16 @@ pub fn process_fn(f: &ProcessFn) -> TokenStream {
         Return::Result { ok, full } => {
             // An error type that is not an `Error` is reported at the return type.
             let box_error = quote_spanned!(full.span()=> ::csp::process::__private::box_error);
+            // The body runs in a non-`move` closure: the parameters it does not consume
+            // stay alive here until its result is known, so that on an error they are
+            // dropped as a failing process's ends (poisoned, not retired).
             (
                 quote!(#ok),
-                quote!((move || -> #full #body)().map_err(#box_error)),
+                quote! {{
+                    let __csp_result = (|| -> #full #body)();
+                    ::csp::process::__private::settle(&__csp_result);
+                    __csp_result.map_err(#box_error)
+                }},
             )
         }
     };

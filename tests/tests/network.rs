@@ -290,8 +290,8 @@ fn boss(jobs: Output<u32>, results: Input<u32>) -> Result<u32, ChannelError> {
     for j in 1..=10 {
         jobs.write(j)?;
     }
-    // Go's `close(jobs)` then `for r := range results`: dropping the end inside a
-    // process must retire it before the next operation, or this would deadlock.
+    // Go's `close(jobs)` then `for r := range results`: an end dropped inside a process
+    // retires at once, or this would deadlock.
     drop(jobs);
     Ok(results.iter().sum())
 }
@@ -305,7 +305,7 @@ fn doubler(jobs: Input<u32>, results: Output<u32>) -> Result<(), ChannelError> {
 }
 
 #[test]
-fn an_end_dropped_inside_a_process_is_retired_before_its_next_operation() {
+fn an_end_dropped_inside_a_process_retires_at_once() {
     let sum = watchdog(60, "drop inside process", || {
         let (jobs_tx, jobs_rx) = Channel::<u32>::new().fifo(16).one2one();
         let (res_tx, res_rx) = Channel::<u32>::new().fifo(16).one2one();
@@ -334,4 +334,32 @@ fn an_end_dropped_before_a_nested_run_is_retired_before_it_blocks() {
         Parallel::new().add(outer).run().unwrap()
     });
     assert_eq!(total, vec![Some(Some(15))]);
+}
+
+#[process]
+fn failing_producer(out: Output<u32>) -> Result<(), Overheated> {
+    out.write(1).map_err(|_| Overheated(0))?;
+    csp_tests::settle(); // the reader is now blocked on its second read
+    Err(Overheated(99)) // `out` is still held: it must poison, not retire
+}
+
+#[test]
+fn a_process_returning_an_error_poisons_the_ends_it_still_holds_before_they_retire() {
+    watchdog(60, "error poisons before retire", || {
+        let (tx, rx) = Channel::<u32>::new().named("stream").one2one();
+        // The reader is blocked on the channel when the producer returns its error: it
+        // must see poison, never the end of a (truncated) stream.
+        let reader = std::thread::spawn(move || {
+            let first = rx.read();
+            let second = rx.read();
+            (first, second)
+        });
+        let err = Parallel::new().add(failing_producer(tx)).run().unwrap_err();
+        assert!(err.to_string().contains("failing_producer"), "{err}");
+        let (first, second) = reader.join().unwrap();
+        assert_eq!(first.unwrap(), 1);
+        let second = second.unwrap_err();
+        assert!(second.is_poisoned(), "expected poison, got {second}");
+        assert_eq!(second.channel(), "stream");
+    });
 }

@@ -23,6 +23,14 @@ struct End<T> {
     retired: AtomicBool,
 }
 
+/// Whether the process on this thread is returning an error.
+fn failing() -> bool {
+    #[cfg(not(loom))]
+    return crate::process::is_failing();
+    #[cfg(loom)]
+    return false;
+}
+
 impl<T> End<T> {
     fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
         End {
@@ -33,12 +41,7 @@ impl<T> End<T> {
         }
     }
 
-    /// Called first by every operation: ends this process dropped are retired before
-    /// anything it does next is visible.
-    #[inline]
     fn check_open(&self) -> Result<(), ChannelError> {
-        #[cfg(not(loom))]
-        crate::process::flush_dropped();
         if self.retired.load(Ordering::Relaxed) {
             return Err(ChannelError::Retired {
                 channel: self.core.name(),
@@ -56,17 +59,13 @@ impl<T> End<T> {
 
     /// Dropping an end retires it, except while the thread unwinds from a panic: then the
     /// process failed, and its channels are poisoned so that the network ends rather than
-    /// taking a truncated stream for a complete one. Inside a running process the
-    /// retirement waits for the process's next operation or its end (see
-    /// `process::current`), so that a failing process's channels are poisoned first.
+    /// taking a truncated stream for a complete one. The same holds for the ends a
+    /// `#[process]` body still holds when it returns an error (see `process::current`).
     fn drop_end(&self, side: Side) {
         if !self.retired.swap(true, Ordering::AcqRel) {
-            if std::thread::panicking() {
+            if std::thread::panicking() || failing() {
                 self.core.poison();
             } else {
-                #[cfg(not(loom))]
-                crate::process::retire_dropped(self.info.clone(), side, self.id);
-                #[cfg(loom)]
                 self.core.retire(side, self.id);
             }
         }

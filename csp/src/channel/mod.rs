@@ -136,7 +136,6 @@ pub(crate) trait ChannelInfo: Send + Sync {
     fn name(&self) -> Arc<str>;
     fn derive_name(&self, name: &str);
     fn poison_channel(&self);
-    fn retire_end(&self, side: Side, end: EndId);
     #[allow(dead_code)] // read by the topology layer
     fn kind(&self) -> Kind;
 }
@@ -153,9 +152,6 @@ impl<T: Send> ChannelInfo for Core<T> {
     }
     fn poison_channel(&self) {
         self.poison()
-    }
-    fn retire_end(&self, side: Side, end: EndId) {
-        self.retire(side, end)
     }
     fn kind(&self) -> Kind {
         Core::kind(self)

@@ -25,7 +25,7 @@ mod record;
 
 pub use record::{Ends, RecordedEnd, Recorder};
 
-pub(crate) use current::{flush_dropped, note_poisoned, retire_dropped};
+pub(crate) use current::{is_failing, note_poisoned, set_failing};
 
 use std::panic::{self, AssertUnwindSafe};
 
@@ -212,8 +212,8 @@ impl<R> Runnable<'_, R> {
     /// stopped because of poison, has all its channels poisoned, so the network ends.
     pub(crate) fn execute(self) -> Exit<R> {
         let Runnable { name, ends, body } = self;
-        let (result, body_end) = current::run_body(|| panic::catch_unwind(AssertUnwindSafe(body)));
-        let saw_poison = body_end.saw_poison;
+        let (result, saw_poison) =
+            current::run_body(|| panic::catch_unwind(AssertUnwindSafe(body)));
         let exit = match result {
             Ok(Ok(r)) => Exit::Done(r),
             Ok(Err(e)) if saw_poison || caused_by_poison(&*e) => Exit::Stopped,
@@ -226,12 +226,9 @@ impl<R> Runnable<'_, R> {
                 message: panic_message(&*payload),
             }),
         };
-        // Poison wins over the retirement of the ends the body dropped on its way out.
-        let poison = saw_poison || !matches!(exit, Exit::Done(_));
-        if poison {
+        if saw_poison || !matches!(exit, Exit::Done(_)) {
             ScopedProcess::<R>::poison_ends(&ends);
         }
-        body_end.settle_dropped(poison);
         exit
     }
 }
@@ -275,6 +272,14 @@ pub mod __private {
         let mut p = Process::new(name, body);
         p.ends = rec.into_ends();
         p
+    }
+
+    /// Called with a `Result` body's outcome before the parameters it did not consume
+    /// are dropped: on an error, those ends poison their channels instead of retiring.
+    pub fn settle<T, E>(result: &Result<T, E>) {
+        if result.is_err() {
+            super::set_failing();
+        }
     }
 
     /// Converts the error of a `Result`-returning process body.
