@@ -191,6 +191,7 @@
 
 extern crate self as csp;
 
+pub mod alt;
 pub mod channel;
 pub mod components;
 mod error;
@@ -199,6 +200,7 @@ mod park;
 pub mod process;
 mod sync;
 
+pub use alt::{Alt, AltError, Fair, Timer};
 pub use channel::{
     Channel, ChannelError, Input, Kind, Output, Policy, SharedInput, SharedOutput, WriteError,
 };

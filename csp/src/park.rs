@@ -79,6 +79,8 @@ pub(crate) enum WaitOp {
     Claim,
     /// A writer whose value a reader has taken, waiting for the reader's extended block.
     Release,
+    /// An alt over several guards (`channel` is its first guard's).
+    Alt,
 }
 
 /// One blocked operation: its outcome cell and the thread to wake.

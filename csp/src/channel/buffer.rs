@@ -116,6 +116,15 @@ impl<T> Buffer<T> {
         }
     }
 
+    /// Whether a push would succeed now (storing it, or dropping a value as a lossy
+    /// policy declares).
+    pub(crate) fn accepts(&self) -> bool {
+        match self {
+            Buffer::Queue { when_full, .. } if *when_full != WhenFull::Block => true,
+            _ => self.has_room(),
+        }
+    }
+
     pub(crate) fn push(&mut self, value: T) -> Pushed<T> {
         match self {
             Buffer::None => Pushed::Full(value),

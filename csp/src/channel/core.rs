@@ -35,19 +35,19 @@ pub(crate) struct Core<T> {
     state: Mutex<State<T>>,
 }
 
-struct State<T> {
-    buffer: Buffer<T>,
-    readers: WaitQueue<T>,
-    writers: WaitQueue<T>,
+pub(super) struct State<T> {
+    pub(super) buffer: Buffer<T>,
+    pub(super) readers: WaitQueue<T>,
+    pub(super) writers: WaitQueue<T>,
     /// Indexed by `Side`.
-    claims: [Claims; 2],
+    pub(super) claims: [Claims; 2],
     /// Ends of each side not yet retired, indexed by `Side`.
-    open: [usize; 2],
-    poisoned: bool,
+    pub(super) open: [usize; 2],
+    pub(super) poisoned: bool,
 }
 
 impl<T> State<T> {
-    fn queue(&mut self, side: Side) -> &mut WaitQueue<T> {
+    pub(super) fn queue(&mut self, side: Side) -> &mut WaitQueue<T> {
         match side {
             Side::Read => &mut self.readers,
             Side::Write => &mut self.writers,
@@ -56,7 +56,7 @@ impl<T> State<T> {
 
     /// A waiter of `side` left its queue: a claim waiting for the queue to drain may now
     /// be granted.
-    fn dequeued(&mut self, side: Side, wake: &mut Vec<Arc<Context>>) {
+    pub(super) fn dequeued(&mut self, side: Side, wake: &mut Vec<Arc<Context>>) {
         if !self.claims[side as usize].queue.is_empty() {
             let busy = self.queue(side).has_live();
             self.claims[side as usize].pump(busy, wake);
@@ -64,7 +64,7 @@ impl<T> State<T> {
     }
 }
 
-fn unpark_all(wake: Vec<Arc<Context>>) {
+pub(super) fn unpark_all(wake: Vec<Arc<Context>>) {
     for ctx in wake {
         ctx.unpark();
     }
@@ -122,7 +122,7 @@ impl<T> Core<T> {
         let _ = self.name.set(StdArc::from(name));
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
         sync::lock(&self.state)
     }
 
@@ -134,7 +134,7 @@ impl<T> Core<T> {
         }
     }
 
-    fn retired_error(&self, side: RetiredSide) -> ChannelError {
+    pub(super) fn retired_error(&self, side: RetiredSide) -> ChannelError {
         ChannelError::Retired {
             channel: self.name(),
             side,
@@ -261,7 +261,7 @@ impl<T> Core<T> {
     }
 
     /// Gives `value` to a reader this writer has committed to.
-    fn hand_to_reader(&self, reader: Waiter<T>, value: T) {
+    pub(super) fn hand_to_reader(&self, reader: Waiter<T>, value: T) {
         if reader.extended {
             // The reader runs a block before we may return: wait for its release.
             let me = Context::new(WaitReason {

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use super::core::{Core, Deadline};
 use super::error::{ChannelError, RetiredSide, WriteError};
+use super::select::{Poll, Registering};
 use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
-use crate::park::ReleaseOnDrop;
+use crate::park::{Packet, ReleaseOnDrop};
 use crate::process::{Ends, Recorder};
 use std::sync::Arc;
 
@@ -169,6 +170,23 @@ impl<T> Output<T> {
         }
     }
 
+    /// Polls this end as an alt's output guard (see `channel::select`).
+    pub(crate) fn alt_write(
+        &self,
+        value: &mut Option<T>,
+        me: Option<Registering<'_, T>>,
+    ) -> Poll<T> {
+        if let Err(e) = self.end.check_open() {
+            return Poll::Failed(e);
+        }
+        self.end.core.alt_write(self.end.id, value, me)
+    }
+
+    /// Withdraws an alt's registration; the value comes back if no reader took it.
+    pub(crate) fn alt_cancel(&self, packet: &Arc<Packet<T>>) -> Option<T> {
+        self.end.core.alt_cancel(Side::Write, packet)
+    }
+
     fn write_by(&self, value: T, deadline: Deadline) -> Result<(), WriteError<T>> {
         if let Err(e) = self.end.check_open() {
             return Err(WriteError::new(e, value));
@@ -261,6 +279,19 @@ impl<T> Input<T> {
         Input {
             end: End::new(core, info),
         }
+    }
+
+    /// Polls this end as an alt's input guard (see `channel::select`).
+    pub(crate) fn alt_read(&self, me: Option<Registering<'_, T>>) -> Poll<T> {
+        if let Err(e) = self.end.check_open() {
+            return Poll::Failed(e);
+        }
+        self.end.core.alt_read(self.end.id, me)
+    }
+
+    /// Withdraws an alt's registration from this end's channel.
+    pub(crate) fn alt_cancel(&self, packet: &Arc<Packet<T>>) {
+        drop(self.end.core.alt_cancel(Side::Read, packet));
     }
 
     fn read_by(&self, deadline: Deadline) -> Result<T, ChannelError> {

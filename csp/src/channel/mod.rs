@@ -29,6 +29,7 @@ mod buffer;
 mod core;
 mod ends;
 mod error;
+pub(crate) mod select;
 mod waker;
 
 pub use buffer::Policy;

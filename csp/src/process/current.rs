@@ -19,6 +19,7 @@ thread_local! {
 }
 
 /// Called by the channel layer whenever an operation fails with `Poisoned`.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn note_poisoned() {
     SAW_POISON.with(|c| c.set(true));
 }
@@ -29,6 +30,7 @@ pub(crate) fn set_failing() {
 }
 
 /// Whether an end dropped now belongs to a failing process.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn is_failing() -> bool {
     FAILING.with(|c| c.get())
 }

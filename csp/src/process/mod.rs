@@ -25,6 +25,8 @@ mod record;
 
 pub use record::{Ends, RecordedEnd, Recorder};
 
+// Under loom the channel core does not report to the process layer.
+#[cfg_attr(loom, allow(unused_imports))]
 pub(crate) use current::{is_failing, note_poisoned, set_failing};
 
 use std::panic::{self, AssertUnwindSafe};

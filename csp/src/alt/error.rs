@@ -1,0 +1,80 @@
+//! Why an alt did not choose a guard.
+
+use std::sync::Arc;
+
+use crate::channel::ChannelError;
+
+/// The error of an [`Alt`](crate::Alt) select.
+///
+/// ```
+/// use csp::{Alt, AltError, Channel};
+/// let (tx, rx) = Channel::<u8>::new().named("orders").one2one();
+/// tx.poison();
+/// let err = Alt::new().input(&rx, |v| v).pri_select().unwrap_err();
+/// assert!(err.is_poisoned());
+/// assert_eq!(err.guard(), Some(0));
+/// assert_eq!(err.to_string(), "alt guard 0: channel 'orders' is poisoned");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AltError {
+    /// The chosen guard's channel is poisoned, or retired on the other side, or this
+    /// end was retired. `guard` is its number in the order guards were added, so a
+    /// caller can disable it next time (e.g. a retired input of a merge).
+    #[error("alt guard {guard}: {error}")]
+    Channel {
+        /// The guard's number (counting every guard added, enabled or not).
+        guard: usize,
+        /// What the channel said.
+        #[source]
+        error: ChannelError,
+    },
+    /// Every guard is disabled and there is no timeout or skip: the alt would wait
+    /// forever.
+    #[error("alt has no enabled guard and no timeout or skip: it would wait forever")]
+    NoGuard,
+    /// Two guards on one channel: the alt would have to meet itself.
+    #[error("alt guards {first} and {second} are both on channel '{channel}'")]
+    SameChannel {
+        /// The channel.
+        channel: Arc<str>,
+        /// The first guard's number.
+        first: usize,
+        /// The second guard's number.
+        second: usize,
+    },
+    /// A broken invariant of the alt protocol (a bug: please report it).
+    #[error("alt on channel '{channel}': internal protocol error")]
+    Internal {
+        /// The channel involved.
+        channel: Arc<str>,
+    },
+}
+
+impl AltError {
+    /// The channel error, for a guard whose channel failed.
+    pub fn channel_error(&self) -> Option<&ChannelError> {
+        match self {
+            AltError::Channel { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The number of the guard whose channel failed.
+    pub fn guard(&self) -> Option<usize> {
+        match self {
+            AltError::Channel { guard, .. } => Some(*guard),
+            _ => None,
+        }
+    }
+
+    /// Whether the alt ended because a guard's channel is poisoned.
+    pub fn is_poisoned(&self) -> bool {
+        self.channel_error().is_some_and(ChannelError::is_poisoned)
+    }
+
+    /// Whether the alt ended because a guard's channel is retired.
+    pub fn is_retired(&self) -> bool {
+        self.channel_error().is_some_and(ChannelError::is_retired)
+    }
+}

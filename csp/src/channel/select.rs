@@ -1,0 +1,242 @@
+//! One channel's part in an alt: poll a guard, register it, cancel it.
+//!
+//! An alt polls each of its guards under that channel's lock. If the guard can complete
+//! now, the alt **commits itself first** (one CAS on its own context) and then completes
+//! the operation: a registered alt may be chosen by a partner on another channel at any
+//! moment, and the self-commit is what makes sure it is chosen exactly once. If a
+//! partner waiter it was about to meet vanished between the check and the commit (the
+//! partner timed out or its own alt chose elsewhere), the alt has committed itself to
+//! nothing: it starts again with a fresh context (`Restart`). Otherwise it registers a
+//! waiter and moves on to the next guard, then parks once for all of them.
+//!
+//! Partners need no alt-specific code: a plain `write` that finds an alting reader in the
+//! queue completes it by the same CAS that completes a plain reader, and learns which of
+//! the alt's guards it met from the waiter's `case`.
+
+use std::sync::Arc;
+
+use super::buffer::Pushed;
+use super::core::{unpark_all, Core};
+use super::error::{ChannelError, RetiredSide};
+use super::waker::Waiter;
+use super::{EndId, Side};
+use crate::park::{Context, Outcome, Packet, Release};
+
+/// The alt's identity while it registers: its context, the guard's index, and the
+/// guard's packet (where a partner leaves or takes the value).
+pub(crate) struct Registering<'a, T> {
+    pub(crate) ctx: &'a Arc<Context>,
+    pub(crate) case: usize,
+    pub(crate) packet: &'a Arc<Packet<T>>,
+}
+
+/// What polling one guard gave.
+pub(crate) enum Poll<T> {
+    /// The operation completed now (an input's value; `None` for an output).
+    Ready(Option<T>),
+    /// The channel is poisoned or retired on the other side.
+    Failed(ChannelError),
+    /// Not ready; the alt is now registered on this guard.
+    Pending,
+    /// Not ready (a poll without registration).
+    NotReady,
+    /// Another end holds a claim on this side: try again later.
+    Claimed,
+    /// Someone completed the alt's context while it was still registering.
+    Taken,
+    /// The alt committed itself but the partner vanished: start over.
+    Restart,
+}
+
+/// Commits the registering alt to `outcome`; `false` if someone else already did.
+fn commit<T>(me: &Option<Registering<'_, T>>, outcome: Outcome) -> bool {
+    match me {
+        Some(r) => r.ctx.try_complete(outcome),
+        None => true,
+    }
+}
+
+fn case<T>(me: &Option<Registering<'_, T>>) -> usize {
+    me.as_ref().map_or(0, |r| r.case)
+}
+
+impl<T> Core<T> {
+    /// Polls an input guard: take a buffered value or meet a waiting writer, or register.
+    pub(crate) fn alt_read(&self, end: EndId, me: Option<Registering<'_, T>>) -> Poll<T> {
+        let c = case(&me);
+        let mut st = self.lock();
+        if st.poisoned {
+            drop(st);
+            if !commit(&me, Outcome::Poisoned(c)) {
+                return Poll::Taken;
+            }
+            return Poll::Failed(self.poisoned_error());
+        }
+        if !st.claims[Side::Read as usize].admits(end, false) {
+            return Poll::Claimed;
+        }
+        if !st.buffer.is_empty() {
+            if !commit(&me, Outcome::Selected(c)) {
+                return Poll::Taken;
+            }
+            let v = st.buffer.pop();
+            // Room appeared: the first blocked writer's value moves into the buffer.
+            let mut refill = None;
+            let mut wake = Vec::new();
+            if st.buffer.has_room() {
+                if let Some(w) = st.writers.select() {
+                    if let Some(wv) = w.packet.take() {
+                        if let Pushed::Stored(Some(lost)) | Pushed::Full(lost) = st.buffer.push(wv)
+                        {
+                            w.packet.put(lost, None);
+                        }
+                    }
+                    st.dequeued(Side::Write, &mut wake);
+                    refill = Some(w);
+                }
+            }
+            drop(st);
+            if let Some(w) = refill {
+                w.packet.finish(&w.ctx);
+            }
+            unpark_all(wake);
+            return Poll::Ready(v);
+        }
+        if st.writers.has_live() {
+            if !commit(&me, Outcome::Selected(c)) {
+                return Poll::Taken;
+            }
+            let Some(w) = st.writers.select() else {
+                return if me.is_some() {
+                    Poll::Restart
+                } else {
+                    Poll::NotReady
+                };
+            };
+            let mut wake = Vec::new();
+            st.dequeued(Side::Write, &mut wake);
+            drop(st);
+            unpark_all(wake);
+            let v = w.packet.take();
+            Release {
+                ctx: w.ctx,
+                packet: w.packet,
+            }
+            .release();
+            return Poll::Ready(v);
+        }
+        if st.open[Side::Write as usize] == 0 {
+            drop(st);
+            if !commit(&me, Outcome::Retired(c)) {
+                return Poll::Taken;
+            }
+            return Poll::Failed(self.retired_error(RetiredSide::Writers));
+        }
+        match me {
+            Some(r) => {
+                st.readers.push(Waiter {
+                    ctx: r.ctx.clone(),
+                    case: r.case,
+                    packet: r.packet.clone(),
+                    extended: false,
+                });
+                Poll::Pending
+            }
+            None => Poll::NotReady,
+        }
+    }
+
+    /// Polls an output guard: meet a waiting reader or buffer the value, or register
+    /// (the value then waits in the guard's packet). `value` is taken only when the
+    /// write completed or the value went into the packet.
+    pub(crate) fn alt_write(
+        &self,
+        end: EndId,
+        value: &mut Option<T>,
+        me: Option<Registering<'_, T>>,
+    ) -> Poll<T> {
+        let c = case(&me);
+        let mut st = self.lock();
+        if st.poisoned {
+            drop(st);
+            if !commit(&me, Outcome::Poisoned(c)) {
+                return Poll::Taken;
+            }
+            return Poll::Failed(self.poisoned_error());
+        }
+        if !st.claims[Side::Write as usize].admits(end, false) {
+            return Poll::Claimed;
+        }
+        if st.open[Side::Read as usize] == 0 {
+            drop(st);
+            if !commit(&me, Outcome::Retired(c)) {
+                return Poll::Taken;
+            }
+            return Poll::Failed(self.retired_error(RetiredSide::Readers));
+        }
+        if st.readers.has_live() {
+            if !commit(&me, Outcome::Selected(c)) {
+                return Poll::Taken;
+            }
+            let Some(reader) = st.readers.select() else {
+                return if me.is_some() {
+                    Poll::Restart
+                } else {
+                    Poll::NotReady
+                };
+            };
+            let mut wake = Vec::new();
+            st.dequeued(Side::Read, &mut wake);
+            drop(st);
+            unpark_all(wake);
+            let v = value
+                .take()
+                .expect("invariant: an output guard holds its value until it completes");
+            self.hand_to_reader(reader, v);
+            return Poll::Ready(None);
+        }
+        if st.buffer.accepts() {
+            if !commit(&me, Outcome::Selected(c)) {
+                return Poll::Taken;
+            }
+            let v = value
+                .take()
+                .expect("invariant: an output guard holds its value until it completes");
+            let dropped = match st.buffer.push(v) {
+                Pushed::Stored(d) => d,
+                Pushed::Full(v) => Some(v), // `accepts` said otherwise: cannot happen
+            };
+            drop(st);
+            drop(dropped);
+            return Poll::Ready(None);
+        }
+        match me {
+            Some(r) => {
+                let v = value
+                    .take()
+                    .expect("invariant: an output guard holds its value until it completes");
+                r.packet.put(v, None);
+                st.writers.push(Waiter {
+                    ctx: r.ctx.clone(),
+                    case: r.case,
+                    packet: r.packet.clone(),
+                    extended: false,
+                });
+                Poll::Pending
+            }
+            None => Poll::NotReady,
+        }
+    }
+
+    /// Takes a registered guard's waiter off `side`'s queue. For an output guard that
+    /// was not chosen, its value comes back out of the packet.
+    pub(crate) fn alt_cancel(&self, side: Side, packet: &Arc<Packet<T>>) -> Option<T> {
+        let mut wake = Vec::new();
+        let mut st = self.lock();
+        st.queue(side).remove(packet);
+        st.dequeued(side, &mut wake);
+        drop(st);
+        unpark_all(wake);
+        packet.take()
+    }
+}

@@ -1,0 +1,399 @@
+//! Alternation: every guard kind, the three select disciplines, and the exactly-once
+//! guarantee with both ends of channels alting under contention.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use csp::{Alt, AltError, Channel, ChannelError, Fair, Policy};
+use csp_tests::{settle, watchdog};
+
+#[test]
+fn pri_select_always_chooses_the_first_ready_guard() {
+    let (a_tx, a) = Channel::<u32>::new().buffer(Policy::Unbounded).one2one();
+    let (b_tx, b) = Channel::<u32>::new().buffer(Policy::Unbounded).one2one();
+    let (c_tx, c) = Channel::<u32>::new().buffer(Policy::Unbounded).one2one();
+    for i in 0..100 {
+        b_tx.write(i).unwrap();
+        c_tx.write(i).unwrap();
+    }
+    // `a` is empty: `b` is the first ready guard every time, never `c`.
+    for i in 0..100 {
+        let got = Alt::new()
+            .input(&a, |v| ('a', v))
+            .input(&b, |v| ('b', v))
+            .input(&c, |v| ('c', v))
+            .pri_select()
+            .unwrap();
+        assert_eq!(got, ('b', i));
+    }
+    a_tx.write(7).unwrap();
+    let got = Alt::new()
+        .input(&a, |v| ('a', v))
+        .input(&c, |v| ('c', v))
+        .pri_select()
+        .unwrap();
+    assert_eq!(got, ('a', 7));
+}
+
+#[test]
+fn a_skip_is_never_chosen_while_an_input_is_ready_whatever_its_place() {
+    // PyCSP's bug: a SkipGuard overtaking a ready input.
+    let (tx, rx) = Channel::<u32>::new().buffer(Policy::Unbounded).one2one();
+    for i in 0..1000 {
+        tx.write(i).unwrap();
+    }
+    for i in 0..500 {
+        let got = Alt::new()
+            .skip(|| None)
+            .input(&rx, Some)
+            .pri_select()
+            .unwrap();
+        assert_eq!(got, Some(2 * i), "skip chosen over a ready input");
+        let got = Alt::new().input(&rx, Some).skip(|| None).select().unwrap();
+        assert_eq!(got, Some(2 * i + 1));
+    }
+    assert_eq!(
+        Alt::new().input(&rx, Some).skip(|| None).select().unwrap(),
+        None
+    );
+}
+
+#[test]
+fn fair_select_over_two_always_ready_inputs_shares_evenly() {
+    const SELECTS: usize = 10_000;
+    let (a_tx, a) = Channel::<u8>::new().buffer(Policy::Unbounded).one2one();
+    let (b_tx, b) = Channel::<u8>::new().buffer(Policy::Unbounded).one2one();
+    for _ in 0..SELECTS {
+        a_tx.write(0).unwrap();
+        b_tx.write(1).unwrap();
+    }
+    let mut fair = Fair::new();
+    let mut counts = [0usize; 2];
+    for _ in 0..SELECTS {
+        let v = Alt::new()
+            .input(&a, |v| v)
+            .input(&b, |v| v)
+            .fair_select(&mut fair)
+            .unwrap();
+        counts[v as usize] += 1;
+    }
+    for (i, c) in counts.iter().enumerate() {
+        let share = *c as f64 / SELECTS as f64;
+        assert!((0.45..=0.55).contains(&share), "input {i}: {share}");
+    }
+}
+
+#[test]
+fn arbitrary_select_chooses_each_ready_guard_sometimes() {
+    let (a_tx, a) = Channel::<u8>::new().buffer(Policy::Unbounded).one2one();
+    let (b_tx, b) = Channel::<u8>::new().buffer(Policy::Unbounded).one2one();
+    for _ in 0..1000 {
+        a_tx.write(0).unwrap();
+        b_tx.write(1).unwrap();
+    }
+    let mut counts = [0usize; 2];
+    for _ in 0..1000 {
+        let v = Alt::new()
+            .input(&a, |v| v)
+            .input(&b, |v| v)
+            .select()
+            .unwrap();
+        counts[v as usize] += 1;
+    }
+    assert!(counts[0] > 100 && counts[1] > 100, "{counts:?}");
+}
+
+#[test]
+fn a_timeout_fires_after_its_deadline_and_never_before_a_ready_input() {
+    let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+    let start = Instant::now();
+    let got = Alt::new()
+        .input(&rx, Some)
+        .timeout(Duration::from_millis(50), || None)
+        .pri_select()
+        .unwrap();
+    assert_eq!(got, None);
+    assert!(start.elapsed() >= Duration::from_millis(50));
+
+    // A ready input is chosen even with a timeout that has already expired (PyCSP's
+    // blocking TimeoutGuard bug), and before the deadline.
+    tx.write(5).unwrap();
+    let got = Alt::new()
+        .deadline(Instant::now(), || None)
+        .input(&rx, Some)
+        .pri_select()
+        .unwrap();
+    assert_eq!(got, Some(5));
+
+    // An input that arrives while the alt waits is taken at once, not at the deadline.
+    let writer = thread::spawn(move || {
+        settle();
+        tx.write(6).unwrap();
+    });
+    let start = Instant::now();
+    let got = Alt::new()
+        .input(&rx, Some)
+        .timeout(Duration::from_secs(60), || None)
+        .pri_select()
+        .unwrap();
+    assert_eq!(got, Some(6));
+    assert!(start.elapsed() < Duration::from_secs(60));
+    writer.join().unwrap();
+}
+
+#[test]
+fn disabled_guards_are_never_chosen_and_an_alt_with_none_is_an_error() {
+    let (tx, rx) = Channel::<u32>::new().fifo(4).one2one();
+    let (out_tx, _out_rx) = Channel::<u32>::new().fifo(4).one2one();
+    tx.write(1).unwrap();
+    for _ in 0..100 {
+        let got = Alt::new()
+            .input_if(false, &rx, |_| "input")
+            .output_if(false, &out_tx, 1, || "output")
+            .skip_if(false, || "skip")
+            .timeout(Duration::from_millis(1), || "timeout")
+            .pri_select()
+            .unwrap();
+        assert_eq!(got, "timeout");
+    }
+    let err = Alt::new()
+        .input_if(false, &rx, |_| ())
+        .skip_if(false, || ())
+        .select()
+        .unwrap_err();
+    assert!(matches!(err, AltError::NoGuard), "{err}");
+    assert_eq!(rx.read().unwrap(), 1); // nothing was taken
+}
+
+#[test]
+fn a_poisoned_or_retired_guard_ends_the_alt_naming_its_channel_and_guard() {
+    let (_a_tx, a) = Channel::<u32>::new().named("a").one2one();
+    let (b_tx, b) = Channel::<u32>::new().named("b").one2one();
+    let poisoner = thread::spawn(move || {
+        settle();
+        b_tx.poison();
+    });
+    let err = Alt::new()
+        .input(&a, |_| ())
+        .input(&b, |_| ())
+        .select()
+        .unwrap_err();
+    poisoner.join().unwrap();
+    assert!(err.is_poisoned(), "{err}");
+    assert_eq!(err.guard(), Some(1));
+    assert_eq!(err.channel_error().unwrap().channel(), "b");
+
+    let (c_tx, c) = Channel::<u32>::new().named("c").fifo(2).one2one();
+    c_tx.write(1).unwrap();
+    drop(c_tx);
+    // A retired channel still delivers what is buffered, then reports retirement.
+    assert_eq!(Alt::new().input(&c, |v| v).select().unwrap(), 1);
+    let err = Alt::new().input(&c, |v| v).select().unwrap_err();
+    assert!(err.is_retired(), "{err}");
+
+    // An output guard whose readers are gone.
+    let (d_tx, d_rx) = Channel::<u32>::new().named("d").one2one();
+    drop(d_rx);
+    let err = Alt::new().output(&d_tx, 1, || ()).select().unwrap_err();
+    assert!(err.is_retired() && err.to_string().contains("'d'"), "{err}");
+}
+
+#[test]
+fn two_guards_on_one_channel_are_refused() {
+    let (tx, rx) = Channel::<u32>::new().named("loop").any2any();
+    let err = Alt::new()
+        .input(&rx, |_| ())
+        .output(&tx, 1, || ())
+        .select()
+        .unwrap_err();
+    assert!(matches!(err, AltError::SameChannel { .. }), "{err}");
+    assert!(err.to_string().contains("'loop'"), "{err}");
+}
+
+#[test]
+fn an_output_guard_meets_a_plain_reader_and_an_input_guard_a_plain_writer() {
+    watchdog(60, "alt with plain partners", || {
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let reader = thread::spawn(move || (0..100).map(|_| rx.read().unwrap()).sum::<u32>());
+        for i in 0..100 {
+            Alt::new().output(&tx, i, || ()).select().unwrap();
+        }
+        assert_eq!(reader.join().unwrap(), 4950);
+
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let writer = thread::spawn(move || {
+            for i in 0..100 {
+                tx.write(i).unwrap();
+            }
+        });
+        let mut sum = 0;
+        for _ in 0..100 {
+            sum += Alt::new().input(&rx, |v| v).select().unwrap();
+        }
+        writer.join().unwrap();
+        assert_eq!(sum, 4950);
+    });
+}
+
+#[test]
+fn an_output_guard_not_chosen_sends_nothing() {
+    let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+    let (_other_tx, other) = Channel::<u32>::new().fifo(1).one2one();
+    tx.write(0).unwrap(); // full
+    let got = Alt::new()
+        .output(&tx, 99, || "sent")
+        .input(&other, |_| "read")
+        .timeout(Duration::from_millis(20), || "timeout")
+        .select()
+        .unwrap();
+    assert_eq!(got, "timeout");
+    assert_eq!(rx.read().unwrap(), 0);
+    assert!(matches!(rx.try_read(), Err(ChannelError::Empty { .. })));
+}
+
+/// Values carry their writer in the top bits and a sequence number in the rest.
+fn encode(writer: u64, seq: u64) -> u64 {
+    (writer << 40) | seq
+}
+
+#[test]
+fn exactly_once_with_4_alting_writers_and_4_alting_readers_over_8_shared_channels() {
+    const WRITERS: u64 = 4;
+    const READERS: usize = 4;
+    const CHANNELS: usize = 8;
+    const PER_WRITER: u64 = 250_000; // 1,000,000 in total
+    watchdog(600, "alt exactly-once", || {
+        let (txs, rxs): (Vec<_>, Vec<_>) = (0..CHANNELS)
+            .map(|i| Channel::<u64>::new().named(format!("c{i}")).any2any())
+            .unzip();
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let outs: Vec<_> = txs.to_vec();
+                thread::spawn(move || {
+                    for seq in 0..PER_WRITER {
+                        let v = encode(w, seq);
+                        let mut alt = Alt::new();
+                        for out in &outs {
+                            alt = alt.output(out, v, || ());
+                        }
+                        alt.select().unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(txs);
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                let ins: Vec<_> = rxs.to_vec();
+                thread::spawn(move || {
+                    let mut count = [0u64; WRITERS as usize];
+                    let mut sum = [0u64; WRITERS as usize];
+                    let mut open = [true; CHANNELS];
+                    let mut fair = Fair::new();
+                    while open.iter().any(|o| *o) {
+                        let mut alt = Alt::new();
+                        for (i, input) in ins.iter().enumerate() {
+                            alt = alt.input_if(open[i], input, |v| v);
+                        }
+                        match alt.fair_select(&mut fair) {
+                            Ok(v) => {
+                                let w = (v >> 40) as usize;
+                                count[w] += 1;
+                                sum[w] += v & ((1 << 40) - 1);
+                            }
+                            Err(e) if e.is_retired() => open[e.guard().unwrap()] = false,
+                            Err(e) => panic!("reader: {e}"),
+                        }
+                    }
+                    (count, sum)
+                })
+            })
+            .collect();
+        drop(rxs);
+        for w in writers {
+            w.join().unwrap();
+        }
+        let mut count = [0u64; WRITERS as usize];
+        let mut sum = [0u64; WRITERS as usize];
+        for r in readers {
+            let (c, s) = r.join().unwrap();
+            for w in 0..WRITERS as usize {
+                count[w] += c[w];
+                sum[w] += s[w];
+            }
+        }
+        for w in 0..WRITERS as usize {
+            assert_eq!(count[w], PER_WRITER, "writer {w}: lost or duplicated");
+            assert_eq!(sum[w], PER_WRITER * (PER_WRITER - 1) / 2, "writer {w}");
+        }
+    });
+}
+
+#[test]
+fn a_ring_of_processes_alting_on_output_and_input_runs_10000_rounds() {
+    const NODES: usize = 8;
+    const ROUNDS: u64 = 10_000;
+    watchdog(600, "alt ring", || {
+        let (outs, ins): (Vec<_>, Vec<_>) = (0..NODES)
+            .map(|i| Channel::<u64>::new().named(format!("link{i}")).one2one())
+            .unzip();
+        // Node i writes to link i and reads from link i-1.
+        let mut ins: Vec<_> = ins.into_iter().map(Some).collect();
+        let nodes: Vec<_> = outs
+            .into_iter()
+            .enumerate()
+            .map(|(i, out)| {
+                let input = ins[(i + NODES - 1) % NODES].take().unwrap();
+                thread::spawn(move || {
+                    let (mut sent, mut received, mut held) = (0u64, 0u64, 1u64);
+                    while sent < ROUNDS || received < ROUNDS {
+                        let got_one = Alt::new()
+                            .output_if(sent < ROUNDS && held > 0, &out, i as u64, || false)
+                            .input_if(received < ROUNDS, &input, |_| true)
+                            .select()
+                            .unwrap();
+                        if got_one {
+                            received += 1;
+                            held += 1;
+                        } else {
+                            sent += 1;
+                            held -= 1;
+                        }
+                    }
+                    (sent, received)
+                })
+            })
+            .collect();
+        for n in nodes {
+            assert_eq!(n.join().unwrap(), (ROUNDS, ROUNDS));
+        }
+    });
+}
+
+#[test]
+fn both_ends_alting_on_one_rendezvous_channel_meet_exactly_once() {
+    const ROUNDS: u64 = 20_000;
+    watchdog(300, "both ends alting", || {
+        let (tx, rx) = Channel::<u64>::new().one2one();
+        let (_idle_tx, idle) = Channel::<u64>::new().one2one();
+        let (idle_out, _idle_rx) = Channel::<u64>::new().one2one();
+        let writer = thread::spawn(move || {
+            for i in 0..ROUNDS {
+                Alt::new()
+                    .output(&tx, i, || ())
+                    .input(&idle, |_| panic!("nobody writes here"))
+                    .select()
+                    .unwrap();
+            }
+        });
+        for expected in 0..ROUNDS {
+            let v = Alt::new()
+                .input(&rx, |v| v)
+                .output(&idle_out, 0, || panic!("nobody reads here"))
+                .select()
+                .unwrap();
+            assert_eq!(v, expected);
+        }
+        writer.join().unwrap();
+    });
+}
