@@ -200,7 +200,7 @@ mod park;
 pub mod process;
 mod sync;
 
-pub use alt::{Alt, AltError, Fair, Timer};
+pub use alt::{Alt, AltError, Barrier, Enrolled, Fair, Timer};
 pub use channel::{
     Channel, ChannelError, Input, Kind, Output, Policy, SharedInput, SharedOutput, WriteError,
 };

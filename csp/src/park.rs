@@ -20,6 +20,10 @@ use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, Thread};
 
 const WAITING: usize = 0;
 const ABORTED: usize = 1;
+/// Held for a moment by an alting barrier that is committing several waiters at once
+/// (see `alt::barrier`): not decided yet, but nobody else may decide it until the
+/// barrier commits it or lets it go.
+const CLAIMED: usize = 2;
 const KIND_SELECTED: usize = 0;
 const KIND_POISONED: usize = 1;
 const KIND_RETIRED: usize = 2;
@@ -50,7 +54,7 @@ impl Outcome {
 
     fn decode(s: usize) -> Option<Outcome> {
         match s {
-            WAITING => None,
+            WAITING | CLAIMED => None,
             ABORTED => Some(Outcome::Aborted),
             s => {
                 let case = (s >> 2) - 1;
@@ -101,15 +105,38 @@ impl Context {
     }
 
     /// Commits this waiter to `outcome` if nobody has yet. Exactly one caller ever wins.
+    /// While a barrier holds the waiter claimed, waits for it to commit or release it.
     pub(crate) fn try_complete(&self, outcome: Outcome) -> bool {
-        self.state
-            .compare_exchange(
+        loop {
+            match self.state.compare_exchange(
                 WAITING,
                 outcome.encode(),
                 Ordering::AcqRel,
                 Ordering::Acquire,
-            )
+            ) {
+                Ok(_) => return true,
+                Err(CLAIMED) => sync::spin_wait(),
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Claims a waiting context for a barrier's commit: `false` if it is decided.
+    /// Only the barrier oracle's holder claims, so claims never wait for each other.
+    pub(crate) fn try_claim(&self) -> bool {
+        self.state
+            .compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+    }
+
+    /// Lets a claimed context go, undecided.
+    pub(crate) fn unclaim(&self) {
+        self.state.store(WAITING, Ordering::Release);
+    }
+
+    /// Decides a claimed context.
+    pub(crate) fn commit_claimed(&self, outcome: Outcome) {
+        self.state.store(outcome.encode(), Ordering::Release);
     }
 
     pub(crate) fn outcome(&self) -> Option<Outcome> {

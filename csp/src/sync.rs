@@ -28,6 +28,16 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
+/// One step of a short wait for a state another thread is about to change. It yields:
+/// that thread may have been descheduled, and on a small machine spinning would only
+/// delay it.
+pub(crate) fn spin_wait() {
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
 /// The handle that wakes a parked thread.
 #[cfg(not(loom))]
 pub(crate) type Thread = std::thread::Thread;

@@ -158,3 +158,60 @@ fn extended_rendezvous_releases_writer_after_block() {
         writer.join().unwrap();
     });
 }
+
+/// An alting writer against an alting reader over the same two rendezvous channels,
+/// polled in opposite orders, so both may register at once and see each other: exactly
+/// one communication happens, and both sides agree on which.
+#[test]
+fn alting_writer_meets_alting_reader_exactly_once() {
+    use csp::Alt;
+    loom::model(|| {
+        let (a_tx, a_rx) = Channel::<u32>::new().one2one();
+        let (b_tx, b_rx) = Channel::<u32>::new().one2one();
+        let writer = thread::spawn(move || {
+            Alt::new()
+                .output(&a_tx, 1, || 'a')
+                .output(&b_tx, 2, || 'b')
+                .pri_select()
+                .unwrap()
+        });
+        let got = Alt::new()
+            .input(&b_rx, |v| ('b', v))
+            .input(&a_rx, |v| ('a', v))
+            .pri_select()
+            .unwrap();
+        let sent = writer.join().unwrap();
+        match (sent, got) {
+            ('a', ('a', 1)) | ('b', ('b', 2)) => {}
+            other => panic!("alts disagree: {other:?}"),
+        }
+    });
+}
+
+/// The same with expired deadlines on both sides: they meet, or both time out; never
+/// one side believing in a communication the other did not make.
+#[test]
+fn alting_writer_and_reader_with_timeouts_agree() {
+    use csp::Alt;
+    loom::model(|| {
+        let (a_tx, a_rx) = Channel::<u32>::new().one2one();
+        let writer = thread::spawn(move || {
+            let sent = Alt::new()
+                .output(&a_tx, 1, || true)
+                .deadline(Instant::now(), || false)
+                .pri_select()
+                .unwrap();
+            (sent, a_tx) // kept open until the reader is done
+        });
+        let got = Alt::new()
+            .input(&a_rx, Some)
+            .deadline(Instant::now(), || None)
+            .pri_select()
+            .unwrap();
+        let (sent, _a_tx) = writer.join().unwrap();
+        match (sent, got) {
+            (true, Some(1)) | (false, None) => {}
+            other => panic!("value lost or duplicated: {other:?}"),
+        }
+    });
+}

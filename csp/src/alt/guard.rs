@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::barrier::{BarrierPoll, Enrolled};
 use crate::channel::select::{Poll, Registering};
 use crate::channel::{ChannelError, Input, Output};
 use crate::park::{Context, Packet};
@@ -182,6 +183,50 @@ impl<'a, T, R, F: FnOnce() -> R> ChannelGuard<'a, R> for OutputGuard<'a, T, F> {
         if let Some(packet) = self.packet.take() {
             ctx.wait_for(packet.done());
         }
+    }
+
+    fn run(self: Box<Self>) -> R {
+        (self.handler)()
+    }
+}
+
+pub(crate) struct BarrierGuard<'a, F> {
+    pub(crate) party: &'a Enrolled,
+    pub(crate) handler: F,
+    /// The context this guard's offer was registered with.
+    pub(crate) offered: Option<Arc<Context>>,
+}
+
+impl<'a, R, F: FnOnce() -> R> ChannelGuard<'a, R> for BarrierGuard<'a, F> {
+    fn channel_id(&self) -> u64 {
+        self.party.id()
+    }
+
+    fn channel_name(&self) -> Arc<str> {
+        self.party.name()
+    }
+
+    fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled {
+        match self.party.poll(me) {
+            BarrierPoll::Ready => Polled::Ready,
+            BarrierPoll::NotReady => Polled::NotReady,
+            BarrierPoll::Taken => Polled::Taken,
+            BarrierPoll::Pending => {
+                self.offered = me.map(|(ctx, _)| ctx.clone());
+                Polled::Pending
+            }
+        }
+    }
+
+    fn cancel(&mut self) {
+        if let Some(ctx) = self.offered.take() {
+            self.party.cancel(&ctx);
+        }
+    }
+
+    fn complete_selected(&mut self, _ctx: &Context) {
+        // The barrier committed every party at once; nothing travels.
+        self.offered = None;
     }
 
     fn run(self: Box<Self>) -> R {

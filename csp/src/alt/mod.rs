@@ -47,10 +47,12 @@
 //! CAS of the wait-and-commit protocol, so exactly one guard is ever chosen, even with
 //! both ends of a channel alting at once. See `channel::select` for the channel's part.
 
+mod barrier;
 mod error;
 mod guard;
 mod timer;
 
+pub use barrier::{Barrier, Enrolled};
 pub use error::AltError;
 pub use timer::Timer;
 
@@ -58,7 +60,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use self::guard::{ChannelGuard, InputGuard, OutputGuard, Polled};
+use self::guard::{BarrierGuard, ChannelGuard, InputGuard, OutputGuard, Polled};
 use crate::channel::{Input, Output};
 use crate::park::{Context, Outcome, WaitOp, WaitReason};
 
@@ -208,6 +210,46 @@ impl<'a, R> Alt<'a, R> {
             self.guards.push(Entry {
                 index,
                 guard: Box::new(OutputGuard::new(end, value, handler)),
+            });
+        }
+        self
+    }
+
+    /// A guard that syncs on a barrier (an alting barrier): chosen when every other
+    /// party enrolled on it is also offering to sync, by `sync` or by its own alt.
+    ///
+    /// ```
+    /// use csp::{Alt, Barrier, Channel};
+    /// let barrier = Barrier::new();
+    /// let me = barrier.enroll();
+    /// let other = barrier.enroll();
+    /// let (_tx, rx) = Channel::<u8>::new().one2one();
+    /// let t = std::thread::spawn(move || other.sync());
+    /// let what = Alt::new().input(&rx, |_| "input").barrier(&me, || "synced").select()?;
+    /// assert_eq!(what, "synced");
+    /// t.join().unwrap();
+    /// # Ok::<(), csp::AltError>(())
+    /// ```
+    pub fn barrier(self, party: &'a Enrolled, handler: impl FnOnce() -> R + 'a) -> Self {
+        self.barrier_if(true, party, handler)
+    }
+
+    /// A barrier guard enabled only if `condition` holds.
+    pub fn barrier_if(
+        mut self,
+        condition: bool,
+        party: &'a Enrolled,
+        handler: impl FnOnce() -> R + 'a,
+    ) -> Self {
+        let index = self.next_index();
+        if condition {
+            self.guards.push(Entry {
+                index,
+                guard: Box::new(BarrierGuard {
+                    party,
+                    handler,
+                    offered: None,
+                }),
             });
         }
         self

@@ -21,9 +21,11 @@
 //! ```
 
 mod basic;
+mod choice;
 mod delta;
 
 pub use basic::{collect, filter, generate, id, map, prefix, sink, succ, tail};
+pub use choice::{merge, plex};
 pub use delta::{delta, delta_par};
 
 use crate::channel::{ChannelError, Output, RetiredSide};

@@ -1,0 +1,275 @@
+//! Barriers: every enrolled process waits until all of them have arrived (occam-pi's
+//! and JCSP's `Barrier`), and a barrier can be a guard in an alt (an *alting barrier*,
+//! Welch et al.): a process may offer to sync while also waiting for other events.
+//!
+//! Completing a barrier commits several waiters at once, each of which may be alting on
+//! other guards too. One CAS per waiter cannot do that atomically, so the last party to
+//! arrive first *claims* every other party's context (a claimed context cannot be decided
+//! by anyone else until released), then commits them all — or, if one has already chosen
+//! something else, releases the others and waits like them. Claims are taken only under
+//! one global lock (the oracle of JCSP's alting barriers), so two barriers never wait on
+//! each other's claims; a channel partner that meets a claimed context waits the few
+//! instructions until it is committed or released.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::park::{Context, Outcome};
+use crate::sync::{self, Mutex};
+
+/// Serialises every barrier commit (see the module docs).
+static ORACLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+static NEXT_BARRIER: AtomicU64 = AtomicU64::new(0);
+
+/// Barrier ids live apart from channel ids, so an alt can tell its guards apart.
+const BARRIER_ID_BIT: u64 = 1 << 63;
+
+struct Offer {
+    ctx: Arc<Context>,
+    case: usize,
+}
+
+struct State {
+    enrolled: usize,
+    /// Parties waiting to sync (plain `sync` or alts with this barrier as a guard).
+    offers: Vec<Offer>,
+}
+
+struct Inner {
+    id: u64,
+    name: Arc<str>,
+    state: Mutex<State>,
+}
+
+/// A barrier; processes take part through the [`Enrolled`] handles it gives out.
+///
+/// ```
+/// use csp::{Barrier, Parallel, Process};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// let barrier = Barrier::named("phase");
+/// let arrived = AtomicUsize::new(0);
+/// let workers: Parallel<usize> = (0..4)
+///     .map(|_| {
+///         let me = barrier.enroll();
+///         let arrived = &arrived;
+///         csp::ScopedProcess::from_fn("worker", move || {
+///             arrived.fetch_add(1, Ordering::SeqCst);
+///             me.sync(); // nobody passes until all four have arrived
+///             arrived.load(Ordering::SeqCst)
+///         })
+///     })
+///     .collect();
+/// assert_eq!(workers.run()?, vec![Some(4); 4]);
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
+#[derive(Clone)]
+pub struct Barrier {
+    inner: Arc<Inner>,
+}
+
+impl Default for Barrier {
+    fn default() -> Self {
+        Barrier::new()
+    }
+}
+
+impl Barrier {
+    /// A barrier with no party enrolled yet.
+    pub fn new() -> Barrier {
+        let id = NEXT_BARRIER.fetch_add(1, Ordering::Relaxed);
+        Barrier::with_name(id, format!("barrier#{id}"))
+    }
+
+    /// A named barrier (the name appears in alt errors).
+    pub fn named(name: impl Into<String>) -> Barrier {
+        let id = NEXT_BARRIER.fetch_add(1, Ordering::Relaxed);
+        Barrier::with_name(id, name.into())
+    }
+
+    fn with_name(id: u64, name: String) -> Barrier {
+        Barrier {
+            inner: Arc::new(Inner {
+                id: id | BARRIER_ID_BIT,
+                name: Arc::from(name),
+                state: Mutex::new(State {
+                    enrolled: 0,
+                    offers: Vec::new(),
+                }),
+            }),
+        }
+    }
+
+    /// Enrolls one more party; dropping (or [`resign`](Enrolled::resign)ing) the handle
+    /// takes it out again.
+    pub fn enroll(&self) -> Enrolled {
+        let _oracle = oracle();
+        sync::lock(&self.inner.state).enrolled += 1;
+        Enrolled {
+            inner: self.inner.clone(),
+            not_sync: PhantomData,
+        }
+    }
+
+    /// How many parties are enrolled.
+    pub fn enrolled(&self) -> usize {
+        let _oracle = oracle();
+        sync::lock(&self.inner.state).enrolled
+    }
+
+    /// The barrier's name.
+    pub fn name(&self) -> Arc<str> {
+        self.inner.name.clone()
+    }
+}
+
+/// One party's enrollment on a [`Barrier`]: `Send`, so it can move into its process.
+///
+/// ```
+/// use csp::Barrier;
+/// let b = Barrier::new();
+/// let alone = b.enroll();
+/// alone.sync(); // the only party: passes at once
+/// let second = alone.enroll();
+/// assert_eq!(b.enrolled(), 2);
+/// drop(second); // resigns
+/// alone.sync();
+/// ```
+pub struct Enrolled {
+    inner: Arc<Inner>,
+    // One party syncs at a time: the handle is `Send` but not `Sync`.
+    not_sync: PhantomData<std::cell::Cell<()>>,
+}
+
+impl Enrolled {
+    /// Waits until every enrolled party has called `sync` (or chosen this barrier's
+    /// guard in an alt).
+    pub fn sync(&self) {
+        // A one-guard alt: it can only end by the barrier completing.
+        let _ = crate::Alt::new().barrier(self, || ()).pri_select();
+    }
+
+    /// Enrolls another party on the same barrier.
+    pub fn enroll(&self) -> Enrolled {
+        Barrier {
+            inner: self.inner.clone(),
+        }
+        .enroll()
+    }
+
+    /// Leaves the barrier (the same as dropping the handle): the others no longer wait
+    /// for this party.
+    pub fn resign(self) {}
+
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    pub(crate) fn name(&self) -> Arc<str> {
+        self.inner.name.clone()
+    }
+
+    /// Polls the barrier as an alt guard: completes it if every other party is offering,
+    /// otherwise (with `me`) offers to sync.
+    pub(crate) fn poll(&self, me: Option<(&Arc<Context>, usize)>) -> BarrierPoll {
+        let _oracle = oracle();
+        let mut st = sync::lock(&self.inner.state);
+        st.offers.retain(|o| o.ctx.outcome().is_none());
+        if st.offers.len() + 1 >= st.enrolled {
+            match claim_all(&st.offers) {
+                Some(claimed) => {
+                    if let Some((ctx, case)) = me {
+                        if !ctx.try_complete(Outcome::Selected(case)) {
+                            for o in &claimed {
+                                o.unclaim();
+                            }
+                            return BarrierPoll::Taken;
+                        }
+                    }
+                    let offers = std::mem::take(&mut st.offers);
+                    drop(st);
+                    commit_all(offers);
+                    return BarrierPoll::Ready;
+                }
+                // A party chose something else meanwhile: drop its offer; the barrier is
+                // not complete.
+                None => st.offers.retain(|o| o.ctx.outcome().is_none()),
+            }
+        }
+        match me {
+            Some((ctx, case)) => {
+                st.offers.push(Offer {
+                    ctx: ctx.clone(),
+                    case,
+                });
+                BarrierPoll::Pending
+            }
+            None => BarrierPoll::NotReady,
+        }
+    }
+
+    /// Withdraws an alt's offer.
+    pub(crate) fn cancel(&self, ctx: &Arc<Context>) {
+        let _oracle = oracle();
+        sync::lock(&self.inner.state)
+            .offers
+            .retain(|o| !Arc::ptr_eq(&o.ctx, ctx));
+    }
+}
+
+impl Drop for Enrolled {
+    /// Resigns: if every remaining party is already waiting, the barrier completes now.
+    fn drop(&mut self) {
+        let _oracle = oracle();
+        let mut st = sync::lock(&self.inner.state);
+        st.enrolled = st.enrolled.saturating_sub(1);
+        st.offers.retain(|o| o.ctx.outcome().is_none());
+        if st.enrolled > 0 && st.offers.len() >= st.enrolled {
+            if let Some(_claimed) = claim_all(&st.offers) {
+                let offers = std::mem::take(&mut st.offers);
+                drop(st);
+                commit_all(offers);
+            }
+        }
+    }
+}
+
+pub(crate) enum BarrierPoll {
+    Ready,
+    Pending,
+    NotReady,
+    Taken,
+}
+
+fn oracle() -> std::sync::MutexGuard<'static, ()> {
+    // Nothing runs user code under the oracle, so its poisoning cannot mean bad data.
+    ORACLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Claims every offer's context, or none (releasing those claimed) if one is decided.
+fn claim_all(offers: &[Offer]) -> Option<Vec<Arc<Context>>> {
+    let mut claimed = Vec::with_capacity(offers.len());
+    for o in offers {
+        if o.ctx.try_claim() {
+            claimed.push(o.ctx.clone());
+        } else {
+            for c in &claimed {
+                c.unclaim();
+            }
+            return None;
+        }
+    }
+    Some(claimed)
+}
+
+/// Commits every claimed offer to its barrier guard and wakes it.
+fn commit_all(offers: Vec<Offer>) {
+    for o in &offers {
+        o.ctx.commit_claimed(Outcome::Selected(o.case));
+    }
+    for o in offers {
+        o.ctx.unpark();
+    }
+}

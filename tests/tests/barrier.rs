@@ -1,0 +1,132 @@
+//! Barriers, plain and as alt guards (alting barriers).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use csp::{Alt, Barrier, Channel, Policy};
+use csp_tests::{settle, watchdog};
+
+#[test]
+fn no_party_starts_a_phase_before_every_party_finished_the_previous_one() {
+    const PARTIES: usize = 6;
+    const PHASES: usize = 500;
+    watchdog(300, "barrier phases", || {
+        let barrier = Barrier::named("phases");
+        let done: Arc<Vec<AtomicUsize>> =
+            Arc::new((0..PHASES).map(|_| AtomicUsize::new(0)).collect());
+        // Enroll everyone before anyone syncs: a party alone on a barrier passes it.
+        let enrolled: Vec<_> = (0..PARTIES).map(|_| barrier.enroll()).collect();
+        let parties: Vec<_> = enrolled
+            .into_iter()
+            .map(|me| {
+                let done = done.clone();
+                thread::spawn(move || {
+                    for phase in 0..PHASES {
+                        done[phase].fetch_add(1, Ordering::SeqCst);
+                        me.sync();
+                        assert_eq!(
+                            done[phase].load(Ordering::SeqCst),
+                            PARTIES,
+                            "passed the barrier of phase {phase} early"
+                        );
+                    }
+                })
+            })
+            .collect();
+        for p in parties {
+            p.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn resigning_releases_the_parties_waiting_for_it() {
+    watchdog(60, "barrier resign", || {
+        let barrier = Barrier::new();
+        let waiting = barrier.enroll();
+        let late = barrier.enroll();
+        let t = thread::spawn(move || waiting.sync());
+        settle();
+        assert!(!t.is_finished());
+        late.resign();
+        t.join().unwrap();
+        assert_eq!(barrier.enrolled(), 0);
+    });
+}
+
+#[test]
+fn alting_parties_commit_to_the_barrier_together_or_not_at_all() {
+    // Each party alts between the barrier and its own message channel. If a barrier
+    // completion ever committed some parties but not the others, their sync counts would
+    // diverge and one would wait forever for a barrier the others left behind.
+    const PARTIES: usize = 4;
+    const SYNCS: usize = 2_000;
+    const MESSAGES: usize = 2_000;
+    watchdog(300, "alting barrier", || {
+        let barrier = Barrier::named("round");
+        let (feeds, inboxes): (Vec<_>, Vec<_>) = (0..PARTIES)
+            .map(|_| Channel::<usize>::new().buffer(Policy::Unbounded).one2one())
+            .unzip();
+        let feeder = thread::spawn(move || {
+            for m in 0..MESSAGES {
+                for f in &feeds {
+                    f.write(m).unwrap();
+                }
+                if m % 64 == 0 {
+                    thread::yield_now();
+                }
+            }
+        });
+        let enrolled: Vec<_> = (0..PARTIES).map(|_| barrier.enroll()).collect();
+        let parties: Vec<_> = inboxes
+            .into_iter()
+            .zip(enrolled)
+            .map(|(inbox, me)| {
+                thread::spawn(move || {
+                    let (mut syncs, mut messages) = (0, 0);
+                    while syncs < SYNCS || messages < MESSAGES {
+                        let synced = Alt::new()
+                            .barrier_if(syncs < SYNCS, &me, || true)
+                            .input_if(messages < MESSAGES, &inbox, |_| false)
+                            .select()
+                            .unwrap();
+                        if synced {
+                            syncs += 1;
+                        } else {
+                            messages += 1;
+                        }
+                    }
+                    (syncs, messages)
+                })
+            })
+            .collect();
+        feeder.join().unwrap();
+        for p in parties {
+            assert_eq!(p.join().unwrap(), (SYNCS, MESSAGES));
+        }
+    });
+}
+
+#[test]
+fn a_barrier_guard_waits_for_the_other_parties_and_loses_to_a_ready_input() {
+    watchdog(60, "barrier guard", || {
+        let barrier = Barrier::new();
+        let me = barrier.enroll();
+        let _absent = barrier.enroll(); // never syncs
+        let (tx, rx) = Channel::<u8>::new().fifo(1).one2one();
+        let got = Alt::new()
+            .barrier(&me, || "synced")
+            .timeout(std::time::Duration::from_millis(20), || "timeout")
+            .select()
+            .unwrap();
+        assert_eq!(got, "timeout");
+        tx.write(1).unwrap();
+        let got = Alt::new()
+            .barrier(&me, || "synced")
+            .input(&rx, |_| "input")
+            .select()
+            .unwrap();
+        assert_eq!(got, "input");
+    });
+}
