@@ -89,7 +89,7 @@ impl fmt::Display for Failure {
 /// assert_eq!(failures[0].process(), "broken");
 /// assert!(err.to_string().contains("process 'broken' panicked: disk on fire"));
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum NetworkError {
     /// One or more processes panicked or returned an error; each failure names its
@@ -111,6 +111,14 @@ fn list(failures: &[Failure]) -> String {
         s.push_str(&f.to_string());
     }
     s
+}
+
+/// The readable message, so that `fn main() -> Result<(), NetworkError>` reports a
+/// failed network as "process 'x' panicked: ..." rather than as nested structs.
+impl fmt::Debug for NetworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl NetworkError {

@@ -181,11 +181,58 @@
 //! [`SharedOutput::claim`] gives one writer the channel for a sequence of writes
 //! (occam-pi's CLAIM). See their docs.
 //!
-//! ## 6. Components
+//! ## 6. Choice: `Alt`
+//!
+//! A process often waits for whichever of several things happens first. [`Alt`] offers
+//! input guards, output guards (a write as a choice, on any channel kind, even with the
+//! reader alting too), a timeout, a skip and [`Barrier`] guards, each optionally behind a
+//! precondition; it commits to exactly one. `pri_select` takes the first ready guard in
+//! order, `fair_select` rotates priority so nothing starves, `select` picks any.
+//!
+//! ```
+//! use std::time::Duration;
+//! use csp::{process, Alt, AltError, Channel, Fair, Input, Output};
+//!
+//! /// Forwards whichever input has a value, and reports "idle" after 20 ms of quiet.
+//! #[process]
+//! fn watcher(inputs: Vec<Input<u32>>, out: Output<String>) -> Result<(), csp::BoxError> {
+//!     let mut open = vec![true; inputs.len()];
+//!     let mut fair = Fair::new();
+//!     while open.contains(&true) {
+//!         let mut alt = Alt::new();
+//!         for (i, input) in inputs.iter().enumerate() {
+//!             alt = alt.input_if(open[i], input, move |v| format!("{i}: {v}"));
+//!         }
+//!         let event = alt.timeout(Duration::from_millis(20), || "idle".to_string());
+//!         match event.fair_select(&mut fair) {
+//!             Ok(msg) => out.write(msg)?,
+//!             // A retired input is disabled from now on; poison ends the process.
+//!             Err(AltError::Channel { guard, error }) if error.is_retired() => open[guard] = false,
+//!             Err(e) => return Err(e.into()),
+//!         }
+//!     }
+//!     Ok(())
+//! }
+//!
+//! let (a, a_in) = Channel::<u32>::new().fifo(4).one2one();
+//! let (b, b_in) = Channel::<u32>::new().fifo(4).one2one();
+//! let (out, log) = Channel::<String>::new().buffer(csp::Policy::Unbounded).one2one();
+//! a.write(1)?;
+//! b.write(2)?;
+//! drop((a, b)); // both streams end after their buffered values
+//! csp::Sequence::new().add(watcher(vec![a_in, b_in], out)).run()?;
+//! let mut lines: Vec<String> = log.iter().collect();
+//! lines.sort();
+//! assert_eq!(lines, ["0: 1", "1: 2"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## 7. Components
 //!
 //! [`components`] holds ready-made processes — `id`, `prefix`, `delta`, `succ`, `tail`,
-//! `map`, `filter`, `generate`, `sink`, `collect` — from which classic networks such as
-//! commstime are built (`cargo run --release --example commstime`).
+//! `map`, `filter`, `generate`, `sink`, `collect`, and the choosing `merge` and `plex` —
+//! from which classic networks such as commstime are built
+//! (`cargo run --release --example commstime`).
 
 #![warn(missing_docs)]
 

@@ -52,6 +52,31 @@ pub enum AltError {
 }
 
 impl AltError {
+    /// The engine's failure, with positions turned into guard numbers by `index`.
+    pub(crate) fn from_failure(
+        failure: super::engine::Failure,
+        index: impl Fn(usize) -> usize,
+    ) -> AltError {
+        use super::engine::Failure;
+        match failure {
+            Failure::Guard { position, error } => AltError::Channel {
+                guard: index(position),
+                error,
+            },
+            Failure::NoGuard => AltError::NoGuard,
+            Failure::SameChannel {
+                channel,
+                first,
+                second,
+            } => AltError::SameChannel {
+                channel,
+                first: index(first),
+                second: index(second),
+            },
+            Failure::Internal { channel } => AltError::Internal { channel },
+        }
+    }
+
     /// The channel error, for a guard whose channel failed.
     pub fn channel_error(&self) -> Option<&ChannelError> {
         match self {

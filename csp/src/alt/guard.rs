@@ -1,6 +1,10 @@
-//! Channel guards: an input or an output of one channel, with the handler to run if the
-//! alt chooses it. Each hides its value type behind [`ChannelGuard`], so one alt can
-//! mix channels of different types.
+//! Guards: an input or an output of one channel, or a barrier. Each hides its value type
+//! behind [`Guard`], so one alt can mix channels of different types; after the alt has
+//! chosen one, the guard holds what the operation produced (an input's value).
+//!
+//! The [`Alt`](super::Alt) builder wraps each guard with its handler closure; the
+//! [`alt!`](crate::alt!) macro keeps bare guards on the stack and runs its arms' bodies
+//! itself.
 
 use std::sync::Arc;
 
@@ -21,60 +25,71 @@ pub(crate) enum Polled {
 }
 
 fn split<T>(p: Poll<T>) -> (Polled, Option<T>) {
-    {
-        match p {
-            Poll::Ready(v) => (Polled::Ready, v),
-            Poll::Failed(e) => (Polled::Failed(e), None),
-            Poll::Pending => (Polled::Pending, None),
-            Poll::NotReady => (Polled::NotReady, None),
-            Poll::Claimed => (Polled::Claimed, None),
-            Poll::Taken => (Polled::Taken, None),
-            Poll::Restart => (Polled::Restart, None),
-        }
+    match p {
+        Poll::Ready(v) => (Polled::Ready, v),
+        Poll::Failed(e) => (Polled::Failed(e), None),
+        Poll::Pending => (Polled::Pending, None),
+        Poll::NotReady => (Polled::NotReady, None),
+        Poll::Claimed => (Polled::Claimed, None),
+        Poll::Taken => (Polled::Taken, None),
+        Poll::Restart => (Polled::Restart, None),
     }
 }
 
-pub(crate) trait ChannelGuard<'a, R> {
-    fn channel_id(&self) -> u64;
-    fn channel_name(&self) -> Arc<str>;
+/// One guard of an alt, whatever its kind and value type.
+pub(crate) trait Guard {
+    /// The channel's (or barrier's) id: an alt refuses two guards on one.
+    fn key(&self) -> u64;
+    /// The channel's (or barrier's) name, for errors.
+    fn name(&self) -> Arc<str>;
     /// Completes the operation now if it can; with `me`, registers the alt otherwise.
     fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled;
     /// Withdraws the registration, if any (an output gets its value back).
     fn cancel(&mut self);
     /// A partner chose this guard while the alt waited: wait for its handover.
     fn complete_selected(&mut self, ctx: &Context);
-    /// Runs the handler on the completed operation.
-    fn run(self: Box<Self>) -> R;
 }
 
-pub(crate) struct InputGuard<'a, T, F> {
-    pub(crate) end: &'a Input<T>,
-    pub(crate) handler: F,
-    pub(crate) packet: Option<Arc<Packet<T>>>,
-    pub(crate) value: Option<T>,
+/// An input guard: after it was chosen, [`InputSlot::take`] gives the value read.
+#[doc(hidden)]
+pub struct InputSlot<'a, T> {
+    end: &'a Input<T>,
+    packet: Option<Arc<Packet<T>>>,
+    value: Option<T>,
 }
 
-impl<'a, T, F> InputGuard<'a, T, F> {
-    pub(crate) fn new(end: &'a Input<T>, handler: F) -> Self {
-        InputGuard {
+impl<'a, T> InputSlot<'a, T> {
+    /// A guard reading from `end`.
+    pub fn new(end: &'a Input<T>) -> Self {
+        InputSlot {
             end,
-            handler,
             packet: None,
             value: None,
         }
     }
+
+    /// The value read; call only for the chosen guard.
+    pub fn take(&mut self) -> T {
+        self.value
+            .take()
+            .expect("invariant: a chosen input guard has received its value")
+    }
 }
 
-impl<'a, T, R, F: FnOnce(T) -> R> ChannelGuard<'a, R> for InputGuard<'a, T, F> {
-    fn channel_id(&self) -> u64 {
+impl<T> Guard for InputSlot<'_, T> {
+    fn key(&self) -> u64 {
         self.end.channel_id()
     }
 
-    fn channel_name(&self) -> Arc<str> {
+    fn name(&self) -> Arc<str> {
         self.end.name()
     }
 
     fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled {
+        // The common case of a waiting alt's first look, kept small and inline.
+        if me.is_none() && !self.end.read_may_go() {
+            return Polled::NotReady;
+        }
         let poll = match me {
             None => self.end.alt_read(None),
             Some((ctx, case)) => {
@@ -111,44 +126,40 @@ impl<'a, T, R, F: FnOnce(T) -> R> ChannelGuard<'a, R> for InputGuard<'a, T, F> {
             self.value = packet.take();
         }
     }
-
-    fn run(self: Box<Self>) -> R {
-        let this = *self;
-        let value = this
-            .value
-            .expect("invariant: a chosen input guard has received its value");
-        (this.handler)(value)
-    }
 }
 
-pub(crate) struct OutputGuard<'a, T, F> {
-    pub(crate) end: &'a Output<T>,
-    pub(crate) value: Option<T>,
-    pub(crate) handler: F,
-    pub(crate) packet: Option<Arc<Packet<T>>>,
+/// An output guard holding the value it offers.
+#[doc(hidden)]
+pub struct OutputSlot<'a, T> {
+    end: &'a Output<T>,
+    value: Option<T>,
+    packet: Option<Arc<Packet<T>>>,
 }
 
-impl<'a, T, F> OutputGuard<'a, T, F> {
-    pub(crate) fn new(end: &'a Output<T>, value: T, handler: F) -> Self {
-        OutputGuard {
+impl<'a, T> OutputSlot<'a, T> {
+    /// A guard offering `value` to `end`.
+    pub fn new(end: &'a Output<T>, value: T) -> Self {
+        OutputSlot {
             end,
             value: Some(value),
-            handler,
             packet: None,
         }
     }
 }
 
-impl<'a, T, R, F: FnOnce() -> R> ChannelGuard<'a, R> for OutputGuard<'a, T, F> {
-    fn channel_id(&self) -> u64 {
+impl<T> Guard for OutputSlot<'_, T> {
+    fn key(&self) -> u64 {
         self.end.channel_id()
     }
 
-    fn channel_name(&self) -> Arc<str> {
+    fn name(&self) -> Arc<str> {
         self.end.name()
     }
 
     fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled {
+        if me.is_none() && !self.end.write_may_go() {
+            return Polled::NotReady;
+        }
         let poll = match me {
             None => self.end.alt_write(&mut self.value, None),
             Some((ctx, case)) => {
@@ -167,8 +178,7 @@ impl<'a, T, R, F: FnOnce() -> R> ChannelGuard<'a, R> for OutputGuard<'a, T, F> {
                 poll
             }
         };
-        let (polled, _) = split(poll);
-        polled
+        split(poll).0
     }
 
     fn cancel(&mut self) {
@@ -184,25 +194,32 @@ impl<'a, T, R, F: FnOnce() -> R> ChannelGuard<'a, R> for OutputGuard<'a, T, F> {
             ctx.wait_for(packet.done());
         }
     }
+}
 
-    fn run(self: Box<Self>) -> R {
-        (self.handler)()
+/// A barrier guard.
+#[doc(hidden)]
+pub struct BarrierSlot<'a> {
+    party: &'a Enrolled,
+    /// The context this guard's offer was registered with.
+    offered: Option<Arc<Context>>,
+}
+
+impl<'a> BarrierSlot<'a> {
+    /// A guard syncing on `party`'s barrier.
+    pub fn new(party: &'a Enrolled) -> Self {
+        BarrierSlot {
+            party,
+            offered: None,
+        }
     }
 }
 
-pub(crate) struct BarrierGuard<'a, F> {
-    pub(crate) party: &'a Enrolled,
-    pub(crate) handler: F,
-    /// The context this guard's offer was registered with.
-    pub(crate) offered: Option<Arc<Context>>,
-}
-
-impl<'a, R, F: FnOnce() -> R> ChannelGuard<'a, R> for BarrierGuard<'a, F> {
-    fn channel_id(&self) -> u64 {
+impl Guard for BarrierSlot<'_> {
+    fn key(&self) -> u64 {
         self.party.id()
     }
 
-    fn channel_name(&self) -> Arc<str> {
+    fn name(&self) -> Arc<str> {
         self.party.name()
     }
 
@@ -227,9 +244,5 @@ impl<'a, R, F: FnOnce() -> R> ChannelGuard<'a, R> for BarrierGuard<'a, F> {
     fn complete_selected(&mut self, _ctx: &Context) {
         // The barrier committed every party at once; nothing travels.
         self.offered = None;
-    }
-
-    fn run(self: Box<Self>) -> R {
-        (self.handler)()
     }
 }

@@ -48,30 +48,74 @@
 //! both ends of a channel alting at once. See `channel::select` for the channel's part.
 
 mod barrier;
+mod engine;
 mod error;
 mod guard;
+mod macros;
 mod timer;
 
 pub use barrier::{Barrier, Enrolled};
 pub use error::AltError;
 pub use timer::Timer;
 
-use std::cell::Cell;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use self::guard::{BarrierGuard, ChannelGuard, InputGuard, OutputGuard, Polled};
+use self::engine::{Chosen, GuardSet};
+use self::guard::{BarrierSlot, Guard, InputSlot, OutputSlot};
 use crate::channel::{Input, Output};
-use crate::park::{Context, Outcome, WaitOp, WaitReason};
 
-/// How long an alt whose guard's side is claimed by another end waits before it looks
-/// again: claims are short, and an alt never queues behind one.
-const CLAIM_REPOLL: Duration = Duration::from_millis(1);
+/// A guard with the handler that runs if it is chosen.
+trait Handled<R> {
+    fn guard(&mut self) -> &mut dyn Guard;
+    fn run(self: Box<Self>) -> R;
+}
+
+struct WithHandler<G, F> {
+    slot: G,
+    handler: F,
+}
+
+impl<T, R, F: FnOnce(T) -> R> Handled<R> for WithHandler<InputSlot<'_, T>, F> {
+    fn guard(&mut self) -> &mut dyn Guard {
+        &mut self.slot
+    }
+    fn run(mut self: Box<Self>) -> R {
+        let v = self.slot.take();
+        (self.handler)(v)
+    }
+}
+
+impl<T, R, F: FnOnce() -> R> Handled<R> for WithHandler<OutputSlot<'_, T>, F> {
+    fn guard(&mut self) -> &mut dyn Guard {
+        &mut self.slot
+    }
+    fn run(self: Box<Self>) -> R {
+        (self.handler)()
+    }
+}
+
+impl<R, F: FnOnce() -> R> Handled<R> for WithHandler<BarrierSlot<'_>, F> {
+    fn guard(&mut self) -> &mut dyn Guard {
+        &mut self.slot
+    }
+    fn run(self: Box<Self>) -> R {
+        (self.handler)()
+    }
+}
 
 struct Entry<'a, R> {
     /// The guard's number among all guards added (what errors report).
     index: usize,
-    guard: Box<dyn ChannelGuard<'a, R> + 'a>,
+    guard: Box<dyn Handled<R> + 'a>,
+}
+
+impl<R> GuardSet for Vec<Entry<'_, R>> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn get(&mut self, position: usize) -> Option<&mut dyn Guard> {
+        Some(self[position].guard.guard())
+    }
 }
 
 /// A choice between guards; see the [module docs](self).
@@ -133,7 +177,7 @@ impl<'a, R> Alt<'a, R> {
     /// An alt with no guards yet.
     pub fn new() -> Self {
         Alt {
-            guards: Vec::new(),
+            guards: Vec::with_capacity(8),
             timeout: None,
             skip: None,
             count: 0,
@@ -171,7 +215,10 @@ impl<'a, R> Alt<'a, R> {
         if condition {
             self.guards.push(Entry {
                 index,
-                guard: Box::new(InputGuard::new(end, handler)),
+                guard: Box::new(WithHandler {
+                    slot: InputSlot::new(end),
+                    handler,
+                }),
             });
         }
         self
@@ -209,7 +256,10 @@ impl<'a, R> Alt<'a, R> {
         if condition {
             self.guards.push(Entry {
                 index,
-                guard: Box::new(OutputGuard::new(end, value, handler)),
+                guard: Box::new(WithHandler {
+                    slot: OutputSlot::new(end, value),
+                    handler,
+                }),
             });
         }
         self
@@ -245,10 +295,9 @@ impl<'a, R> Alt<'a, R> {
         if condition {
             self.guards.push(Entry {
                 index,
-                guard: Box::new(BarrierGuard {
-                    party,
+                guard: Box::new(WithHandler {
+                    slot: BarrierSlot::new(party),
                     handler,
-                    offered: None,
                 }),
             });
         }
@@ -309,229 +358,172 @@ impl<'a, R> Alt<'a, R> {
 
     /// Chooses the first ready guard in the order they were added (occam's PRI ALT).
     pub fn pri_select(self) -> Result<R, AltError> {
-        self.run(0)
+        self.run(0).0
     }
 
     /// Chooses an arbitrary ready guard: polling starts at a random guard.
     pub fn select(self) -> Result<R, AltError> {
-        let n = self.guards.len().max(1);
-        let start = random_below(n);
-        self.run(start)
+        let start = engine::random_below(self.guards.len());
+        self.run(start).0
     }
 
     /// Chooses the first ready guard starting after the one `fair` chose last, and
     /// records the choice: over repeated selects every ready guard gets its turn.
     pub fn fair_select(self, fair: &mut Fair) -> Result<R, AltError> {
-        let start = match fair.last {
-            None => 0,
-            Some(last) => self.guards.iter().position(|e| e.index > last).unwrap_or(0),
-        };
-        let (result, chosen) = self.run_reporting(start);
+        let start = fair.start(self.guards.iter().map(|e| e.index));
+        let (result, chosen) = self.run(start);
         if let Some(index) = chosen {
             fair.last = Some(index);
         }
         result
     }
 
-    fn run(self, start: usize) -> Result<R, AltError> {
-        self.run_reporting(start).0
-    }
-
-    /// Runs the alt; also says which channel guard (by index) was chosen, if one was.
-    fn run_reporting(self, start: usize) -> (Result<R, AltError>, Option<usize>) {
+    /// Runs the alt; also says which guard (by index) was chosen or failed, if one.
+    fn run(self, start: usize) -> (Result<R, AltError>, Option<usize>) {
         let Alt {
             mut guards,
             timeout,
             skip,
             ..
         } = self;
-        if let Err(e) = check_distinct(&guards) {
-            return (Err(e), None);
-        }
-        if guards.is_empty() && timeout.is_none() && skip.is_none() {
-            return (Err(AltError::NoGuard), None);
-        }
-        let n = guards.len();
-        let order: Vec<usize> = (0..n).map(|k| (start + k) % n).collect();
-
-        // Poll: the first ready guard in order wins, with no registration at all.
-        for &p in &order {
-            match guards[p].guard.poll(None) {
-                Polled::Ready => return finish(guards, p),
-                Polled::Failed(error) => return fail(&guards, p, error),
-                _ => {}
+        let at = timeout.as_ref().map(|(at, _)| *at);
+        match engine::run(&mut guards, start, at, skip.is_some()) {
+            Ok(Chosen::Guard(p)) => {
+                let entry = guards.swap_remove(p);
+                // The other guards (and output values not sent) go before the handler runs.
+                drop(guards);
+                (Ok(entry.guard.run()), Some(entry.index))
             }
-        }
-        if let Some(skip) = skip {
-            return (Ok(skip()), None);
-        }
-        if let Some((at, _)) = &timeout {
-            if n == 0 || Instant::now() >= *at {
-                let (at, handler) = timeout.expect("checked above");
-                Timer::sleep_until(at);
-                return (Ok(handler()), None);
-            }
-        }
-
-        // Register on every guard with one context, then park once.
-        let reason_channel = guards[order[0]].guard.channel_id();
-        loop {
-            let ctx = Context::new(WaitReason {
-                op: WaitOp::Alt,
-                channel: reason_channel,
-            });
-            let mut registered: Vec<usize> = Vec::with_capacity(n);
-            let mut claimed = false;
-            let mut now_ready = None;
-            let mut restart = false;
-            for &p in &order {
-                match guards[p].guard.poll(Some((&ctx, p))) {
-                    Polled::Pending => registered.push(p),
-                    Polled::Ready => {
-                        now_ready = Some(Ok(p));
-                        break;
-                    }
-                    Polled::Failed(e) => {
-                        now_ready = Some(Err((p, e)));
-                        break;
-                    }
-                    Polled::Restart => {
-                        restart = true;
-                        break;
-                    }
-                    // Someone chose us while we registered: the outcome is final; the
-                    // wait below returns it at once.
-                    Polled::Taken => break,
-                    Polled::Claimed | Polled::NotReady => claimed = true,
-                }
-            }
-            if let Some(ready) = now_ready {
-                cancel(&mut guards, &registered, None);
-                return match ready {
-                    Ok(p) => finish(guards, p),
-                    Err((p, e)) => fail(&guards, p, e),
+            Ok(Chosen::Skip) => match skip {
+                Some(handler) => (Ok(handler()), None),
+                None => (Err(AltError::NoGuard), None),
+            },
+            Ok(Chosen::Timeout) => match timeout {
+                Some((_, handler)) => (Ok(handler()), None),
+                None => (Err(AltError::NoGuard), None),
+            },
+            Err(failure) => {
+                let index = |p: usize| guards[p].index;
+                let chosen = match &failure {
+                    engine::Failure::Guard { position, .. } => Some(index(*position)),
+                    _ => None,
                 };
-            }
-            if restart {
-                cancel(&mut guards, &registered, None);
-                continue;
-            }
-            let wake_at = match (&timeout, claimed) {
-                (Some((at, _)), true) => Some((*at).min(Instant::now() + CLAIM_REPOLL)),
-                (Some((at, _)), false) => Some(*at),
-                (None, true) => Some(Instant::now() + CLAIM_REPOLL),
-                (None, false) => None,
-            };
-            match ctx.wait_until(wake_at) {
-                Outcome::Selected(p) => {
-                    guards[p].guard.complete_selected(&ctx);
-                    cancel(&mut guards, &registered, Some(p));
-                    return finish(guards, p);
-                }
-                Outcome::Poisoned(p) | Outcome::Retired(p) => {
-                    cancel(&mut guards, &registered, None);
-                    // The channel is final now: polling it again gives its error.
-                    return match guards[p].guard.poll(None) {
-                        Polled::Ready => finish(guards, p),
-                        Polled::Failed(e) => fail(&guards, p, e),
-                        _ => (
-                            Err(AltError::Internal {
-                                channel: guards[p].guard.channel_name(),
-                            }),
-                            None,
-                        ),
-                    };
-                }
-                Outcome::Aborted => {
-                    cancel(&mut guards, &registered, None);
-                    if let Some((at, _)) = &timeout {
-                        if Instant::now() >= *at {
-                            let (_, handler) = timeout.expect("checked above");
-                            return (Ok(handler()), None);
-                        }
-                    }
-                    // Woken to look at a claimed side again: poll from the start.
-                    for &p in &order {
-                        match guards[p].guard.poll(None) {
-                            Polled::Ready => return finish(guards, p),
-                            Polled::Failed(error) => return fail(&guards, p, error),
-                            _ => {}
-                        }
-                    }
-                }
+                (Err(AltError::from_failure(failure, index)), chosen)
             }
         }
     }
 }
 
-/// Withdraws every registration but `keep`'s.
-fn cancel<R>(guards: &mut [Entry<'_, R>], registered: &[usize], keep: Option<usize>) {
-    for &p in registered {
-        if Some(p) != keep {
-            guards[p].guard.cancel();
+impl Fair {
+    /// The position to start polling at: the first guard after the one chosen last.
+    fn start(&self, indices: impl Iterator<Item = usize>) -> usize {
+        match self.last {
+            None => 0,
+            Some(last) => indices.take_while(|i| *i <= last).count(),
         }
     }
 }
 
-fn finish<R>(mut guards: Vec<Entry<'_, R>>, p: usize) -> (Result<R, AltError>, Option<usize>) {
-    let entry = guards.swap_remove(p);
-    // The other guards (and output values not sent) are dropped before the handler runs.
-    drop(guards);
-    (Ok(entry.guard.run()), Some(entry.index))
-}
+#[doc(hidden)]
+pub mod __private {
+    //! Support for the `alt!` macro. Not a public API.
 
-fn fail<R>(
-    guards: &[Entry<'_, R>],
-    p: usize,
-    error: crate::channel::ChannelError,
-) -> (Result<R, AltError>, Option<usize>) {
-    let index = guards[p].index;
-    (
-        Err(AltError::Channel {
-            guard: index,
-            error,
-        }),
-        Some(index),
-    )
-}
+    use std::time::Instant;
 
-/// An alt may not have two guards on one channel: it would have to meet itself.
-fn check_distinct<R>(guards: &[Entry<'_, R>]) -> Result<(), AltError> {
-    for (i, a) in guards.iter().enumerate() {
-        for b in &guards[..i] {
-            if a.guard.channel_id() == b.guard.channel_id() {
-                return Err(AltError::SameChannel {
-                    channel: a.guard.channel_name(),
-                    first: b.index,
-                    second: a.index,
-                });
+    use super::engine::{self, Chosen, GuardSet};
+    use super::guard::Guard;
+    pub use super::guard::{BarrierSlot, InputSlot, OutputSlot};
+    use super::{AltError, Fair};
+
+    /// One arm's guard, or `None` if its precondition is false.
+    pub struct Slot<'a>(Option<&'a mut dyn Guard>);
+
+    /// An input arm's guard.
+    pub fn input<'a, T: 'a>(g: &'a mut InputSlot<'_, T>, enabled: bool) -> Slot<'a> {
+        Slot(enabled.then_some(g as &mut dyn Guard))
+    }
+
+    /// An output arm's guard.
+    pub fn output<'a, T: 'a>(g: &'a mut OutputSlot<'_, T>, enabled: bool) -> Slot<'a> {
+        Slot(enabled.then_some(g as &mut dyn Guard))
+    }
+
+    /// A barrier arm's guard.
+    pub fn barrier<'a>(g: &'a mut BarrierSlot<'_>, enabled: bool) -> Slot<'a> {
+        Slot(enabled.then_some(g as &mut dyn Guard))
+    }
+
+    struct Slots<'s, 'a>(&'s mut [Slot<'a>]);
+
+    impl GuardSet for Slots<'_, '_> {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn get(&mut self, position: usize) -> Option<&mut dyn Guard> {
+            match &mut self.0[position].0 {
+                Some(g) => Some(&mut **g),
+                None => None,
             }
         }
     }
-    Ok(())
-}
 
-thread_local! {
-    static RNG: Cell<u64> = const { Cell::new(0) };
-}
+    /// How the macro's alt chooses.
+    pub enum Mode<'f> {
+        /// The first ready arm in order.
+        Pri,
+        /// Rotating priority.
+        Fair(&'f mut Fair),
+        /// Any ready arm.
+        Any,
+    }
 
-/// A cheap per-thread xorshift for `select`'s starting point (no external crate).
-fn random_below(n: usize) -> usize {
-    RNG.with(|r| {
-        let mut x = r.get();
-        if x == 0 {
-            let seed = Arc::as_ptr(&Arc::new(0u8)) as u64
-                ^ Instant::now().elapsed().as_nanos() as u64
-                ^ std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(0x9E37_79B9_7F4A_7C15);
-            x = seed | 1;
+    /// What the macro's alt chose: an arm by its number among the guard arms, or the
+    /// timeout or default arm.
+    #[derive(PartialEq, Eq)]
+    pub enum Pick {
+        /// A guard arm.
+        Guard(usize),
+        /// The `default` arm.
+        Skip,
+        /// The `after` / `at` arm.
+        Timeout,
+    }
+
+    /// Runs the macro's alt.
+    pub fn run(
+        slots: &mut [Slot<'_>],
+        mode: Mode<'_>,
+        timeout: Option<Instant>,
+        skip: bool,
+    ) -> Result<Pick, AltError> {
+        let n = slots.len();
+        let start = match &mode {
+            Mode::Pri => 0,
+            Mode::Any => engine::random_below(n),
+            Mode::Fair(f) => f.start(0..n),
+        };
+        let result = engine::run(&mut Slots(slots), start, timeout, skip);
+        let chosen = match &result {
+            Ok(Chosen::Guard(p)) | Err(engine::Failure::Guard { position: p, .. }) => Some(*p),
+            _ => None,
+        };
+        if let (Mode::Fair(f), Some(p)) = (mode, chosen) {
+            f.last = Some(p);
         }
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        r.set(x);
-        (x % n as u64) as usize
-    })
+        match result {
+            Ok(Chosen::Guard(p)) => Ok(Pick::Guard(p)),
+            Ok(Chosen::Skip) => Ok(Pick::Skip),
+            Ok(Chosen::Timeout) => Ok(Pick::Timeout),
+            Err(failure) => Err(AltError::from_failure(failure, |p| p)),
+        }
+    }
+
+    /// The earlier of two optional deadlines.
+    pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
 }

@@ -14,7 +14,7 @@ use super::error::{ChannelError, RetiredSide, WriteError};
 use super::waker::{ClaimWaiter, Claims, WaitQueue, Waiter};
 use super::{Codec, EndId, Kind, Side};
 use crate::park::{Context, Outcome, Packet, Release, WaitOp, WaitReason};
-use crate::sync::{self, AtomicBool, Mutex, MutexGuard, Ordering};
+use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// When a blocked operation gives up.
 #[derive(Clone, Copy, Debug)]
@@ -32,7 +32,40 @@ pub(crate) struct Core<T> {
     codec: Option<Codec<T>>,
     /// Mirrors `State::poisoned` for lock-free `is_poisoned`.
     poisoned: AtomicBool,
+    /// What a reader or a writer might find without waiting (`READ_MAY_GO`,
+    /// `WRITE_MAY_GO`), stored each time the lock is released: an alt's first look at
+    /// its guards reads it instead of taking every channel's lock.
+    hint: AtomicUsize,
     state: Mutex<State<T>>,
+}
+
+const READ_MAY_GO: usize = 1;
+const WRITE_MAY_GO: usize = 2;
+
+/// The channel's state, locked; releasing it publishes the readiness hint.
+pub(super) struct Locked<'a, T> {
+    state: MutexGuard<'a, State<T>>,
+    hint: &'a AtomicUsize,
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        // Still under the lock: the hint is never older than the last release.
+        self.hint.store(self.state.hint(), Ordering::Release);
+    }
+}
+
+impl<T> std::ops::Deref for Locked<'_, T> {
+    type Target = State<T>;
+    fn deref(&self) -> &State<T> {
+        &self.state
+    }
+}
+
+impl<T> std::ops::DerefMut for Locked<'_, T> {
+    fn deref_mut(&mut self) -> &mut State<T> {
+        &mut self.state
+    }
 }
 
 pub(super) struct State<T> {
@@ -47,6 +80,27 @@ pub(super) struct State<T> {
 }
 
 impl<T> State<T> {
+    /// Conservative: a set bit means "may complete without waiting" (waiters counted
+    /// may be stale), a clear bit means it certainly cannot.
+    fn hint(&self) -> usize {
+        let mut h = 0;
+        if self.poisoned
+            || !self.buffer.is_empty()
+            || !self.writers.is_empty()
+            || self.open[Side::Write as usize] == 0
+        {
+            h |= READ_MAY_GO;
+        }
+        if self.poisoned
+            || !self.readers.is_empty()
+            || self.buffer.accepts()
+            || self.open[Side::Read as usize] == 0
+        {
+            h |= WRITE_MAY_GO;
+        }
+        h
+    }
+
     pub(super) fn queue(&mut self, side: Side) -> &mut WaitQueue<T> {
         match side {
             Side::Read => &mut self.readers,
@@ -82,20 +136,22 @@ impl<T> Core<T> {
         if let Some(n) = name {
             let _ = cell.set(StdArc::from(n));
         }
+        let state = State {
+            buffer,
+            readers: WaitQueue::new(),
+            writers: WaitQueue::new(),
+            claims: [Claims::new(), Claims::new()],
+            open: [1, 1],
+            poisoned: false,
+        };
         Core {
             id,
             name: cell,
             kind,
             codec,
             poisoned: AtomicBool::new(false),
-            state: Mutex::new(State {
-                buffer,
-                readers: WaitQueue::new(),
-                writers: WaitQueue::new(),
-                claims: [Claims::new(), Claims::new()],
-                open: [1, 1],
-                poisoned: false,
-            }),
+            hint: AtomicUsize::new(state.hint()),
+            state: Mutex::new(state),
         }
     }
 
@@ -122,8 +178,23 @@ impl<T> Core<T> {
         let _ = self.name.set(StdArc::from(name));
     }
 
-    pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
-        sync::lock(&self.state)
+    pub(super) fn lock(&self) -> Locked<'_, T> {
+        Locked {
+            state: sync::lock(&self.state),
+            hint: &self.hint,
+        }
+    }
+
+    /// Whether a read might complete now (false: it certainly would wait).
+    #[inline]
+    pub(crate) fn read_may_go(&self) -> bool {
+        self.hint.load(Ordering::Acquire) & READ_MAY_GO != 0
+    }
+
+    /// Whether a write might complete now (false: it certainly would wait).
+    #[inline]
+    pub(crate) fn write_may_go(&self) -> bool {
+        self.hint.load(Ordering::Acquire) & WRITE_MAY_GO != 0
     }
 
     pub(crate) fn poisoned_error(&self) -> ChannelError {
@@ -396,7 +467,7 @@ impl<T> Core<T> {
     /// another end's claim ends before one operation.
     fn wait_claim(
         &self,
-        mut st: MutexGuard<'_, State<T>>,
+        mut st: Locked<'_, T>,
         side: Side,
         end: EndId,
         wants_claim: bool,

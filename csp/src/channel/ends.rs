@@ -170,6 +170,12 @@ impl<T> Output<T> {
         }
     }
 
+    /// Whether a write might complete now (false: it certainly would wait). Lock-free.
+    #[inline]
+    pub(crate) fn write_may_go(&self) -> bool {
+        self.end.core.write_may_go()
+    }
+
     /// Polls this end as an alt's output guard (see `channel::select`).
     pub(crate) fn alt_write(
         &self,
@@ -279,6 +285,12 @@ impl<T> Input<T> {
         Input {
             end: End::new(core, info),
         }
+    }
+
+    /// Whether a read might complete now (false: it certainly would wait). Lock-free.
+    #[inline]
+    pub(crate) fn read_may_go(&self) -> bool {
+        self.end.core.read_may_go()
     }
 
     /// Polls this end as an alt's input guard (see `channel::select`).

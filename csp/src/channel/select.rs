@@ -63,6 +63,10 @@ fn case<T>(me: &Option<Registering<'_, T>>) -> usize {
 impl<T> Core<T> {
     /// Polls an input guard: take a buffered value or meet a waiting writer, or register.
     pub(crate) fn alt_read(&self, end: EndId, me: Option<Registering<'_, T>>) -> Poll<T> {
+        // A first look needs no lock: most guards of a waiting alt are not ready.
+        if me.is_none() && !self.read_may_go() {
+            return Poll::NotReady;
+        }
         let c = case(&me);
         let mut st = self.lock();
         if st.poisoned {
@@ -155,6 +159,9 @@ impl<T> Core<T> {
         value: &mut Option<T>,
         me: Option<Registering<'_, T>>,
     ) -> Poll<T> {
+        if me.is_none() && !self.write_may_go() {
+            return Poll::NotReady;
+        }
         let c = case(&me);
         let mut st = self.lock();
         if st.poisoned {

@@ -32,6 +32,11 @@ impl<T> WaitQueue<T> {
         }
     }
 
+    /// Whether no waiter is queued (stale ones count: a cheap, conservative check).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
+    }
+
     pub(crate) fn push(&mut self, w: Waiter<T>) {
         self.waiters.push_back(w);
     }
@@ -59,10 +64,16 @@ impl<T> WaitQueue<T> {
         }
     }
 
-    /// Whether any waiter is still live (dropping stale ones).
+    /// Whether any waiter is still live. Stale waiters in front are dropped on the way,
+    /// so the check costs O(1) amortised.
     pub(crate) fn has_live(&mut self) -> bool {
-        self.waiters.retain(|w| w.ctx.outcome().is_none());
-        !self.waiters.is_empty()
+        while let Some(front) = self.waiters.front() {
+            if front.ctx.outcome().is_none() {
+                return true;
+            }
+            self.waiters.pop_front();
+        }
+        false
     }
 
     /// Completes every waiter with `outcome(case)`; returns those to wake.

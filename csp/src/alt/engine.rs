@@ -1,0 +1,241 @@
+//! The alt itself: poll the guards, else register on all of them and park once.
+//!
+//! Shared by the [`Alt`](super::Alt) builder and the [`alt!`](crate::alt!) macro, which
+//! differ only in how they keep their guards and run the chosen arm.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::guard::{Guard, Polled};
+use super::Timer;
+use crate::channel::ChannelError;
+use crate::park::{Context, Outcome, WaitOp, WaitReason};
+
+/// How long an alt whose guard's side is claimed by another end waits before it looks
+/// again: claims are short, and an alt never queues behind one.
+const CLAIM_REPOLL: Duration = Duration::from_millis(1);
+
+/// The guards of one alt, by position; `None` for a guard disabled by its precondition.
+pub(crate) trait GuardSet {
+    fn len(&self) -> usize;
+    fn get(&mut self, position: usize) -> Option<&mut dyn Guard>;
+}
+
+/// What the alt chose.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Chosen {
+    Guard(usize),
+    Skip,
+    Timeout,
+}
+
+/// Why it chose nothing.
+pub(crate) enum Failure {
+    /// The guard at `position` failed: its channel is poisoned or retired.
+    Guard {
+        position: usize,
+        error: ChannelError,
+    },
+    NoGuard,
+    SameChannel {
+        channel: Arc<str>,
+        first: usize,
+        second: usize,
+    },
+    Internal {
+        channel: Arc<str>,
+    },
+}
+
+/// Runs one alt. Guards are polled from `start` round to `start - 1`; the first ready
+/// one is chosen. `skip` and `timeout` count only when no guard is ready.
+pub(crate) fn run(
+    set: &mut dyn GuardSet,
+    start: usize,
+    timeout: Option<Instant>,
+    skip: bool,
+) -> Result<Chosen, Failure> {
+    let n = set.len();
+    let order = move |k: usize| (start + k) % n.max(1);
+
+    // Poll: the first ready guard in order wins, with no registration at all.
+    let mut enabled = 0;
+    for k in 0..n {
+        let p = order(k);
+        if let Some(g) = set.get(p) {
+            enabled += 1;
+            match g.poll(None) {
+                Polled::Ready => return Ok(Chosen::Guard(p)),
+                Polled::Failed(error) => return Err(Failure::Guard { position: p, error }),
+                _ => {}
+            }
+        }
+    }
+    if skip {
+        return Ok(Chosen::Skip);
+    }
+    match timeout {
+        Some(at) if enabled == 0 => {
+            Timer::sleep_until(at);
+            return Ok(Chosen::Timeout);
+        }
+        Some(at) if Instant::now() >= at => return Ok(Chosen::Timeout),
+        None if enabled == 0 => return Err(Failure::NoGuard),
+        _ => {}
+    }
+    // Registering two guards on one channel would let the alt meet itself.
+    check_distinct(set)?;
+
+    let reason_channel = (0..n)
+        .find_map(|p| set.get(p).map(|g| g.key()))
+        .unwrap_or(0);
+    let mut registered: Vec<usize> = Vec::with_capacity(enabled);
+    loop {
+        let ctx = Context::new(WaitReason {
+            op: WaitOp::Alt,
+            channel: reason_channel,
+        });
+        registered.clear();
+        let mut claimed = false;
+        let mut now_ready = None;
+        let mut restart = false;
+        for k in 0..n {
+            let p = order(k);
+            let Some(g) = set.get(p) else { continue };
+            match g.poll(Some((&ctx, p))) {
+                Polled::Pending => registered.push(p),
+                Polled::Ready => {
+                    now_ready = Some(Ok(p));
+                    break;
+                }
+                Polled::Failed(e) => {
+                    now_ready = Some(Err((p, e)));
+                    break;
+                }
+                Polled::Restart => {
+                    restart = true;
+                    break;
+                }
+                // Someone chose us while we registered: the outcome is final; the wait
+                // below returns it at once.
+                Polled::Taken => break,
+                Polled::Claimed | Polled::NotReady => claimed = true,
+            }
+        }
+        if let Some(ready) = now_ready {
+            cancel(set, &registered, None);
+            return match ready {
+                Ok(p) => Ok(Chosen::Guard(p)),
+                Err((position, error)) => Err(Failure::Guard { position, error }),
+            };
+        }
+        if restart {
+            cancel(set, &registered, None);
+            continue;
+        }
+        let wake_at = match (timeout, claimed) {
+            (Some(at), true) => Some(at.min(Instant::now() + CLAIM_REPOLL)),
+            (Some(at), false) => Some(at),
+            (None, true) => Some(Instant::now() + CLAIM_REPOLL),
+            (None, false) => None,
+        };
+        match ctx.wait_until(wake_at) {
+            Outcome::Selected(p) => {
+                if let Some(g) = set.get(p) {
+                    g.complete_selected(&ctx);
+                }
+                cancel(set, &registered, Some(p));
+                return Ok(Chosen::Guard(p));
+            }
+            Outcome::Poisoned(p) | Outcome::Retired(p) => {
+                cancel(set, &registered, None);
+                // The channel is final now: polling it again gives its error.
+                let Some(g) = set.get(p) else {
+                    return Err(Failure::Internal {
+                        channel: Arc::from("?"),
+                    });
+                };
+                return match g.poll(None) {
+                    Polled::Ready => Ok(Chosen::Guard(p)),
+                    Polled::Failed(error) => Err(Failure::Guard { position: p, error }),
+                    _ => Err(Failure::Internal { channel: g.name() }),
+                };
+            }
+            Outcome::Aborted => {
+                cancel(set, &registered, None);
+                if timeout.is_some_and(|at| Instant::now() >= at) {
+                    return Ok(Chosen::Timeout);
+                }
+                // Woken to look at a claimed side again: poll from the start.
+                for k in 0..n {
+                    let p = order(k);
+                    if let Some(g) = set.get(p) {
+                        match g.poll(None) {
+                            Polled::Ready => return Ok(Chosen::Guard(p)),
+                            Polled::Failed(error) => {
+                                return Err(Failure::Guard { position: p, error })
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Withdraws every registration but `keep`'s.
+fn cancel(set: &mut dyn GuardSet, registered: &[usize], keep: Option<usize>) {
+    for &p in registered {
+        if Some(p) != keep {
+            if let Some(g) = set.get(p) {
+                g.cancel();
+            }
+        }
+    }
+}
+
+fn check_distinct(set: &mut dyn GuardSet) -> Result<(), Failure> {
+    let n = set.len();
+    let keys: Vec<Option<u64>> = (0..n).map(|p| set.get(p).map(|g| g.key())).collect();
+    for (i, a) in keys.iter().enumerate() {
+        let Some(a) = a else { continue };
+        if let Some(first) = keys[..i].iter().position(|b| *b == Some(*a)) {
+            let channel = set
+                .get(i)
+                .map(|g| g.name())
+                .unwrap_or_else(|| Arc::from("?"));
+            return Err(Failure::SameChannel {
+                channel,
+                first,
+                second: i,
+            });
+        }
+    }
+    Ok(())
+}
+
+thread_local! {
+    static RNG: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A cheap per-thread xorshift for `select`'s starting point (no external crate).
+pub(crate) fn random_below(n: usize) -> usize {
+    RNG.with(|r| {
+        let mut x = r.get();
+        if x == 0 {
+            let here = &x as *const u64 as u64;
+            let clock = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0x9E37_79B9_7F4A_7C15);
+            x = (here ^ clock) | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        r.set(x);
+        (x % n.max(1) as u64) as usize
+    })
+}
