@@ -20,6 +20,11 @@ const CLAIM_REPOLL: Duration = Duration::from_millis(1);
 pub(crate) trait GuardSet {
     fn len(&self) -> usize;
     fn get(&mut self, position: usize) -> Option<&mut dyn Guard>;
+    /// A cheap first look: `false` if the guard at `position` is enabled but certainly
+    /// cannot complete now (it is still polled when the alt registers).
+    fn may_go(&self, _position: usize) -> bool {
+        true
+    }
 }
 
 /// What the alt chose.
@@ -50,8 +55,8 @@ pub(crate) enum Failure {
 
 /// Runs one alt. Guards are polled from `start` round to `start - 1`; the first ready
 /// one is chosen. `skip` and `timeout` count only when no guard is ready.
-pub(crate) fn run(
-    set: &mut dyn GuardSet,
+pub(crate) fn run<S: GuardSet + ?Sized>(
+    set: &mut S,
     start: usize,
     timeout: Option<Instant>,
     skip: bool,
@@ -63,6 +68,10 @@ pub(crate) fn run(
     let mut enabled = 0;
     for k in 0..n {
         let p = order(k);
+        if !set.may_go(p) {
+            enabled += 1;
+            continue;
+        }
         if let Some(g) = set.get(p) {
             enabled += 1;
             match g.poll(None) {
@@ -186,7 +195,7 @@ pub(crate) fn run(
 }
 
 /// Withdraws every registration but `keep`'s.
-fn cancel(set: &mut dyn GuardSet, registered: &[usize], keep: Option<usize>) {
+fn cancel<S: GuardSet + ?Sized>(set: &mut S, registered: &[usize], keep: Option<usize>) {
     for &p in registered {
         if Some(p) != keep {
             if let Some(g) = set.get(p) {
@@ -196,7 +205,7 @@ fn cancel(set: &mut dyn GuardSet, registered: &[usize], keep: Option<usize>) {
     }
 }
 
-fn check_distinct(set: &mut dyn GuardSet) -> Result<(), Failure> {
+fn check_distinct<S: GuardSet + ?Sized>(set: &mut S) -> Result<(), Failure> {
     let n = set.len();
     let keys: Vec<Option<u64>> = (0..n).map(|p| set.get(p).map(|g| g.key())).collect();
     for (i, a) in keys.iter().enumerate() {

@@ -68,6 +68,10 @@ impl<'a, T> InputSlot<'a, T> {
         }
     }
 
+    pub(crate) fn end(&self) -> &'a Input<T> {
+        self.end
+    }
+
     /// The value read; call only for the chosen guard.
     pub fn take(&mut self) -> T {
         self.value
@@ -144,6 +148,12 @@ impl<'a, T> OutputSlot<'a, T> {
             value: Some(value),
             packet: None,
         }
+    }
+}
+
+impl<'a, T> OutputSlot<'a, T> {
+    pub(crate) fn end(&self) -> &'a Output<T> {
+        self.end
     }
 }
 

@@ -63,6 +63,7 @@ use std::time::{Duration, Instant};
 use self::engine::{Chosen, GuardSet};
 use self::guard::{BarrierSlot, Guard, InputSlot, OutputSlot};
 use crate::channel::{Input, Output};
+use crate::sync::{AtomicUsize, Ordering};
 
 /// A guard with the handler that runs if it is chosen.
 trait Handled<R> {
@@ -107,6 +108,8 @@ struct Entry<'a, R> {
     /// The guard's number among all guards added (what errors report).
     index: usize,
     guard: Box<dyn Handled<R> + 'a>,
+    /// The channel's readiness hint and this guard's bit in it (none for a barrier).
+    hint: Option<(&'a AtomicUsize, usize)>,
 }
 
 impl<R> GuardSet for Vec<Entry<'_, R>> {
@@ -115,6 +118,13 @@ impl<R> GuardSet for Vec<Entry<'_, R>> {
     }
     fn get(&mut self, position: usize) -> Option<&mut dyn Guard> {
         Some(self[position].guard.guard())
+    }
+    #[inline]
+    fn may_go(&self, position: usize) -> bool {
+        match self[position].hint {
+            Some((hint, bit)) => hint.load(Ordering::Acquire) & bit != 0,
+            None => true,
+        }
     }
 }
 
@@ -215,6 +225,7 @@ impl<'a, R> Alt<'a, R> {
         if condition {
             self.guards.push(Entry {
                 index,
+                hint: Some(end.read_hint()),
                 guard: Box::new(WithHandler {
                     slot: InputSlot::new(end),
                     handler,
@@ -256,6 +267,7 @@ impl<'a, R> Alt<'a, R> {
         if condition {
             self.guards.push(Entry {
                 index,
+                hint: Some(end.write_hint()),
                 guard: Box::new(WithHandler {
                     slot: OutputSlot::new(end, value),
                     handler,
@@ -295,6 +307,7 @@ impl<'a, R> Alt<'a, R> {
         if condition {
             self.guards.push(Entry {
                 index,
+                hint: None,
                 guard: Box::new(WithHandler {
                     slot: BarrierSlot::new(party),
                     handler,
@@ -434,23 +447,39 @@ pub mod __private {
     use super::guard::Guard;
     pub use super::guard::{BarrierSlot, InputSlot, OutputSlot};
     use super::{AltError, Fair};
+    use crate::sync::{AtomicUsize, Ordering};
 
-    /// One arm's guard, or `None` if its precondition is false.
-    pub struct Slot<'a>(Option<&'a mut dyn Guard>);
+    /// One arm's guard, or `None` if its precondition is false; with the channel's
+    /// readiness hint, so the first look at a guard costs one load and no call.
+    pub struct Slot<'a> {
+        guard: Option<&'a mut dyn Guard>,
+        hint: Option<(&'a AtomicUsize, usize)>,
+    }
 
     /// An input arm's guard.
     pub fn input<'a, T: 'a>(g: &'a mut InputSlot<'_, T>, enabled: bool) -> Slot<'a> {
-        Slot(enabled.then_some(g as &mut dyn Guard))
+        let hint = g.end().read_hint();
+        Slot {
+            hint: enabled.then_some(hint),
+            guard: enabled.then_some(g as &mut dyn Guard),
+        }
     }
 
     /// An output arm's guard.
     pub fn output<'a, T: 'a>(g: &'a mut OutputSlot<'_, T>, enabled: bool) -> Slot<'a> {
-        Slot(enabled.then_some(g as &mut dyn Guard))
+        let hint = g.end().write_hint();
+        Slot {
+            hint: enabled.then_some(hint),
+            guard: enabled.then_some(g as &mut dyn Guard),
+        }
     }
 
     /// A barrier arm's guard.
     pub fn barrier<'a>(g: &'a mut BarrierSlot<'_>, enabled: bool) -> Slot<'a> {
-        Slot(enabled.then_some(g as &mut dyn Guard))
+        Slot {
+            hint: None,
+            guard: enabled.then_some(g as &mut dyn Guard),
+        }
     }
 
     struct Slots<'s, 'a>(&'s mut [Slot<'a>]);
@@ -460,9 +489,18 @@ pub mod __private {
             self.0.len()
         }
         fn get(&mut self, position: usize) -> Option<&mut dyn Guard> {
-            match &mut self.0[position].0 {
+            match &mut self.0[position].guard {
                 Some(g) => Some(&mut **g),
                 None => None,
+            }
+        }
+        #[inline]
+        fn may_go(&self, position: usize) -> bool {
+            let slot = &self.0[position];
+            match slot.hint {
+                Some((hint, bit)) => hint.load(Ordering::Acquire) & bit != 0,
+                // Disabled, or a barrier: let the engine look at the guard itself.
+                None => true,
             }
         }
     }

@@ -39,8 +39,8 @@ pub(crate) struct Core<T> {
     state: Mutex<State<T>>,
 }
 
-const READ_MAY_GO: usize = 1;
-const WRITE_MAY_GO: usize = 2;
+pub(crate) const READ_MAY_GO: usize = 1;
+pub(crate) const WRITE_MAY_GO: usize = 2;
 
 /// The channel's state, locked; releasing it publishes the readiness hint.
 pub(super) struct Locked<'a, T> {
@@ -183,6 +183,11 @@ impl<T> Core<T> {
             state: sync::lock(&self.state),
             hint: &self.hint,
         }
+    }
+
+    /// The readiness hint itself, for an alt that checks it without a call per guard.
+    pub(crate) fn hint(&self) -> &AtomicUsize {
+        &self.hint
     }
 
     /// Whether a read might complete now (false: it certainly would wait).

@@ -170,6 +170,11 @@ impl<T> Output<T> {
         }
     }
 
+    /// The channel's readiness hint and the bit that says a write may go.
+    pub(crate) fn write_hint(&self) -> (&crate::sync::AtomicUsize, usize) {
+        (self.end.core.hint(), super::core::WRITE_MAY_GO)
+    }
+
     /// Whether a write might complete now (false: it certainly would wait). Lock-free.
     #[inline]
     pub(crate) fn write_may_go(&self) -> bool {
@@ -285,6 +290,11 @@ impl<T> Input<T> {
         Input {
             end: End::new(core, info),
         }
+    }
+
+    /// The channel's readiness hint and the bit that says a read may go.
+    pub(crate) fn read_hint(&self) -> (&crate::sync::AtomicUsize, usize) {
+        (self.end.core.hint(), super::core::READ_MAY_GO)
     }
 
     /// Whether a read might complete now (false: it certainly would wait). Lock-free.
