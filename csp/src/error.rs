@@ -52,6 +52,10 @@ impl Failure {
             Failure::Error { process, error } => match error.downcast::<NetworkError>() {
                 Ok(inner) => match *inner {
                     NetworkError::Failed(failures) => out.extend(failures),
+                    invalid @ NetworkError::Invalid(_) => out.push(Failure::Error {
+                        process,
+                        error: Box::new(invalid),
+                    }),
                 },
                 Err(error) => out.push(Failure::Error { process, error }),
             },
@@ -97,6 +101,10 @@ pub enum NetworkError {
     /// listed.)
     #[error("{}", list(.0))]
     Failed(Vec<Failure>),
+    /// Validation refused the network before anything ran (see
+    /// [`Parallel::validate`](crate::Parallel::validate)).
+    #[error("the network is invalid:\n{0}")]
+    Invalid(crate::topology::Report),
 }
 
 fn list(failures: &[Failure]) -> String {
@@ -126,6 +134,7 @@ impl NetworkError {
     pub fn failures(&self) -> &[Failure] {
         match self {
             NetworkError::Failed(f) => f,
+            NetworkError::Invalid(_) => &[],
         }
     }
 }

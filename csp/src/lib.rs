@@ -246,6 +246,7 @@ pub mod parallel;
 mod park;
 pub mod process;
 mod sync;
+pub mod topology;
 
 pub use alt::{Alt, AltError, Barrier, Enrolled, Fair, Timer};
 pub use channel::{
@@ -255,3 +256,4 @@ pub use csp_macros::{process, Ends};
 pub use error::{BoxError, Failure, NetworkError};
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
 pub use process::{Ends, Process, ScopedProcess};
+pub use topology::{Level, Lint, Report, Topology};

@@ -13,7 +13,8 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 
 use crate::error::{Failure, NetworkError};
-use crate::process::{Exit, Process, ScopedProcess};
+use crate::process::{Ends, Exit, Process, Recorder, ScopedProcess};
+use crate::topology::{Declarations, Level, Lint, Report, Topology};
 
 /// Processes run in parallel; `run` waits for all of them and returns their results in
 /// the order they were added.
@@ -40,12 +41,20 @@ use crate::process::{Exit, Process, ScopedProcess};
 /// or returns an error makes `run` return [`NetworkError::Failed`] naming it.
 pub struct Parallel<'a, R = ()> {
     procs: Vec<ScopedProcess<'a, R>>,
+    declarations: Declarations,
+    /// Set when this network runs as a process of an outer one, which validated the
+    /// whole (its channels to the outer processes would look dangling from here).
+    nested: bool,
 }
 
 impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// An empty parallel.
     pub fn new() -> Self {
-        Parallel { procs: Vec::new() }
+        Parallel {
+            procs: Vec::new(),
+            declarations: Declarations::default(),
+            nested: false,
+        }
     }
 
     /// Adds a process (builder style).
@@ -77,8 +86,70 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
         self.procs.iter()
     }
 
-    /// Runs every process on its own OS thread and waits for all of them.
+    /// Declares `ends`' channels part of the network's boundary: their other side is held
+    /// outside the network (by the caller of `run`), so validation does not call them
+    /// dangling.
+    ///
+    /// ```
+    /// use csp::components::generate;
+    /// use csp::{Channel, Parallel};
+    /// let (tx, rx) = Channel::<u32>::new().fifo(4).one2one();
+    /// Parallel::new().add(generate(1..=3, tx)).boundary(&rx).run()?;
+    /// assert_eq!(rx.iter().sum::<u32>(), 6); // main reads what the network wrote
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn boundary(mut self, ends: &impl Ends) -> Self {
+        self.declarations.boundary.extend(channel_ids(ends));
+        self
+    }
+
+    /// Declares client->server channels: `requests` (clients write, servers read) and
+    /// `replies` (servers answer; `&()` if replies travel inside the requests). Validation
+    /// then checks the client-server design rule; see [`crate::topology`].
+    pub fn client_server(mut self, requests: &impl Ends, replies: &impl Ends) -> Self {
+        self.declarations
+            .client_server
+            .push((channel_ids(requests), channel_ids(replies)));
+        self
+    }
+
+    /// Sets how a kind of warning is treated: allowed, warned (the default) or denied.
+    pub fn lint(mut self, lint: Lint, level: Level) -> Self {
+        self.declarations.levels.push((lint, level));
+        self
+    }
+
+    /// The network's processes (nested networks flattened) and channels.
+    pub fn topology(&self) -> Topology {
+        let names = planned_names(&self.procs);
+        let nodes = self
+            .procs
+            .iter()
+            .zip(&names)
+            .flat_map(|(p, name)| p.nodes(name))
+            .collect();
+        Topology::new(nodes, self.declarations.clone())
+    }
+
+    /// Checks the network without running it: the report `run` would act on.
+    pub fn validate(&self) -> Report {
+        self.topology().validate()
+    }
+
+    /// Runs every process on its own OS thread and waits for all of them. The network is
+    /// validated first; if it has errors, nothing runs, the processes' channels are
+    /// poisoned (so nothing outside waits for them), and the report comes back in
+    /// [`NetworkError::Invalid`].
     pub fn run(self) -> Result<Vec<Option<R>>, NetworkError> {
+        if !self.nested {
+            let report = self.validate();
+            if !report.is_ok() {
+                for p in &self.procs {
+                    ScopedProcess::<R>::poison_ends(p.ends());
+                }
+                return Err(NetworkError::Invalid(report));
+            }
+        }
         let procs = plan(self.procs);
         supervise(procs)
     }
@@ -96,8 +167,18 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// assert_eq!(outer.run()?, vec![Some(vec![Some(1), Some(2)]), Some(vec![Some(3)])]);
     /// # Ok::<(), csp::NetworkError>(())
     /// ```
-    pub fn into_process(self, name: impl Into<String>) -> ScopedProcess<'a, Vec<Option<R>>> {
-        ScopedProcess::new(name, move || self.run().map_err(Into::into))
+    pub fn into_process(mut self, name: impl Into<String>) -> ScopedProcess<'a, Vec<Option<R>>> {
+        let topology = self.topology();
+        let ends = topology
+            .processes
+            .iter()
+            .flat_map(|n| n.ends.iter().cloned())
+            .collect();
+        self.nested = true;
+        let mut p = ScopedProcess::new(name, move || self.run().map_err(Into::into));
+        p.set_ends(ends);
+        p.nested = Some(topology.processes);
+        p
     }
 }
 
@@ -112,6 +193,8 @@ impl<'a, R: Send + 'a> FromIterator<ScopedProcess<'a, R>> for Parallel<'a, R> {
     fn from_iter<I: IntoIterator<Item = ScopedProcess<'a, R>>>(iter: I) -> Self {
         Parallel {
             procs: plan(iter.into_iter().collect()),
+            declarations: Declarations::default(),
+            nested: false,
         }
     }
 }
@@ -124,20 +207,42 @@ impl<'a, R: Send + 'a> Extend<ScopedProcess<'a, R>> for Parallel<'a, R> {
 
 /// Gives processes that share a name an index suffix, so every error names exactly one.
 fn plan<'a, R: 'a>(mut procs: Vec<ScopedProcess<'a, R>>) -> Vec<ScopedProcess<'a, R>> {
-    let mut count: HashMap<String, usize> = HashMap::new();
-    for p in &procs {
-        *count.entry(p.name().to_string()).or_default() += 1;
-    }
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for p in procs.iter_mut() {
-        let name = p.name().to_string();
-        if count[&name] > 1 {
-            let i = seen.entry(name.clone()).or_default();
-            p.rename(format!("{name}[{i}]"));
-            *i += 1;
+    let names = planned_names(&procs);
+    for (p, name) in procs.iter_mut().zip(names) {
+        if p.name() != name {
+            p.rename(name);
         }
     }
     procs
+}
+
+/// The names `plan` gives: `worker[0]`, `worker[1]`, ... for a name used more than once.
+fn planned_names<R>(procs: &[ScopedProcess<'_, R>]) -> Vec<String> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for p in procs {
+        *count.entry(p.name()).or_default() += 1;
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    procs
+        .iter()
+        .map(|p| {
+            let name = p.name();
+            if count[name] > 1 {
+                let i = seen.entry(name).or_default();
+                *i += 1;
+                format!("{name}[{}]", *i - 1)
+            } else {
+                name.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The ids of the channels whose ends `ends` holds.
+fn channel_ids(ends: &impl Ends) -> Vec<u64> {
+    let mut rec = Recorder::new();
+    ends.record_ends(&mut rec);
+    rec.into_ends().iter().map(|e| e.channel_id()).collect()
 }
 
 /// Starts one thread per process and collects completions as they come.

@@ -10,6 +10,8 @@ pub struct ProcessFn {
     pub item: ItemFn,
     /// The process name: `name = "..."`, or the function's identifier.
     pub name: String,
+    /// `model = "..."` (a CSPm template) or `model = path` (a generator function).
+    pub model: Option<Expr>,
     pub params: Vec<Param>,
     /// Receivers (`self`), kept only to report them.
     pub receivers: Vec<Span>,
@@ -41,7 +43,8 @@ impl ProcessFn {
     pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<ProcessFn> {
         let item: ItemFn = syn::parse2(item)
             .map_err(|e| syn::Error::new(e.span(), "#[process] applies to a free function"))?;
-        let name = parse_args(args)?.unwrap_or_else(|| item.sig.ident.to_string());
+        let (name, model) = parse_args(args)?;
+        let name = name.unwrap_or_else(|| item.sig.ident.to_string());
         let mut params = Vec::new();
         let mut receivers = Vec::new();
         for (i, input) in item.sig.inputs.iter().enumerate() {
@@ -63,6 +66,7 @@ impl ProcessFn {
         Ok(ProcessFn {
             item,
             name,
+            model,
             params,
             receivers,
             ret,
@@ -90,10 +94,12 @@ impl Param {
     }
 }
 
-/// `name = "..."`; any other argument is an error naming it.
-fn parse_args(args: TokenStream) -> syn::Result<Option<String>> {
+/// `name = "..."` and `model = "..."` / `model = path`; any other argument is an error
+/// naming it.
+fn parse_args(args: TokenStream) -> syn::Result<(Option<String>, Option<Expr>)> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
     let mut name = None;
+    let mut model = None;
     let mut errors: Option<syn::Error> = None;
     let mut push = |e: syn::Error| match &mut errors {
         Some(all) => all.combine(e),
@@ -110,6 +116,16 @@ fn parse_args(args: TokenStream) -> syn::Result<Option<String>> {
                     "expected a string literal: `name = \"...\"`",
                 )),
             },
+            Meta::NameValue(nv) if nv.path.is_ident("model") => match &nv.value {
+                v @ (Expr::Lit(ExprLit {
+                    lit: Lit::Str(_), ..
+                })
+                | Expr::Path(_)) => model = Some(v.clone()),
+                other => push(syn::Error::new_spanned(
+                    other,
+                    "expected a CSPm template string or a function path: `model = \"...\"`",
+                )),
+            },
             other => {
                 let key = other
                     .path()
@@ -118,14 +134,16 @@ fn parse_args(args: TokenStream) -> syn::Result<Option<String>> {
                     .unwrap_or_else(|| "?".into());
                 push(syn::Error::new_spanned(
                     other.path(),
-                    format!("unknown argument `{key}`; expected `name = \"...\"`"),
+                    format!(
+                        "unknown argument `{key}`; expected `name = \"...\"` or `model = \"...\"`"
+                    ),
                 ));
             }
         }
     }
     match errors {
         Some(e) => Err(e),
-        None => Ok(name),
+        None => Ok((name, model)),
     }
 }
 

@@ -17,6 +17,13 @@ pub fn process_fn(f: &ProcessFn) -> TokenStream {
     let where_clause = &generics.where_clause;
     let name = &f.name;
     let body = &item.block;
+    let model = match &f.model {
+        Some(syn::Expr::Lit(lit)) => {
+            quote!(.with_model(::csp::process::Model::template(#lit)))
+        }
+        Some(path) => quote!(.with_model(::csp::process::Model::generated(#path))),
+        None => quote!(),
+    };
 
     let outer_params = f.params.iter().map(|p| {
         let (outer, ty) = (&p.outer, &p.ty);
@@ -85,7 +92,7 @@ pub fn process_fn(f: &ProcessFn) -> TokenStream {
                 {
                     #run_body
                 }
-            })
+            })#model
         }
     }
 }

@@ -502,6 +502,8 @@ mod merge {
             let (_tx, rx) = Channel::<u32>::new().named("twice").one2any();
             let (out, _out_in) = Channel::<u32>::new().one2one();
             let err = Parallel::new()
+                .boundary(&_tx)
+                .boundary(&_out_in)
                 .add(merge(vec![rx.clone().into(), rx.into()], out))
                 .run()
                 .unwrap_err();

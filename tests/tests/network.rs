@@ -354,7 +354,11 @@ fn a_process_returning_an_error_poisons_the_ends_it_still_holds_before_they_reti
             let second = rx.read();
             (first, second)
         });
-        let err = Parallel::new().add(failing_producer(tx)).run().unwrap_err();
+        let err = Parallel::new()
+            .boundary(&tx) // the reader is a thread outside the network
+            .add(failing_producer(tx))
+            .run()
+            .unwrap_err();
         assert!(err.to_string().contains("failing_producer"), "{err}");
         let (first, second) = reader.join().unwrap();
         assert_eq!(first.unwrap(), 1);

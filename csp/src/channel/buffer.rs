@@ -95,6 +95,20 @@ impl<T> Buffer<T> {
         }
     }
 
+    /// The policy, as diagrams and reports show it.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Buffer::None => "rendezvous".into(),
+            Buffer::Queue { cap, when_full, .. } => match (when_full, *cap) {
+                (WhenFull::Block, usize::MAX) => "unbounded".into(),
+                (WhenFull::Block, n) => format!("fifo({n})"),
+                (WhenFull::DropOldest, n) => format!("overwrite_oldest({n})"),
+                (WhenFull::DropNewest, n) => format!("drop_newest({n})"),
+            },
+            Buffer::Priority { cap, .. } => format!("priority({cap})"),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         match self {
             Buffer::None => 0,

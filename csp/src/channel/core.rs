@@ -30,6 +30,8 @@ pub(crate) struct Core<T> {
     name: OnceLock<StdArc<str>>,
     kind: Kind,
     codec: Option<Codec<T>>,
+    /// The buffer policy as text (`rendezvous`, `fifo(8)`, ...), for the topology layer.
+    policy: StdArc<str>,
     /// Mirrors `State::poisoned` for lock-free `is_poisoned`.
     poisoned: AtomicBool,
     /// What a reader or a writer might find without waiting (`READ_MAY_GO`,
@@ -136,6 +138,7 @@ impl<T> Core<T> {
         if let Some(n) = name {
             let _ = cell.set(StdArc::from(n));
         }
+        let policy = StdArc::from(buffer.describe());
         let state = State {
             buffer,
             readers: WaitQueue::new(),
@@ -149,6 +152,7 @@ impl<T> Core<T> {
             name: cell,
             kind,
             codec,
+            policy,
             poisoned: AtomicBool::new(false),
             hint: AtomicUsize::new(state.hint()),
             state: Mutex::new(state),
@@ -157,6 +161,10 @@ impl<T> Core<T> {
 
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    pub(crate) fn policy(&self) -> StdArc<str> {
+        self.policy.clone()
     }
 
     pub(crate) fn kind(&self) -> Kind {
@@ -537,6 +545,11 @@ impl<T> Core<T> {
         }
         drop(st);
         unpark_all(wake);
+    }
+
+    /// How many ends of `side` are open.
+    pub(crate) fn open_ends(&self, side: Side) -> usize {
+        self.lock().open[side as usize]
     }
 
     /// A new end of `side` (a clone of a shared end).

@@ -137,8 +137,13 @@ pub(crate) trait ChannelInfo: Send + Sync {
     fn name(&self) -> Arc<str>;
     fn derive_name(&self, name: &str);
     fn poison_channel(&self);
-    #[allow(dead_code)] // read by the topology layer
     fn kind(&self) -> Kind;
+    /// The buffer policy as text: `rendezvous`, `fifo(8)`, ...
+    fn policy(&self) -> Arc<str>;
+    /// Whether values can cross OS processes (`Channel::new`, not `local`).
+    fn can_cross(&self) -> bool;
+    /// How many ends of `side` are open (not yet retired or dropped).
+    fn open_ends(&self, side: Side) -> usize;
 }
 
 impl<T: Send> ChannelInfo for Core<T> {
@@ -156,6 +161,15 @@ impl<T: Send> ChannelInfo for Core<T> {
     }
     fn kind(&self) -> Kind {
         Core::kind(self)
+    }
+    fn policy(&self) -> Arc<str> {
+        Core::policy(self)
+    }
+    fn can_cross(&self) -> bool {
+        self.codec().is_some()
+    }
+    fn open_ends(&self, side: Side) -> usize {
+        Core::open_ends(self, side)
     }
 }
 

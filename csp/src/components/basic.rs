@@ -17,7 +17,7 @@ use crate::process;
 /// assert_eq!(got, Some(vec![1, 2]));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::id)]
 pub fn id<T: Send + 'static>(input: Input<T>, output: Output<T>) -> Result<(), ChannelError> {
     for v in &input {
         if !forward(&output, v)? {
@@ -37,7 +37,7 @@ pub fn id<T: Send + 'static>(input: Input<T>, output: Output<T>) -> Result<(), C
 /// assert_eq!(got, Some(vec![0, 1, 2]));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::prefix)]
 pub fn prefix<T: Send + 'static>(
     first: T,
     input: Input<T>,
@@ -64,7 +64,7 @@ pub fn prefix<T: Send + 'static>(
 /// assert_eq!(got, Some(vec![2, 3]));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::tail)]
 pub fn tail<T: Send + 'static>(input: Input<T>, output: Output<T>) -> Result<(), ChannelError> {
     let mut values = input.iter();
     values.next();
@@ -86,7 +86,7 @@ pub fn tail<T: Send + 'static>(input: Input<T>, output: Output<T>) -> Result<(),
 /// assert_eq!(got, Some(vec![2, 6]));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::succ)]
 pub fn succ<T>(input: Input<T>, output: Output<T>) -> Result<(), ChannelError>
 where
     T: Add<Output = T> + From<u8> + Send + 'static,
@@ -109,7 +109,7 @@ where
 /// assert_eq!(got, Some(vec!["1".to_string(), "2".to_string()]));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::map)]
 pub fn map<T, U, F>(input: Input<T>, output: Output<U>, mut f: F) -> Result<(), ChannelError>
 where
     T: Send + 'static,
@@ -134,7 +134,7 @@ where
 /// assert_eq!(got, Some(vec![2, 4, 6]));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::filter)]
 pub fn filter<T, F>(input: Input<T>, output: Output<T>, mut keep: F) -> Result<(), ChannelError>
 where
     T: Send + 'static,
@@ -158,7 +158,7 @@ where
 /// assert_eq!(got, Some(vec![0, 10, 20]));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::generate)]
 pub fn generate<T, I>(items: I, output: Output<T>) -> Result<(), ChannelError>
 where
     T: Send + 'static,
@@ -181,7 +181,7 @@ where
 /// assert_eq!(n, Some(100));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::sink)]
 pub fn sink<T: Send + 'static>(input: Input<T>) -> u64 {
     input.iter().fold(0, |n, _| n + 1)
 }
@@ -195,7 +195,7 @@ pub fn sink<T: Send + 'static>(input: Input<T>) -> u64 {
 /// assert_eq!(got, Some(vec!['h', 'e', 'y']));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::sink)]
 pub fn collect<T: Send + 'static>(input: Input<T>) -> Vec<T> {
     input.into_iter().collect()
 }

@@ -50,7 +50,7 @@ fn next_fair<T>(
 /// assert_eq!(got, (0..100).chain(1000..1100).collect::<Vec<_>>());
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::merge)]
 pub fn merge<T: Send + 'static>(inputs: Vec<Input<T>>, output: Output<T>) -> Result<(), BoxError> {
     let mut open = vec![true; inputs.len()];
     let mut fair = Fair::new();
@@ -82,7 +82,7 @@ pub fn merge<T: Send + 'static>(inputs: Vec<Input<T>>, output: Output<T>) -> Res
 /// assert_eq!(got, vec![(0, 'x'), (1, 'y')]);
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::plex)]
 pub fn plex<T: Send + 'static>(
     inputs: Vec<Input<T>>,
     output: Output<(usize, T)>,

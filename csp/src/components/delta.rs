@@ -16,7 +16,7 @@ use crate::process;
 /// assert_eq!((x, y), (Some(vec![1, 2]), Some(vec![1, 2])));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::delta)]
 pub fn delta<T: Clone + Send + 'static>(
     input: Input<T>,
     outputs: Vec<Output<T>>,
@@ -44,7 +44,7 @@ pub fn delta<T: Clone + Send + 'static>(
 /// assert_eq!((x, y), (Some(vec![1, 2]), Some(vec![1, 2])));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
-#[process]
+#[process(model = crate::topology::export::models::delta_par)]
 pub fn delta_par<T: Clone + Send + 'static>(
     input: Input<T>,
     outputs: Vec<Output<T>>,

@@ -21,8 +21,10 @@
 //! ```
 
 mod current;
+mod model;
 mod record;
 
+pub use model::{Model, ModelContext};
 pub use record::{Ends, RecordedEnd, Recorder};
 
 // Under loom the channel core does not report to the process layer.
@@ -33,6 +35,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::channel::ChannelError;
 use crate::error::{BoxError, Failure};
+use crate::topology::NodeInfo;
 
 /// A process whose body may borrow from its surroundings for `'a`; see [`Process`].
 ///
@@ -55,6 +58,9 @@ pub struct ScopedProcess<'a, R = ()> {
     name: String,
     ends: Vec<RecordedEnd>,
     body: Box<dyn FnOnce() -> Result<R, BoxError> + Send + 'a>,
+    pub(crate) model: Option<Model>,
+    /// For a nested network: its processes, flattened (their paths relative to it).
+    pub(crate) nested: Option<Vec<NodeInfo>>,
 }
 
 /// A process that owns everything it uses: what `#[process]` functions return, and what
@@ -84,6 +90,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
             name: name.into(),
             ends: Vec::new(),
             body: Box::new(body),
+            model: None,
+            nested: None,
         }
     }
 
@@ -120,6 +128,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
             name,
             ends: rec.into_ends(),
             body: Box::new(move || body(ends)),
+            model: None,
+            nested: None,
         }
     }
 
@@ -148,6 +158,42 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         &self.ends
     }
 
+    /// Gives the process a CSPm model, used by
+    /// [`Topology::to_cspm`](crate::topology::Topology::to_cspm) (see [`Model`]).
+    ///
+    /// ```
+    /// use csp::process::Model;
+    /// let p = csp::Process::from_fn("idle", || ()).with_model(Model::template("{SELF} = SKIP"));
+    /// # drop(p);
+    /// ```
+    pub fn with_model(mut self, model: Model) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// The processes this one stands for in a topology: itself, or a nested network's
+    /// processes with their paths under its name.
+    pub(crate) fn nodes(&self, name: &str) -> Vec<NodeInfo> {
+        match &self.nested {
+            Some(children) => children
+                .iter()
+                .map(|c| NodeInfo {
+                    path: format!("{name}/{}", c.path),
+                    ..c.clone()
+                })
+                .collect(),
+            None => vec![NodeInfo {
+                path: name.to_string(),
+                ends: self.ends.clone(),
+                model: self.model.clone(),
+            }],
+        }
+    }
+
+    pub(crate) fn set_ends(&mut self, ends: Vec<RecordedEnd>) {
+        self.ends = ends;
+    }
+
     /// The same process with its result transformed by `f`.
     ///
     /// ```
@@ -161,6 +207,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
             name: self.name,
             ends: self.ends,
             body: Box::new(move || body().map(f)),
+            model: self.model,
+            nested: self.nested,
         }
     }
 

@@ -1,0 +1,323 @@
+//! Validation over petgraph: processes and channels as one bipartite digraph (writer →
+//! channel → reader), so a shared channel with many ends costs one edge per end.
+
+use std::collections::{HashSet, VecDeque};
+
+use petgraph::algo::kosaraju_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::report::{Level, Lint, Problem, ProblemKind, Report, Severity};
+use super::{ChannelNode, Topology};
+use crate::channel::Side;
+
+/// The stated assumption of the client–server rule.
+const CLIENT_SERVER_OK: &str = "deadlock-free by the client-server design rule (Welch, Martin): \
+     every cycle passes through declared client->server request/reply channels and the \
+     client->server relation is acyclic; this assumes every server always accepts each \
+     request it is sent and answers it";
+
+pub(crate) fn validate(t: &Topology) -> Report {
+    let mut linted: Vec<Problem> = Vec::new();
+    let mut deadlock_free = None;
+    let level = |lint: Lint| {
+        t.declarations
+            .levels
+            .iter()
+            .rev()
+            .find(|(l, _)| *l == lint)
+            .map_or(Level::Warn, |(_, level)| *level)
+    };
+    let mut lint = |lint: Lint, processes: Vec<String>, channels: Vec<String>, message, hint| {
+        let severity = match level(lint) {
+            Level::Allow => return,
+            Level::Warn => Severity::Warning,
+            Level::Deny => Severity::Error,
+        };
+        linted.push(Problem {
+            kind: ProblemKind::Lint(lint),
+            severity,
+            processes,
+            channels,
+            message,
+            hint,
+        });
+    };
+    let names = |ps: &[usize]| -> Vec<String> {
+        let mut seen = HashSet::new();
+        ps.iter()
+            .filter(|p| seen.insert(**p))
+            .map(|p| t.processes[*p].path.clone())
+            .collect()
+    };
+    let quoted = |ps: &[String]| {
+        ps.iter()
+            .map(|p| format!("'{p}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+
+    let mut errors = Vec::new();
+    for c in &t.channels {
+        if !c.boundary {
+            // A side nobody holds open any more is a finished stream, not a dangling one.
+            let open_readers = c.open[Side::Read as usize] > 0;
+            let open_writers = c.open[Side::Write as usize] > 0;
+            let (side, holders, missing) = match (c.writers.is_empty(), c.readers.is_empty()) {
+                (false, true) if open_readers => ("written", &c.writers, "reads"),
+                (true, false) if open_writers => ("read", &c.readers, "writes"),
+                _ => ("", &c.writers, ""),
+            };
+            if !side.is_empty() {
+                let ps = names(holders);
+                errors.push(Problem {
+                    kind: ProblemKind::Dangling,
+                    severity: Severity::Error,
+                    message: format!(
+                        "channel '{}' is {side} by {} but no process in the network {missing} it",
+                        c.name,
+                        quoted(&ps)
+                    ),
+                    processes: ps,
+                    channels: vec![c.name.to_string()],
+                    hint: "give the other end to a process of this network, or, if the \
+                           caller of run() holds it (e.g. main reads the results), declare \
+                           it with .boundary(&end)"
+                        .into(),
+                });
+            }
+        }
+        if c.rendezvous() && !c.writers.is_empty() && !c.readers.is_empty() {
+            let p = c.writers[0];
+            if c.writers.iter().chain(&c.readers).all(|q| *q == p) {
+                let ps = names(&[p]);
+                errors.push(Problem {
+                    kind: ProblemKind::SelfRendezvous,
+                    severity: Severity::Error,
+                    message: format!(
+                        "rendezvous channel '{}' has only one party, process {}: it would wait on itself",
+                        c.name,
+                        quoted(&ps)
+                    ),
+                    processes: ps,
+                    channels: vec![c.name.to_string()],
+                    hint: "give one end to another process, or give the channel a buffer \
+                           (.fifo(n)) if the process really talks to itself"
+                        .into(),
+                });
+            }
+        }
+    }
+
+    for p in &t.processes {
+        if p.ends.is_empty() {
+            lint(
+                Lint::NoChannels,
+                vec![p.path.clone()],
+                Vec::new(),
+                format!("process '{}' records no channel ends", p.path),
+                "if it uses channels, hand them over with Process::with_ends or make it a \
+                 #[process] fn, so that validation, diagrams and poisoning see them"
+                    .into(),
+            );
+        }
+    }
+
+    // Channels declared as client-server pairs are judged by that rule, not as cycles.
+    let request: HashSet<u64> = t
+        .declarations
+        .client_server
+        .iter()
+        .flat_map(|(req, _)| req.iter().copied())
+        .collect();
+    let paired: HashSet<u64> = t
+        .declarations
+        .client_server
+        .iter()
+        .flat_map(|(req, reply)| req.iter().chain(reply).copied())
+        .collect();
+
+    let rendezvous = Bipartite::new(t, |c| c.rendezvous() && !paired.contains(&c.id));
+    for cycle in rendezvous.cycles() {
+        let ps: Vec<usize> = cycle.members.clone();
+        lint(
+            Lint::RendezvousCycle,
+            names(&ps),
+            cycle.channels(t),
+            format!(
+                "processes {} are linked in a cycle of rendezvous channels and may deadlock, e.g. {}",
+                quoted(&names(&ps)),
+                cycle.describe(t)
+            ),
+            "check that the cycle cannot block (e.g. one process alts over its input and \
+             output), buffer one of its channels, or declare client->server pairs with \
+             .client_server(..); allow this lint if the design is proven"
+                .into(),
+        );
+    }
+
+    if !t.declarations.client_server.is_empty() {
+        let plain = Bipartite::new(t, |c| !paired.contains(&c.id));
+        let calls = Bipartite::new(t, |c| request.contains(&c.id));
+        let broken = plain
+            .cycles()
+            .into_iter()
+            .map(|c| (c, "a cycle that passes through no client->server pair"))
+            .chain(calls.cycles().into_iter().map(|c| {
+                (
+                    c,
+                    "a cycle of client->server requests (clients that serve each other)",
+                )
+            }))
+            .collect::<Vec<_>>();
+        if broken.is_empty() {
+            deadlock_free = Some(CLIENT_SERVER_OK.to_string());
+        }
+        for (cycle, what) in broken {
+            lint(
+                Lint::ClientServer,
+                names(&cycle.members),
+                cycle.channels(t),
+                format!(
+                    "the client-server rule does not hold: {what}: {}",
+                    cycle.describe(t)
+                ),
+                "make every cycle go through a request/reply pair, with servers never \
+                 calling back their own clients"
+                    .into(),
+            );
+        }
+    }
+    let mut problems = errors;
+    problems.extend(linted);
+    Report {
+        problems,
+        deadlock_free,
+    }
+}
+
+/// Writer → channel → reader over the channels `keep` selects.
+struct Bipartite {
+    graph: DiGraph<Node, ()>,
+}
+
+#[derive(Clone, Copy)]
+enum Node {
+    Process(usize),
+    Channel(usize),
+}
+
+/// One strongly connected set of processes and an example cycle through it.
+struct Cycle {
+    members: Vec<usize>,
+    /// Alternating process, channel, process, ... back to the first process.
+    path: Vec<Node>,
+}
+
+impl Cycle {
+    fn describe(&self, t: &Topology) -> String {
+        let mut s = String::new();
+        for n in &self.path {
+            match n {
+                Node::Process(p) => s.push_str(&t.processes[*p].path),
+                Node::Channel(c) => s.push_str(&format!(" -[{}]-> ", t.channels[*c].name)),
+            }
+        }
+        s
+    }
+
+    fn channels(&self, t: &Topology) -> Vec<String> {
+        self.path
+            .iter()
+            .filter_map(|n| match n {
+                Node::Channel(c) => Some(t.channels[*c].name.to_string()),
+                Node::Process(_) => None,
+            })
+            .collect()
+    }
+}
+
+impl Bipartite {
+    fn new(t: &Topology, keep: impl Fn(&ChannelNode) -> bool) -> Bipartite {
+        let n = t.processes.len();
+        let mut graph = DiGraph::with_capacity(n + t.channels.len(), 2 * t.channels.len());
+        for p in 0..n {
+            graph.add_node(Node::Process(p));
+        }
+        for (ci, c) in t.channels.iter().enumerate() {
+            if !keep(c) {
+                continue;
+            }
+            let cn = graph.add_node(Node::Channel(ci));
+            for w in &c.writers {
+                graph.add_edge(NodeIndex::new(*w), cn, ());
+            }
+            for r in &c.readers {
+                graph.add_edge(cn, NodeIndex::new(*r), ());
+            }
+        }
+        Bipartite { graph }
+    }
+
+    /// Every strongly connected set with a cycle through at least two processes (one
+    /// process alone with its channel is the self-rendezvous error, not a cycle).
+    fn cycles(&self) -> Vec<Cycle> {
+        let mut out = Vec::new();
+        for scc in kosaraju_scc(&self.graph) {
+            let mut members: Vec<usize> = scc
+                .iter()
+                .filter_map(|n| match self.graph[*n] {
+                    Node::Process(p) => Some(p),
+                    Node::Channel(_) => None,
+                })
+                .collect();
+            if members.len() < 2 {
+                continue;
+            }
+            members.sort_unstable();
+            let inside: HashSet<NodeIndex> = scc.iter().copied().collect();
+            let start = NodeIndex::new(members[0]);
+            let path = self.cycle_through(start, &inside);
+            out.push(Cycle { members, path });
+        }
+        out.sort_by_key(|c| c.members[0]);
+        out
+    }
+
+    /// The shortest cycle from `start` back to it inside the component (BFS).
+    fn cycle_through(&self, start: NodeIndex, inside: &HashSet<NodeIndex>) -> Vec<Node> {
+        let mut parent = std::collections::HashMap::new();
+        let mut queue = VecDeque::new();
+        for next in self.graph.neighbors(start) {
+            if inside.contains(&next) && !parent.contains_key(&next) {
+                parent.insert(next, start);
+                queue.push_back(next);
+            }
+        }
+        let mut last = None;
+        'search: while let Some(n) = queue.pop_front() {
+            for next in self.graph.neighbors(n) {
+                if next == start {
+                    last = Some(n);
+                    break 'search;
+                }
+                if inside.contains(&next) && !parent.contains_key(&next) {
+                    parent.insert(next, n);
+                    queue.push_back(next);
+                }
+            }
+        }
+        let mut path = vec![self.graph[start]];
+        let mut n = match last {
+            Some(n) => n,
+            None => return path,
+        };
+        let mut back = vec![self.graph[start]];
+        while n != start {
+            back.push(self.graph[n]);
+            n = parent[&n];
+        }
+        back.reverse();
+        path.extend(back);
+        path
+    }
+}

@@ -1,0 +1,237 @@
+//! The network's shape, checked before anything runs.
+//!
+//! [`Parallel::run`](crate::Parallel::run) builds a graph (petgraph) of its processes —
+//! nested `Parallel`s flattened, each named by its path (`farm/worker[3]`) — and the
+//! channels whose ends they hold, and refuses a broken network with a [`Report`] a person
+//! can act on. [`Parallel::validate`](crate::Parallel::validate) returns the same report
+//! without running anything; [`Parallel::topology`](crate::Parallel::topology) gives the
+//! graph itself, to draw (`to_dot`, `to_mermaid`) or to model-check (`to_cspm`, for FDR).
+//!
+//! **Errors** (the network is refused):
+//! - a *dangling* channel: one side is held by processes of the network, and the other
+//!   side's open ends by no process of it — unless the channel is declared part of the
+//!   network's boundary with [`Parallel::boundary`](crate::Parallel::boundary) (e.g.
+//!   `main` reads the results). A side whose ends were all dropped or retired before
+//!   the run is not dangling: it is a finished stream (e.g. a pre-filled buffer);
+//! - a rendezvous channel whose only parties are one process: it would wait on itself.
+//!
+//! **Warnings** (each a [`Lint`] that can be denied or allowed):
+//! - [`Lint::RendezvousCycle`]: a strongly connected set of processes linked by
+//!   rendezvous channels may deadlock; reported once per set, with one cycle named in
+//!   order (listing every cycle would be exponential);
+//! - [`Lint::NoChannels`]: a process that records no channel ends (a closure that
+//!   captures its ends hides them: use `Process::with_ends` or `#[process]`);
+//! - [`Lint::ClientServer`]: channels declared as client→server request/reply pairs
+//!   ([`Parallel::client_server`](crate::Parallel::client_server)) but a cycle breaks
+//!   the client–server design rule. When the rule holds, the report says the network is
+//!   deadlock-free by that rule (Welch, Martin), and states its assumption.
+//!
+//! ```
+//! use csp::components::{delta, prefix, succ, sink};
+//! use csp::{Channel, Parallel};
+//!
+//! let (a, a_in) = Channel::<u64>::new().named("a").one2one();
+//! let (b, b_in) = Channel::<u64>::new().named("b").one2one();
+//! let (c, c_in) = Channel::<u64>::new().named("c").one2one();
+//! let (d, d_in) = Channel::<u64>::new().named("d").one2one();
+//! let net: Parallel<()> = Parallel::new()
+//!     .add(prefix(0, c_in, a))
+//!     .add(delta(a_in, vec![b, d]))
+//!     .add(succ(b_in, c))
+//!     .add(sink(d_in).map(|_| ()));
+//! let report = net.validate();
+//! assert!(report.errors().is_empty());
+//! // prefix -> delta -> succ -> prefix is a cycle of rendezvous channels: a warning.
+//! assert_eq!(report.warnings().len(), 1);
+//! assert!(report.to_string().contains("prefix -[a]-> delta -[b]-> succ -[c]-> prefix"));
+//! ```
+
+pub(crate) mod export;
+mod graph;
+mod report;
+
+pub use report::{Level, Lint, Problem, ProblemKind, Report, Severity};
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::channel::{ChannelInfo, Kind, Side};
+use crate::process::{Model, RecordedEnd};
+
+/// One process of a flattened network.
+#[derive(Clone)]
+pub(crate) struct NodeInfo {
+    /// Its path: its name, prefixed by the names of the networks it is nested in.
+    pub(crate) path: String,
+    pub(crate) ends: Vec<RecordedEnd>,
+    pub(crate) model: Option<Model>,
+}
+
+/// What a `Parallel` declares about its network besides its processes.
+#[derive(Clone, Default)]
+pub(crate) struct Declarations {
+    /// Channels with one side outside the network (held by the caller of `run`).
+    pub(crate) boundary: Vec<u64>,
+    /// Client→server request channels and their reply channels.
+    pub(crate) client_server: Vec<(Vec<u64>, Vec<u64>)>,
+    pub(crate) levels: Vec<(Lint, Level)>,
+}
+
+/// A channel as the topology sees it.
+#[derive(Clone)]
+pub(crate) struct ChannelNode {
+    pub(crate) id: u64,
+    pub(crate) name: Arc<str>,
+    pub(crate) kind: Kind,
+    pub(crate) policy: Arc<str>,
+    pub(crate) can_cross: bool,
+    /// Process indices holding a writing end (one entry per end).
+    pub(crate) writers: Vec<usize>,
+    /// Process indices holding a reading end.
+    pub(crate) readers: Vec<usize>,
+    pub(crate) boundary: bool,
+    /// Open ends of each side, wherever they are (indexed by `Side`).
+    pub(crate) open: [usize; 2],
+}
+
+impl ChannelNode {
+    pub(crate) fn rendezvous(&self) -> bool {
+        &*self.policy == "rendezvous"
+    }
+}
+
+/// One channel of a [`Topology`], as data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelSummary {
+    /// The channel's name.
+    pub name: String,
+    /// one2one, any2one, ...
+    pub kind: Kind,
+    /// `rendezvous`, `fifo(8)`, `unbounded`, ...
+    pub policy: String,
+    /// Made with `Channel::new` (serializable), not `Channel::local`.
+    pub can_cross_processes: bool,
+    /// The processes holding a writing end, by path.
+    pub writers: Vec<String>,
+    /// The processes holding a reading end, by path.
+    pub readers: Vec<String>,
+    /// Declared part of the network's boundary.
+    pub boundary: bool,
+}
+
+/// A network's processes and channels, flattened: what validation checks and the
+/// exports draw.
+///
+/// ```
+/// use csp::components::{generate, collect};
+/// use csp::{Channel, Parallel};
+/// let (tx, rx) = Channel::<u32>::new().named("numbers").one2one();
+/// let net: Parallel<()> = Parallel::new()
+///     .add(generate(0..3, tx))
+///     .add(collect(rx).map(|_| ()));
+/// let topology = net.topology();
+/// assert_eq!(topology.process_names(), vec!["generate", "collect"]);
+/// assert_eq!(topology.channels()[0].writers, vec!["generate"]);
+/// assert!(topology.to_mermaid().contains("p0 -->|\"numbers\"| p1"));
+/// ```
+pub struct Topology {
+    pub(crate) processes: Vec<NodeInfo>,
+    pub(crate) channels: Vec<ChannelNode>,
+    pub(crate) declarations: Declarations,
+}
+
+impl Topology {
+    pub(crate) fn new(processes: Vec<NodeInfo>, declarations: Declarations) -> Topology {
+        let mut index: HashMap<u64, usize> = HashMap::new();
+        let mut channels: Vec<ChannelNode> = Vec::new();
+        for (p, node) in processes.iter().enumerate() {
+            for end in &node.ends {
+                let info: &Arc<dyn ChannelInfo> = &end.channel;
+                let id = info.id();
+                let c = *index.entry(id).or_insert_with(|| {
+                    channels.push(ChannelNode {
+                        id,
+                        name: info.name(),
+                        kind: info.kind(),
+                        policy: info.policy(),
+                        can_cross: info.can_cross(),
+                        writers: Vec::new(),
+                        readers: Vec::new(),
+                        boundary: declarations.boundary.contains(&id),
+                        open: [info.open_ends(Side::Read), info.open_ends(Side::Write)],
+                    });
+                    channels.len() - 1
+                });
+                match end.side {
+                    Side::Write => channels[c].writers.push(p),
+                    Side::Read => channels[c].readers.push(p),
+                }
+            }
+        }
+        Topology {
+            processes,
+            channels,
+            declarations,
+        }
+    }
+
+    /// The processes' names (paths for nested ones), in order.
+    pub fn process_names(&self) -> Vec<&str> {
+        self.processes.iter().map(|p| p.path.as_str()).collect()
+    }
+
+    /// The channels' names, in the order they were first met.
+    pub fn channel_names(&self) -> Vec<&str> {
+        self.channels.iter().map(|c| &*c.name).collect()
+    }
+
+    /// The channels, with who holds their ends: data for tools.
+    pub fn channels(&self) -> Vec<ChannelSummary> {
+        let paths = |ps: &[usize]| -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for p in ps {
+                let path = &self.processes[*p].path;
+                if !out.contains(path) {
+                    out.push(path.clone());
+                }
+            }
+            out
+        };
+        self.channels
+            .iter()
+            .map(|c| ChannelSummary {
+                name: c.name.to_string(),
+                kind: c.kind,
+                policy: c.policy.to_string(),
+                can_cross_processes: c.can_cross,
+                writers: paths(&c.writers),
+                readers: paths(&c.readers),
+                boundary: c.boundary,
+            })
+            .collect()
+    }
+
+    /// Checks the network; see the [module docs](self) for what is checked.
+    pub fn validate(&self) -> Report {
+        graph::validate(self)
+    }
+
+    /// The network as a Graphviz DOT digraph: processes as boxes, channels as labelled
+    /// arrows (shared channels as small nodes, so every end shows).
+    pub fn to_dot(&self) -> String {
+        export::dot(self)
+    }
+
+    /// The network as a Mermaid flowchart (renders in GitHub markdown).
+    pub fn to_mermaid(&self) -> String {
+        export::mermaid(self)
+    }
+
+    /// The network as a CSPm script for FDR: channel declarations over a finite data
+    /// type, each process's definition (exact for `csp::components`, the model a
+    /// process declares with `#[process(model = "...")]`, or a marked placeholder), the
+    /// network as an alphabetised parallel, and `assert SYSTEM :[deadlock free]`.
+    pub fn to_cspm(&self) -> String {
+        export::cspm(self)
+    }
+}

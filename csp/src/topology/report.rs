@@ -1,0 +1,145 @@
+//! What validation found: problems with the processes and channels they concern, and a
+//! hint for each.
+
+use std::fmt;
+
+/// A kind of warning, which a network can deny (make an error) or allow (silence).
+///
+/// ```
+/// use csp::{Level, Lint, Parallel, Process};
+/// let net: Parallel<()> = Parallel::new()
+///     .add(Process::from_fn("lonely", || ()))
+///     .lint(Lint::NoChannels, Level::Deny);
+/// let err = net.run().unwrap_err();
+/// assert!(err.to_string().contains("'lonely'"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Lint {
+    /// Processes linked in a cycle by rendezvous channels (may deadlock).
+    RendezvousCycle,
+    /// A process that records no channel end.
+    NoChannels,
+    /// Declared client–server channels whose cycles break the design rule.
+    ClientServer,
+}
+
+/// What to do with a [`Lint`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// Say nothing.
+    Allow,
+    /// Report a warning (the default).
+    Warn,
+    /// Refuse the network.
+    Deny,
+}
+
+/// How bad a problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// The network is refused.
+    Error,
+    /// Reported; the network runs.
+    Warning,
+}
+
+/// What is wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A channel with only one side in the network.
+    Dangling,
+    /// A rendezvous channel whose only parties are one process.
+    SelfRendezvous,
+    /// A warning of this lint.
+    Lint(Lint),
+}
+
+/// One finding, with the processes and channels it concerns.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    /// What is wrong.
+    pub kind: ProblemKind,
+    /// Error or warning (after the network's lint levels).
+    pub severity: Severity,
+    /// The processes involved, by path.
+    pub processes: Vec<String>,
+    /// The channels involved, by name.
+    pub channels: Vec<String>,
+    /// What was found.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+/// The result of checking a network: every problem, and the conclusion of the
+/// client–server rule if channels were declared for it.
+///
+/// `Display` lists each problem with its hint, errors first.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) deadlock_free: Option<String>,
+}
+
+impl Report {
+    /// Every problem.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// The problems that refuse the network.
+    pub fn errors(&self) -> Vec<&Problem> {
+        self.by(Severity::Error)
+    }
+
+    /// The problems that are only reported.
+    pub fn warnings(&self) -> Vec<&Problem> {
+        self.by(Severity::Warning)
+    }
+
+    fn by(&self, severity: Severity) -> Vec<&Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == severity)
+            .collect()
+    }
+
+    /// Whether the network may run.
+    pub fn is_ok(&self) -> bool {
+        self.errors().is_empty()
+    }
+
+    /// If channels were declared client→server and the rule holds: why the network
+    /// cannot deadlock, with the assumption that makes it so.
+    pub fn deadlock_free(&self) -> Option<&str> {
+        self.deadlock_free.as_deref()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let errors = self.errors();
+        let warnings = self.warnings();
+        if errors.is_empty() && warnings.is_empty() {
+            write!(f, "the network is valid")?;
+        }
+        let mut first = true;
+        for p in errors.iter().chain(warnings.iter()) {
+            if !first {
+                writeln!(f)?;
+            }
+            first = false;
+            let label = match p.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            write!(f, "{label}: {}\n  hint: {}", p.message, p.hint)?;
+        }
+        if let Some(d) = &self.deadlock_free {
+            write!(f, "\n{d}")?;
+        }
+        Ok(())
+    }
+}
