@@ -10,7 +10,8 @@
 //! 2. Four parser processes share the input channel (a worker farm without sentinels:
 //!    retiring the channel stops them) and share two output channels.
 //! 3. The aggregator counts per endpoint and status; the quarantine keeps bad lines.
-//! 4. Then the same network runs with a parser that panics on a bad line: the framework
+//! 4. Before it runs, the network is validated and its diagram printed (Mermaid).
+//! 5. Then the same network runs with a parser that panics on a bad line: the framework
 //!    poisons its channels, the whole network ends, and the error names the process.
 //!
 //! `cargo run --release --example showcase`
@@ -108,8 +109,15 @@ fn quarantine(rejects: Input<String>) -> Vec<String> {
     rejects.into_iter().collect()
 }
 
-/// Builds and runs the network; `strict` parsers panic on a malformed line.
-fn run(lines: u64, parsers: usize, strict: bool) -> Result<(Stats, Vec<String>), NetworkError> {
+/// What the processes of the network return.
+enum Outcome {
+    Nothing,
+    Stats(Stats),
+    Rejects(Vec<String>),
+}
+
+/// Builds the network; `strict` parsers panic on a malformed line.
+fn network(lines: u64, parsers: usize, strict: bool) -> Parallel<'static, Outcome> {
     let (line_tx, line_rx) = Channel::<String>::new().named("lines").fifo(1024).one2any();
     let (rec_tx, rec_rx) = Channel::<Record>::local()
         .named("records")
@@ -123,13 +131,25 @@ fn run(lines: u64, parsers: usize, strict: bool) -> Result<(Stats, Vec<String>),
         .map(|_| parse(line_rx.clone(), rec_tx.clone(), rej_tx.clone(), strict))
         .collect();
     drop((line_rx, rec_tx, rej_tx)); // the parsers hold these ends now
-    let (_, _, stats, rejects) = csp::par!(
-        generate(lines, line_tx),
-        farm.into_process("parse"),
-        aggregate(rec_rx),
-        quarantine(rej_rx),
-    )?;
-    Ok((stats.unwrap_or_default(), rejects.unwrap_or_default()))
+    Parallel::new()
+        .add(generate(lines, line_tx).map(|()| Outcome::Nothing))
+        .add(farm.into_process("farm").map(|_| Outcome::Nothing))
+        .add(aggregate(rec_rx).map(Outcome::Stats))
+        .add(quarantine(rej_rx).map(Outcome::Rejects))
+}
+
+/// Runs the network; its statistics and the quarantined lines.
+fn run(net: Parallel<'static, Outcome>) -> Result<(Stats, Vec<String>), NetworkError> {
+    let mut stats = Stats::default();
+    let mut rejects = Vec::new();
+    for outcome in net.run()?.into_iter().flatten() {
+        match outcome {
+            Outcome::Stats(s) => stats = s,
+            Outcome::Rejects(r) => rejects = r,
+            Outcome::Nothing => {}
+        }
+    }
+    Ok((stats, rejects))
 }
 
 fn main() {
@@ -137,8 +157,13 @@ fn main() {
     let parsers = 4;
 
     println!("== a log-analytics pipeline: generate -> parse x{parsers} -> aggregate + quarantine");
+    let net = network(lines, parsers, false);
+    // Checked before it runs (dangling ends, self-waits, rendezvous cycles, ...), and
+    // drawn: paste the diagram into any Mermaid viewer (or GitHub markdown).
+    println!("validation: {}", net.validate());
+    println!("```mermaid\n{}```", net.topology().to_mermaid());
     let start = Instant::now();
-    match run(lines, parsers, false) {
+    match run(net) {
         Ok((stats, rejects)) => {
             let took = start.elapsed();
             println!(
@@ -172,7 +197,7 @@ fn main() {
     // backtrace if RUST_BACKTRACE is set) to stderr.
     std::panic::set_hook(Box::new(|_| {}));
     let start = Instant::now();
-    match run(lines, parsers, true) {
+    match run(network(lines, parsers, true)) {
         Ok(_) => println!("no malformed line was met"),
         Err(e) => {
             println!("the network ended in {:.2?} with: {e}", start.elapsed());
