@@ -227,7 +227,30 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ## 7. Components
+//! ## 7. Checking and drawing a network
+//!
+//! `run` validates a network before starting it: a channel end that no process of the
+//! network pairs with, or a rendezvous channel only one process holds, refuses the
+//! network with a report naming them; a cycle of rendezvous channels is a warning.
+//! [`Parallel::validate`] gives the report without running, and [`Parallel::topology`]
+//! draws the network (DOT, Mermaid) or writes a CSPm model for FDR.
+//!
+//! ```
+//! use csp::components::generate;
+//! use csp::{Channel, NetworkError, Parallel};
+//!
+//! let (tx, rx) = Channel::<u32>::new().named("numbers").fifo(8).one2one();
+//! let net = Parallel::new().add(generate(1..=3, tx));
+//! // `rx` is held by main, outside the network: undeclared, that is a dangling end.
+//! let report = net.validate();
+//! assert!(report.to_string().contains("channel 'numbers' is written by 'generate'"));
+//! // Declared as the network's boundary, it is fine.
+//! net.boundary(&rx).run()?;
+//! assert_eq!(rx.iter().sum::<u32>(), 6);
+//! # Ok::<(), NetworkError>(())
+//! ```
+//!
+//! ## 8. Components
 //!
 //! [`components`] holds ready-made processes — `id`, `prefix`, `delta`, `succ`, `tail`,
 //! `map`, `filter`, `generate`, `sink`, `collect`, and the choosing `merge` and `plex` —
