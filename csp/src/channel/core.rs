@@ -386,31 +386,9 @@ impl<T> Core<T> {
                 passed = true;
                 continue;
             }
-            if let Some(v) = st.buffer.pop() {
-                // Room appeared: the first blocked writer's value moves into the buffer.
-                let mut refill = None;
-                let mut wake = Vec::new();
-                if st.buffer.has_room() {
-                    if let Some(w) = st.writers.select() {
-                        if let Some(wv) = w.packet.take() {
-                            if let Pushed::Stored(Some(lost)) | Pushed::Full(lost) =
-                                st.buffer.push(wv)
-                            {
-                                // Cannot happen (there is room); keep the value alive
-                                // rather than drop it under the lock.
-                                w.packet.put(lost, None);
-                            }
-                        }
-                        st.dequeued(Side::Write, &mut wake);
-                        refill = Some(w);
-                    }
-                }
-                drop(st);
-                if let Some(w) = refill {
-                    w.packet.finish(&w.ctx);
-                }
-                unpark_all(wake);
-                return Ok((v, None));
+            if !st.buffer.is_empty() {
+                let v = self.pop_buffered(st);
+                return Ok((v.expect("invariant: a non-empty buffer pops a value"), None));
             }
             if let Some(w) = st.writers.select() {
                 let mut wake = Vec::new();
@@ -474,6 +452,33 @@ impl<T> Core<T> {
                 }
             };
         }
+    }
+
+    /// Takes the next buffered value and releases the lock. Room appeared, so the first
+    /// blocked writer's value moves into the buffer and that writer is released.
+    pub(super) fn pop_buffered(&self, mut st: Locked<'_, T>) -> Option<T> {
+        let v = st.buffer.pop();
+        let mut refill = None;
+        let mut wake = Vec::new();
+        if st.buffer.has_room() {
+            if let Some(w) = st.writers.select() {
+                if let Some(wv) = w.packet.take() {
+                    if let Pushed::Stored(Some(lost)) | Pushed::Full(lost) = st.buffer.push(wv) {
+                        // Cannot happen (there is room); keep the value alive rather
+                        // than drop it under the lock.
+                        w.packet.put(lost, None);
+                    }
+                }
+                st.dequeued(Side::Write, &mut wake);
+                refill = Some(w);
+            }
+        }
+        drop(st);
+        if let Some(w) = refill {
+            w.packet.finish(&w.ctx);
+        }
+        unpark_all(wake);
+        v
     }
 
     /// Parks in `side`'s claim queue: to take the claim (`wants_claim`), or to wait until

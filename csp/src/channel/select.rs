@@ -83,27 +83,7 @@ impl<T> Core<T> {
             if !commit(&me, Outcome::Selected(c)) {
                 return Poll::Taken;
             }
-            let v = st.buffer.pop();
-            // Room appeared: the first blocked writer's value moves into the buffer.
-            let mut refill = None;
-            let mut wake = Vec::new();
-            if st.buffer.has_room() {
-                if let Some(w) = st.writers.select() {
-                    if let Some(wv) = w.packet.take() {
-                        if let Pushed::Stored(Some(lost)) | Pushed::Full(lost) = st.buffer.push(wv)
-                        {
-                            w.packet.put(lost, None);
-                        }
-                    }
-                    st.dequeued(Side::Write, &mut wake);
-                    refill = Some(w);
-                }
-            }
-            drop(st);
-            if let Some(w) = refill {
-                w.packet.finish(&w.ctx);
-            }
-            unpark_all(wake);
+            let v = self.pop_buffered(st);
             return Poll::Ready(v);
         }
         if st.writers.has_live() {
