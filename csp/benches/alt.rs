@@ -22,8 +22,9 @@
 //!
 //! `cargo bench -p csp --bench alt`
 
+mod common;
+
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -385,21 +386,6 @@ fn alt_pingpong(c: &mut Criterion) {
 
 criterion_group!(benches, alt_one_ready, alt_contended, alt_pingpong);
 
-/// Criterion's point estimate of the mean time per iteration, in ns, from its report.
-fn mean_ns(group: &str, id: &str) -> Option<f64> {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = dir
-        .join("criterion")
-        .join(group)
-        .join(id)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
@@ -471,7 +457,7 @@ fn main() {
         ),
     ];
     for (group, ours, theirs, unit, what) in pairs {
-        match (mean_ns(group, ours), mean_ns(group, theirs)) {
+        match (common::mean_ns(group, ours), common::mean_ns(group, theirs)) {
             (Some(o), Some(t)) => println!(
                 "  {group}: {ours} {o:.1} {unit}, {theirs} {t:.1} {unit}, {what}: {:.2}",
                 o / t

@@ -13,7 +13,8 @@
 //!
 //! `cargo bench -p csp --bench commstime`
 
-use std::path::PathBuf;
+mod common;
+
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -157,28 +158,13 @@ fn fifo(c: &mut Criterion) {
 
 criterion_group!(benches, commstime, fifo);
 
-/// Criterion's point estimate of the mean time per iteration, in ns, from its report.
-fn mean_ns(group: &str, id: &str) -> Option<f64> {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = dir
-        .join("criterion")
-        .join(group)
-        .join(id)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     println!("\nratios (csp / crossbeam, same run; < 1 means csp is faster):");
     for (group, param, per) in [("commstime", "threads", 4.0), ("fifo_1024", "1to1", 1.0)] {
-        let ours = mean_ns(group, &format!("csp/{param}"));
-        let theirs = mean_ns(group, &format!("crossbeam/{param}"));
+        let ours = common::mean_ns(group, &format!("csp/{param}"));
+        let theirs = common::mean_ns(group, &format!("crossbeam/{param}"));
         match (ours, theirs) {
             (Some(o), Some(t)) => println!(
                 "  {group}: csp {:.1} ns/msg, crossbeam {:.1} ns/msg, ratio {:.2}",

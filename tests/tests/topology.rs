@@ -364,3 +364,33 @@ fn a_process_without_a_model_gets_a_marked_placeholder_and_shared_channels_a_nod
     );
     assert!(mermaid.contains("c0 --> p2"), "{mermaid}");
 }
+
+#[test]
+fn a_large_cycle_is_reported_once_with_a_short_message_and_every_member_as_data() {
+    const N: usize = 1000;
+    let (outs, ins): (Vec<_>, Vec<_>) = (0..N).map(|_| Channel::<u8>::new().one2one()).unzip();
+    let mut ins: Vec<_> = ins.into_iter().map(Some).collect();
+    let ring: Parallel<()> = outs
+        .into_iter()
+        .enumerate()
+        .map(|(i, out)| {
+            let input = ins[(i + N - 1) % N].take().unwrap();
+            Process::with_ends("node", (input, out), |_| Ok(()))
+        })
+        .collect();
+    let report = ring.validate();
+    let warnings = report.warnings();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].processes.len(), N);
+    assert!(
+        warnings[0].message.contains("and 992 more"),
+        "{}",
+        warnings[0].message
+    );
+    assert!(warnings[0].message.len() < 1000, "{}", warnings[0].message);
+    assert!(
+        warnings[0].message.contains("more processes) ..."),
+        "{}",
+        warnings[0].message
+    );
+}

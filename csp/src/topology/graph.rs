@@ -49,11 +49,19 @@ pub(crate) fn validate(t: &Topology) -> Report {
             .map(|p| t.processes[*p].path.clone())
             .collect()
     };
+    // A message names at most a few processes; `Problem::processes` keeps them all.
     let quoted = |ps: &[String]| {
-        ps.iter()
+        const SHOWN: usize = 8;
+        let mut s = ps
+            .iter()
+            .take(SHOWN)
             .map(|p| format!("'{p}'"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        if ps.len() > SHOWN {
+            s.push_str(&format!(" and {} more", ps.len() - SHOWN));
+        }
+        s
     };
 
     let mut errors = Vec::new();
@@ -214,14 +222,21 @@ struct Cycle {
 }
 
 impl Cycle {
+    /// The cycle in order; a long one keeps its first and last hops.
     fn describe(&self, t: &Topology) -> String {
-        let mut s = String::new();
-        for n in &self.path {
-            match n {
-                Node::Process(p) => s.push_str(&t.processes[*p].path),
-                Node::Channel(c) => s.push_str(&format!(" -[{}]-> ", t.channels[*c].name)),
-            }
+        const HEAD: usize = 16;
+        const TAIL: usize = 4;
+        let text = |n: &Node| match n {
+            Node::Process(p) => t.processes[*p].path.clone(),
+            Node::Channel(c) => format!(" -[{}]-> ", t.channels[*c].name),
+        };
+        if self.path.len() <= HEAD + TAIL + 1 {
+            return self.path.iter().map(text).collect();
         }
+        let hidden = (self.path.len() - HEAD - TAIL) / 2;
+        let mut s: String = self.path[..HEAD].iter().map(text).collect();
+        s.push_str(&format!("... ({hidden} more processes) ..."));
+        s.extend(self.path[self.path.len() - TAIL..].iter().map(text));
         s
     }
 
