@@ -106,6 +106,28 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// Declares client->server channels: `requests` (clients write, servers read) and
     /// `replies` (servers answer; `&()` if replies travel inside the requests). Validation
     /// then checks the client-server design rule; see [`crate::topology`].
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// let (ask, asked) = Channel::<u32>::new().named("ask").one2one();
+    /// let (answer, answered) = Channel::<u32>::new().named("answer").one2one();
+    /// let net = Parallel::new()
+    ///     .client_server(&ask, &answer)
+    ///     .add(Process::with_ends("client", (ask, answered), |(ask, answered)| {
+    ///         ask.write(20)?;
+    ///         Ok(answered.read()?)
+    ///     }))
+    ///     .add(Process::with_ends("server", (asked, answer), |(asked, answer)| {
+    ///         for q in &asked {
+    ///             answer.write(q + 1)?;
+    ///         }
+    ///         Ok(0)
+    ///     }));
+    /// let report = net.validate();
+    /// assert!(report.deadlock_free().is_some()); // no rendezvous-cycle warning either
+    /// assert_eq!(net.run()?, vec![Some(21), Some(0)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
     pub fn client_server(mut self, requests: &impl Ends, replies: &impl Ends) -> Self {
         self.declarations
             .client_server
@@ -114,12 +136,30 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     }
 
     /// Sets how a kind of warning is treated: allowed, warned (the default) or denied.
+    ///
+    /// ```
+    /// use csp::{Level, Lint, Parallel, Process};
+    /// let quiet: Parallel<()> = Parallel::new()
+    ///     .add(Process::from_fn("tick", || ()))
+    ///     .lint(Lint::NoChannels, Level::Allow);
+    /// assert!(quiet.validate().problems().is_empty());
+    /// ```
     pub fn lint(mut self, lint: Lint, level: Level) -> Self {
         self.declarations.levels.push((lint, level));
         self
     }
 
-    /// The network's processes (nested networks flattened) and channels.
+    /// The network's processes (nested networks flattened) and channels, to inspect,
+    /// draw or export.
+    ///
+    /// ```
+    /// use csp::components::{generate, sink};
+    /// use csp::{Channel, Parallel};
+    /// let (tx, rx) = Channel::<u8>::new().named("bytes").one2one();
+    /// let net: Parallel<()> = Parallel::new().add(generate(0..3, tx)).add(sink(rx).map(|_| ()));
+    /// let dot = net.topology().to_dot();
+    /// assert!(dot.contains("p0 -> p1 [label=\"bytes\"]"));
+    /// ```
     pub fn topology(&self) -> Topology {
         let names = planned_names(&self.procs);
         let nodes = self
@@ -132,6 +172,15 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     }
 
     /// Checks the network without running it: the report `run` would act on.
+    ///
+    /// ```
+    /// use csp::components::generate;
+    /// use csp::{Channel, Parallel};
+    /// let (tx, _rx) = Channel::<u8>::new().named("lost").one2one();
+    /// let report = Parallel::new().add(generate(0..3, tx)).validate();
+    /// assert!(!report.is_ok());
+    /// assert_eq!(report.errors()[0].channels, vec!["lost"]);
+    /// ```
     pub fn validate(&self) -> Report {
         self.topology().validate()
     }

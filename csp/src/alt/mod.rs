@@ -1,7 +1,9 @@
 //! Alternation: wait for whichever of several events can happen first, and commit to
 //! exactly one (occam's ALT, JCSP's `Alternative`, Go's `select`).
 //!
-//! An [`Alt`] is built from guards, each with a handler that runs if it is chosen:
+//! Write one with the [`alt!`](crate::alt!) macro (Go-style arms whose bodies run in your
+//! code; the guards live on the stack, so it is the fast form) or build an [`Alt`] from
+//! guards, each with a handler that runs if it is chosen:
 //!
 //! - **input** guards (`input`): a value can be read;
 //! - **output** guards (`output`): a value can be written — on every channel kind, and

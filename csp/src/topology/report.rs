@@ -77,6 +77,22 @@ pub struct Problem {
 /// client–server rule if channels were declared for it.
 ///
 /// `Display` lists each problem with its hint, errors first.
+///
+/// ```
+/// use csp::{Channel, Parallel, Process};
+/// let (tx, rx) = Channel::<u8>::new().named("echo").one2one();
+/// let report = Parallel::new()
+///     .add(Process::with_ends("narcissus", (tx, rx), |(tx, rx)| {
+///         tx.write(1)?;
+///         Ok(rx.read()?)
+///     }))
+///     .validate();
+/// assert_eq!(report.errors().len(), 1);
+/// assert_eq!(report.errors()[0].processes, vec!["narcissus"]);
+/// assert!(report.to_string().starts_with(
+///     "error: rendezvous channel 'echo' has only one party, process 'narcissus'"
+/// ));
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub(crate) problems: Vec<Problem>,
