@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use super::buffer::Pushed;
-use super::core::{unpark_all, Core};
+use super::core::{unpark_all, Core, Locked};
 use super::error::{ChannelError, RetiredSide};
 use super::waker::Waiter;
 use super::{EndId, Side};
@@ -87,20 +87,10 @@ impl<T> Core<T> {
             return Poll::Ready(v);
         }
         if st.writers.has_live() {
-            if !commit(&me, Outcome::Selected(c)) {
-                return Poll::Taken;
-            }
-            let Some(w) = st.writers.select() else {
-                return if me.is_some() {
-                    Poll::Restart
-                } else {
-                    Poll::NotReady
-                };
+            let w = match self.meet(st, Side::Write, &me, c) {
+                Ok(w) => w,
+                Err(poll) => return poll,
             };
-            let mut wake = Vec::new();
-            st.dequeued(Side::Write, &mut wake);
-            drop(st);
-            unpark_all(wake);
             let v = w.packet.take();
             Release {
                 ctx: w.ctx,
@@ -162,20 +152,10 @@ impl<T> Core<T> {
             return Poll::Failed(self.retired_error(RetiredSide::Readers));
         }
         if st.readers.has_live() {
-            if !commit(&me, Outcome::Selected(c)) {
-                return Poll::Taken;
-            }
-            let Some(reader) = st.readers.select() else {
-                return if me.is_some() {
-                    Poll::Restart
-                } else {
-                    Poll::NotReady
-                };
+            let reader = match self.meet(st, Side::Read, &me, c) {
+                Ok(r) => r,
+                Err(poll) => return poll,
             };
-            let mut wake = Vec::new();
-            st.dequeued(Side::Read, &mut wake);
-            drop(st);
-            unpark_all(wake);
             let v = value
                 .take()
                 .expect("invariant: an output guard holds its value until it completes");
@@ -213,6 +193,33 @@ impl<T> Core<T> {
             }
             None => Poll::NotReady,
         }
+    }
+
+    /// Commits the alt (if registering), then the first live waiter of `side`, and
+    /// releases the lock. If that waiter vanished since `has_live`, a registering alt
+    /// has committed itself to nothing and must restart.
+    fn meet(
+        &self,
+        mut st: Locked<'_, T>,
+        side: Side,
+        me: &Option<Registering<'_, T>>,
+        c: usize,
+    ) -> Result<Waiter<T>, Poll<T>> {
+        if !commit(me, Outcome::Selected(c)) {
+            return Err(Poll::Taken);
+        }
+        let Some(w) = st.queue(side).select() else {
+            return Err(if me.is_some() {
+                Poll::Restart
+            } else {
+                Poll::NotReady
+            });
+        };
+        let mut wake = Vec::new();
+        st.dequeued(side, &mut wake);
+        drop(st);
+        unpark_all(wake);
+        Ok(w)
     }
 
     /// Takes a registered guard's waiter off `side`'s queue. For an output guard that
