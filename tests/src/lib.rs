@@ -38,3 +38,63 @@ pub fn watchdog<R: Send + 'static>(
 pub fn settle() {
     std::thread::sleep(Duration::from_millis(30));
 }
+
+/// A test message tagged with its writer (top bits) and its sequence number.
+pub fn tag(writer: u64, seq: u64) -> u64 {
+    (writer << 40) | seq
+}
+
+/// The writer and sequence number of a [`tag`]ged message.
+pub fn untag(v: u64) -> (usize, u64) {
+    ((v >> 40) as usize, v & ((1 << 40) - 1))
+}
+
+/// What readers saw of [`tag`]ged messages, per writer: how many and the sum of their
+/// sequence numbers. Merged over all readers, it proves each message was read exactly
+/// once.
+#[derive(Clone, Debug)]
+pub struct Tally {
+    count: Vec<u64>,
+    sum: Vec<u64>,
+}
+
+impl Tally {
+    /// Nothing seen yet from `writers` writers.
+    pub fn new(writers: usize) -> Tally {
+        Tally {
+            count: vec![0; writers],
+            sum: vec![0; writers],
+        }
+    }
+
+    /// Counts one message; gives back its writer and sequence number.
+    pub fn add(&mut self, v: u64) -> (usize, u64) {
+        let (w, seq) = untag(v);
+        self.count[w] += 1;
+        self.sum[w] += seq;
+        (w, seq)
+    }
+
+    /// Adds another reader's tally.
+    pub fn merge(&mut self, other: &Tally) {
+        for w in 0..self.count.len() {
+            self.count[w] += other.count[w];
+            self.sum[w] += other.sum[w];
+        }
+    }
+
+    /// Fails unless every writer's messages `0..per_writer` were each seen exactly once.
+    pub fn assert_exactly_once(&self, per_writer: u64) {
+        for w in 0..self.count.len() {
+            assert_eq!(
+                self.count[w], per_writer,
+                "writer {w}: messages lost or duplicated"
+            );
+            assert_eq!(
+                self.sum[w],
+                per_writer * (per_writer - 1) / 2,
+                "writer {w}: wrong values"
+            );
+        }
+    }
+}

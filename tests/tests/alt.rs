@@ -5,7 +5,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use csp::{Alt, AltError, Channel, ChannelError, Fair, Policy};
-use csp_tests::{settle, watchdog};
+use csp_tests::{settle, tag, watchdog, Tally};
 
 #[test]
 fn pri_select_always_chooses_the_first_ready_guard() {
@@ -251,11 +251,6 @@ fn an_output_guard_not_chosen_sends_nothing() {
     assert!(matches!(rx.try_read(), Err(ChannelError::Empty { .. })));
 }
 
-/// Values carry their writer in the top bits and a sequence number in the rest.
-fn encode(writer: u64, seq: u64) -> u64 {
-    (writer << 40) | seq
-}
-
 #[test]
 fn exactly_once_with_4_alting_writers_and_4_alting_readers_over_8_shared_channels() {
     const WRITERS: u64 = 4;
@@ -271,7 +266,7 @@ fn exactly_once_with_4_alting_writers_and_4_alting_readers_over_8_shared_channel
                 let outs: Vec<_> = txs.to_vec();
                 thread::spawn(move || {
                     for seq in 0..PER_WRITER {
-                        let v = encode(w, seq);
+                        let v = tag(w, seq);
                         let mut alt = Alt::new();
                         for out in &outs {
                             alt = alt.output(out, v, || ());
@@ -286,8 +281,7 @@ fn exactly_once_with_4_alting_writers_and_4_alting_readers_over_8_shared_channel
             .map(|_| {
                 let ins: Vec<_> = rxs.to_vec();
                 thread::spawn(move || {
-                    let mut count = [0u64; WRITERS as usize];
-                    let mut sum = [0u64; WRITERS as usize];
+                    let mut tally = Tally::new(WRITERS as usize);
                     let mut open = [true; CHANNELS];
                     let mut fair = Fair::new();
                     while open.iter().any(|o| *o) {
@@ -297,15 +291,13 @@ fn exactly_once_with_4_alting_writers_and_4_alting_readers_over_8_shared_channel
                         }
                         match alt.fair_select(&mut fair) {
                             Ok(v) => {
-                                let w = (v >> 40) as usize;
-                                count[w] += 1;
-                                sum[w] += v & ((1 << 40) - 1);
+                                tally.add(v);
                             }
                             Err(e) if e.is_retired() => open[e.guard().unwrap()] = false,
                             Err(e) => panic!("reader: {e}"),
                         }
                     }
-                    (count, sum)
+                    tally
                 })
             })
             .collect();
@@ -313,19 +305,11 @@ fn exactly_once_with_4_alting_writers_and_4_alting_readers_over_8_shared_channel
         for w in writers {
             w.join().unwrap();
         }
-        let mut count = [0u64; WRITERS as usize];
-        let mut sum = [0u64; WRITERS as usize];
+        let mut total = Tally::new(WRITERS as usize);
         for r in readers {
-            let (c, s) = r.join().unwrap();
-            for w in 0..WRITERS as usize {
-                count[w] += c[w];
-                sum[w] += s[w];
-            }
+            total.merge(&r.join().unwrap());
         }
-        for w in 0..WRITERS as usize {
-            assert_eq!(count[w], PER_WRITER, "writer {w}: lost or duplicated");
-            assert_eq!(sum[w], PER_WRITER * (PER_WRITER - 1) / 2, "writer {w}");
-        }
+        total.assert_exactly_once(PER_WRITER);
     });
 }
 

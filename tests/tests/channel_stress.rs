@@ -5,15 +5,7 @@ use std::thread;
 use std::time::Duration;
 
 use csp::{Channel, ChannelError};
-use csp_tests::watchdog;
-
-/// Values carry their writer in the top bits and a sequence number in the rest.
-fn encode(writer: u64, seq: u64) -> u64 {
-    (writer << 40) | seq
-}
-fn decode(v: u64) -> (usize, u64) {
-    ((v >> 40) as usize, v & ((1 << 40) - 1))
-}
+use csp_tests::{tag as encode, untag as decode, watchdog, Tally};
 
 #[test]
 fn any2any_rendezvous_8x8_a_million_messages_each_read_exactly_once() {
@@ -37,13 +29,10 @@ fn any2any_rendezvous_8x8_a_million_messages_each_read_exactly_once() {
             .map(|_| {
                 let rx = rx.clone();
                 thread::spawn(move || {
-                    let mut count = [0u64; WRITERS as usize];
-                    let mut sum = [0u64; WRITERS as usize];
+                    let mut tally = Tally::new(WRITERS as usize);
                     let mut last = [None::<u64>; WRITERS as usize];
                     for v in &rx {
-                        let (w, seq) = decode(v);
-                        count[w] += 1;
-                        sum[w] += seq;
+                        let (w, seq) = tally.add(v);
                         // One writer's values reach any one reader in the order written.
                         assert!(
                             last[w].is_none_or(|l| l < seq),
@@ -52,7 +41,7 @@ fn any2any_rendezvous_8x8_a_million_messages_each_read_exactly_once() {
                         );
                         last[w] = Some(seq);
                     }
-                    (count, sum)
+                    tally
                 })
             })
             .collect();
@@ -60,26 +49,11 @@ fn any2any_rendezvous_8x8_a_million_messages_each_read_exactly_once() {
         for w in writers {
             w.join().unwrap();
         }
-        let mut count = [0u64; WRITERS as usize];
-        let mut sum = [0u64; WRITERS as usize];
+        let mut total = Tally::new(WRITERS as usize);
         for r in readers {
-            let (c, s) = r.join().unwrap();
-            for w in 0..WRITERS as usize {
-                count[w] += c[w];
-                sum[w] += s[w];
-            }
+            total.merge(&r.join().unwrap());
         }
-        for w in 0..WRITERS as usize {
-            assert_eq!(
-                count[w], PER_WRITER,
-                "writer {w}: messages lost or duplicated"
-            );
-            assert_eq!(
-                sum[w],
-                PER_WRITER * (PER_WRITER - 1) / 2,
-                "writer {w}: wrong values"
-            );
-        }
+        total.assert_exactly_once(PER_WRITER);
     });
 }
 
