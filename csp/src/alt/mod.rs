@@ -201,6 +201,24 @@ impl<'a, R> Alt<'a, R> {
         self.count - 1
     }
 
+    /// Numbers the next guard and keeps it if its precondition holds.
+    fn push_guard(
+        mut self,
+        condition: bool,
+        hint: Option<(&'a AtomicUsize, usize)>,
+        guard: impl FnOnce() -> Box<dyn Handled<R> + 'a>,
+    ) -> Self {
+        let index = self.next_index();
+        if condition {
+            self.guards.push(Entry {
+                index,
+                hint,
+                guard: guard(),
+            });
+        }
+        self
+    }
+
     /// A guard that reads from `end`; `handler` gets the value.
     pub fn input<T: 'a>(self, end: &'a Input<T>, handler: impl FnOnce(T) -> R + 'a) -> Self {
         self.input_if(true, end, handler)
@@ -218,23 +236,17 @@ impl<'a, R> Alt<'a, R> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn input_if<T: 'a>(
-        mut self,
+        self,
         condition: bool,
         end: &'a Input<T>,
         handler: impl FnOnce(T) -> R + 'a,
     ) -> Self {
-        let index = self.next_index();
-        if condition {
-            self.guards.push(Entry {
-                index,
-                hint: Some(end.read_hint()),
-                guard: Box::new(WithHandler {
-                    slot: InputSlot::new(end),
-                    handler,
-                }),
-            });
-        }
-        self
+        self.push_guard(condition, Some(end.read_hint()), || {
+            Box::new(WithHandler {
+                slot: InputSlot::new(end),
+                handler,
+            })
+        })
     }
 
     /// A guard that writes `value` to `end`; `handler` runs once a reader has taken it
@@ -259,24 +271,18 @@ impl<'a, R> Alt<'a, R> {
 
     /// An output guard enabled only if `condition` holds.
     pub fn output_if<T: 'a>(
-        mut self,
+        self,
         condition: bool,
         end: &'a Output<T>,
         value: T,
         handler: impl FnOnce() -> R + 'a,
     ) -> Self {
-        let index = self.next_index();
-        if condition {
-            self.guards.push(Entry {
-                index,
-                hint: Some(end.write_hint()),
-                guard: Box::new(WithHandler {
-                    slot: OutputSlot::new(end, value),
-                    handler,
-                }),
-            });
-        }
-        self
+        self.push_guard(condition, Some(end.write_hint()), || {
+            Box::new(WithHandler {
+                slot: OutputSlot::new(end, value),
+                handler,
+            })
+        })
     }
 
     /// A guard that syncs on a barrier (an alting barrier): chosen when every other
@@ -300,23 +306,17 @@ impl<'a, R> Alt<'a, R> {
 
     /// A barrier guard enabled only if `condition` holds.
     pub fn barrier_if(
-        mut self,
+        self,
         condition: bool,
         party: &'a Enrolled,
         handler: impl FnOnce() -> R + 'a,
     ) -> Self {
-        let index = self.next_index();
-        if condition {
-            self.guards.push(Entry {
-                index,
-                hint: None,
-                guard: Box::new(WithHandler {
-                    slot: BarrierSlot::new(party),
-                    handler,
-                }),
-            });
-        }
-        self
+        self.push_guard(condition, None, || {
+            Box::new(WithHandler {
+                slot: BarrierSlot::new(party),
+                handler,
+            })
+        })
     }
 
     /// Chosen if no other guard became ready within `after` (counted from now).
