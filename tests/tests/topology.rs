@@ -394,3 +394,23 @@ fn a_large_cycle_is_reported_once_with_a_short_message_and_every_member_as_data(
         warnings[0].message
     );
 }
+
+#[test]
+fn a_writer_left_open_outside_the_network_is_warned() {
+    let (tx, rx) = Channel::<u32>::new().named("jobs").any2one();
+    // The caller keeps `tx` after cloning it into the network: the sink would wait for
+    // ever for the channel to retire.
+    let net: Parallel<()> = Parallel::new()
+        .add(generate(0..3, tx.clone().into()).named("producer"))
+        .add(sink(rx).map(|_| ()));
+    let report = net.validate();
+    let warnings = report.warnings();
+    assert_eq!(warnings.len(), 1, "{report}");
+    assert_eq!(warnings[0].kind, ProblemKind::Lint(Lint::OutsideEnds));
+    assert_eq!(warnings[0].channels, vec!["jobs"]);
+    assert!(report
+        .to_string()
+        .contains("1 open writing end(s) held outside"));
+    drop(tx);
+    assert!(net.validate().problems().is_empty());
+}

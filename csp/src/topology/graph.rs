@@ -116,6 +116,43 @@ pub(crate) fn validate(t: &Topology) -> Report {
         }
     }
 
+    for c in &t.channels {
+        if c.boundary || c.writers.is_empty() || c.readers.is_empty() {
+            continue;
+        }
+        for (side, held, what, who) in [
+            (
+                Side::Write,
+                &c.writers,
+                "writing",
+                "its readers may wait forever for it to retire",
+            ),
+            (
+                Side::Read,
+                &c.readers,
+                "reading",
+                "its writers may block once nobody outside reads",
+            ),
+        ] {
+            let outside = c.open[side as usize].saturating_sub(held.len());
+            if outside > 0 {
+                let ps = names(held);
+                lint(
+                    Lint::OutsideEnds,
+                    ps,
+                    vec![c.name.to_string()],
+                    format!(
+                        "channel '{}' has {outside} open {what} end(s) held outside the network: {who}",
+                        c.name
+                    ),
+                    "drop the caller's copy before run() (e.g. `drop(tx)` after cloning it into \
+                     the processes), or declare it with .boundary(&end) if it is used on purpose"
+                        .into(),
+                );
+            }
+        }
+    }
+
     for p in &t.processes {
         if p.ends.is_empty() {
             lint(

@@ -19,6 +19,9 @@
 //! - [`Lint::RendezvousCycle`]: a strongly connected set of processes linked by
 //!   rendezvous channels may deadlock; reported once per set, with one cycle named in
 //!   order (listing every cycle would be exponential);
+//! - [`Lint::OutsideEnds`]: a channel used inside the network whose ends are also held
+//!   open outside it — typically a forgotten `drop(tx)` after cloning a shared writer
+//!   into the processes, which would leave the readers waiting for a retirement;
 //! - [`Lint::NoChannels`]: a process that records no channel ends (a closure that
 //!   captures its ends hides them: use `Process::with_ends` or `#[process]`);
 //! - [`Lint::ClientServer`]: channels declared as client→server request/reply pairs

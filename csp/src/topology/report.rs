@@ -20,6 +20,10 @@ pub enum Lint {
     RendezvousCycle,
     /// A process that records no channel end.
     NoChannels,
+    /// A channel used inside the network with open ends also held outside it (e.g. the
+    /// caller forgot to drop its copy of a shared writer, so the readers never see the
+    /// channel retire).
+    OutsideEnds,
     /// Declared client–server channels whose cycles break the design rule.
     ClientServer,
 }
