@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 /// How a process behaves, in CSPm, so that a network can be checked in FDR.
 ///
-/// Give one with `#[process(model = "...")]` or [`Process::with_model`]
-/// (crate::Process::with_model). A template names the channel of each end by the
+/// Give one with `#[process(model = "...")]` or
+/// [`Process::with_model`](crate::Process::with_model). A template names the channel of each end by the
 /// parameter (or field path) that holds it, in braces, and the process itself as
 /// `{SELF}`:
 ///
