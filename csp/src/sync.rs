@@ -98,7 +98,7 @@ mod spin {
     unsafe impl<T: Send> Sync for Mutex<T> {}
 
     impl<T> Mutex<T> {
-        pub(crate) fn new(value: T) -> Mutex<T> {
+        pub(crate) const fn new(value: T) -> Mutex<T> {
             Mutex {
                 locked: AtomicBool::new(false),
                 value: UnsafeCell::new(value),

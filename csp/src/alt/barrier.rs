@@ -19,7 +19,13 @@ use crate::park::{Context, Outcome};
 use crate::sync::{self, Mutex};
 
 /// Serialises every barrier commit (see the module docs).
-static ORACLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+#[cfg(not(loom))]
+static ORACLE: Mutex<()> = Mutex::new(());
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref ORACLE: Mutex<()> = Mutex::new(());
+}
 
 static NEXT_BARRIER: AtomicU64 = AtomicU64::new(0);
 
@@ -243,9 +249,8 @@ pub(crate) enum BarrierPoll {
     Taken,
 }
 
-fn oracle() -> std::sync::MutexGuard<'static, ()> {
-    // Nothing runs user code under the oracle, so its poisoning cannot mean bad data.
-    ORACLE.lock().unwrap_or_else(|e| e.into_inner())
+fn oracle() -> sync::MutexGuard<'static, ()> {
+    sync::lock(&ORACLE)
 }
 
 /// Claims every offer's context, or none (releasing those claimed) if one is decided.
