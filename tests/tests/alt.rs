@@ -499,3 +499,33 @@ mod merge {
         });
     }
 }
+
+#[test]
+fn an_output_guard_waits_out_another_ends_claim_and_never_splits_its_burst() {
+    watchdog(60, "alt and claim", || {
+        let (tx, rx) = Channel::<u32>::new().named("burst").fifo(16).any2one();
+        let mut claimer = tx.clone();
+        let (go_tx, go) = Channel::<()>::new().fifo(1).one2one();
+        let burst = thread::spawn(move || {
+            let claimed = claimer.claim().unwrap();
+            go_tx.write(()).unwrap(); // the claim is held from here
+            for i in 1..=3 {
+                claimed.write(i).unwrap();
+                settle();
+            }
+        });
+        go.read().unwrap();
+        // While the other end holds its claim, the alt cannot write: it waits the claim
+        // out (polling), then writes after the whole burst.
+        let sent = Alt::new()
+            .output(&tx, 99, || true)
+            .timeout(Duration::from_secs(30), || false)
+            .select()
+            .unwrap();
+        assert!(sent);
+        burst.join().unwrap();
+        drop(tx);
+        let got: Vec<u32> = rx.iter().collect();
+        assert_eq!(got, vec![1, 2, 3, 99]);
+    });
+}
