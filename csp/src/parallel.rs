@@ -475,7 +475,9 @@ impl<R> Spawned<R> {
 }
 
 /// Processes of different result types, run in parallel: the results come back as a
-/// tuple (each `None` if that process stopped because of poison).
+/// tuple (each `None` if that process stopped because of poison). The network is
+/// validated as by [`Parallel::run`]; if the caller holds ends of its channels, use a
+/// `Parallel` with [`boundary`](Parallel::boundary) instead.
 ///
 /// ```
 /// use csp::{par, Channel, Process};
