@@ -206,19 +206,23 @@ fn cancel<S: GuardSet + ?Sized>(set: &mut S, registered: &[usize], keep: Option<
 }
 
 fn check_distinct<S: GuardSet + ?Sized>(set: &mut S) -> Result<(), Failure> {
-    let n = set.len();
-    let keys: Vec<Option<u64>> = (0..n).map(|p| set.get(p).map(|g| g.key())).collect();
-    for (i, a) in keys.iter().enumerate() {
-        let Some(a) = a else { continue };
-        if let Some(first) = keys[..i].iter().position(|b| *b == Some(*a)) {
+    // Sorted by key then position: a repeated key shows up as neighbours, in O(n log n)
+    // even for an alt over thousands of channels.
+    let mut keys: Vec<(u64, usize)> = (0..set.len())
+        .filter_map(|p| set.get(p).map(|g| (g.key(), p)))
+        .collect();
+    keys.sort_unstable();
+    for pair in keys.windows(2) {
+        let ((a, first), (b, second)) = (pair[0], pair[1]);
+        if a == b {
             let channel = set
-                .get(i)
+                .get(second)
                 .map(|g| g.name())
                 .unwrap_or_else(|| Arc::from("?"));
             return Err(Failure::SameChannel {
                 channel,
                 first,
-                second: i,
+                second,
             });
         }
     }
