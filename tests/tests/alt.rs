@@ -529,3 +529,21 @@ fn an_output_guard_waits_out_another_ends_claim_and_never_splits_its_burst() {
         assert_eq!(got, vec![1, 2, 3, 99]);
     });
 }
+
+#[test]
+fn a_guard_on_an_end_retired_by_its_holder_reports_it() {
+    let (tx, rx) = Channel::<u32>::new().named("done").fifo(1).one2one();
+    rx.retire();
+    let err = Alt::new().input(&rx, |v| v).select().unwrap_err();
+    assert!(err.is_retired(), "{err}");
+    assert_eq!(err.guard(), Some(0));
+    let err = Alt::new()
+        .output(&tx, 1, || ())
+        .timeout(Duration::from_secs(5), || ())
+        .select()
+        .unwrap_err();
+    assert!(
+        err.is_retired() && err.to_string().contains("'done'"),
+        "{err}"
+    );
+}

@@ -11,17 +11,27 @@ use super::core::{Core, Deadline};
 use super::error::{ChannelError, RetiredSide, WriteError};
 use super::select::{Poll, Registering};
 use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
-use crate::park::{Packet, ReleaseOnDrop};
+use crate::park::{Outcome, Packet, ReleaseOnDrop};
 use crate::process::{Ends, Recorder};
 use std::sync::Arc;
 
 /// State common to both ends.
 struct End<T> {
     core: Arc<Core<T>>,
-    /// The same channel without its type: what the runtime keeps of a dropped end.
+    /// The same channel without its type, for recording ends (no bound on `T` needed).
     info: Arc<dyn ChannelInfo>,
     id: EndId,
     retired: AtomicBool,
+}
+
+/// An alt's guard on an end that was itself retired. A registering alt commits itself
+/// before it reports the error, as for any other outcome: a partner may have chosen one
+/// of its other guards meanwhile, and then that choice stands.
+fn retired_end<T>(e: ChannelError, me: Option<Registering<'_, T>>) -> Poll<T> {
+    match me {
+        Some(r) if !r.ctx.try_complete(Outcome::Retired(r.case)) => Poll::Taken,
+        _ => Poll::Failed(e),
+    }
 }
 
 /// Whether the process on this thread is returning an error.
@@ -188,7 +198,7 @@ impl<T> Output<T> {
         me: Option<Registering<'_, T>>,
     ) -> Poll<T> {
         if let Err(e) = self.end.check_open() {
-            return Poll::Failed(e);
+            return retired_end(e, me);
         }
         self.end.core.alt_write(self.end.id, value, me)
     }
@@ -306,7 +316,7 @@ impl<T> Input<T> {
     /// Polls this end as an alt's input guard (see `channel::select`).
     pub(crate) fn alt_read(&self, me: Option<Registering<'_, T>>) -> Poll<T> {
         if let Err(e) = self.end.check_open() {
-            return Poll::Failed(e);
+            return retired_end(e, me);
         }
         self.end.core.alt_read(self.end.id, me)
     }
