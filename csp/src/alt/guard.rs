@@ -36,6 +36,26 @@ fn split<T>(p: Poll<T>) -> (Polled, Option<T>) {
     }
 }
 
+/// Polls a channel guard through `poll`; when the alt registers (`me`), with a fresh
+/// packet, kept only if the guard is now pending (a cancelled packet may still be held by
+/// a partner that lost the race for it).
+fn register<T>(
+    me: Option<(&Arc<Context>, usize)>,
+    poll: impl FnOnce(Option<Registering<'_, T>>) -> Poll<T>,
+) -> (Poll<T>, Option<Arc<Packet<T>>>) {
+    let Some((ctx, case)) = me else {
+        return (poll(None), None);
+    };
+    let packet = Packet::new(None);
+    let result = poll(Some(Registering {
+        ctx,
+        case,
+        packet: &packet,
+    }));
+    let kept = matches!(result, Poll::Pending).then_some(packet);
+    (result, kept)
+}
+
 /// One guard of an alt, whatever its kind and value type.
 pub(crate) trait Guard {
     /// The channel's (or barrier's) id: an alt refuses two guards on one.
@@ -90,27 +110,9 @@ impl<T> Guard for InputSlot<'_, T> {
     }
 
     fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled {
-        // The common case of a waiting alt's first look, kept small and inline.
-        if me.is_none() && !self.end.read_may_go() {
-            return Polled::NotReady;
-        }
-        let poll = match me {
-            None => self.end.alt_read(None),
-            Some((ctx, case)) => {
-                // A fresh packet per registration: a cancelled one may still be referenced
-                // by a partner that lost the race for it.
-                let packet = Packet::new(None);
-                let poll = self.end.alt_read(Some(Registering {
-                    ctx,
-                    case,
-                    packet: &packet,
-                }));
-                if matches!(poll, Poll::Pending) {
-                    self.packet = Some(packet);
-                }
-                poll
-            }
-        };
+        let end = self.end;
+        let (poll, packet) = register(me, |r| end.alt_read(r));
+        self.packet = packet;
         let (polled, value) = split(poll);
         if value.is_some() {
             self.value = value;
@@ -167,27 +169,9 @@ impl<T> Guard for OutputSlot<'_, T> {
     }
 
     fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled {
-        if me.is_none() && !self.end.write_may_go() {
-            return Polled::NotReady;
-        }
-        let poll = match me {
-            None => self.end.alt_write(&mut self.value, None),
-            Some((ctx, case)) => {
-                let packet = Packet::new(None);
-                let poll = self.end.alt_write(
-                    &mut self.value,
-                    Some(Registering {
-                        ctx,
-                        case,
-                        packet: &packet,
-                    }),
-                );
-                if matches!(poll, Poll::Pending) {
-                    self.packet = Some(packet);
-                }
-                poll
-            }
-        };
+        let (end, value) = (self.end, &mut self.value);
+        let (poll, packet) = register(me, |r| end.alt_write(value, r));
+        self.packet = packet;
         split(poll).0
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::core::{Core, Deadline};
 use super::error::{ChannelError, RetiredSide, WriteError};
-use super::select::{Poll, Registering};
+use super::select::{case, fail, Poll, Registering};
 use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
 use crate::park::{Outcome, Packet, ReleaseOnDrop};
 use crate::process::{Ends, Recorder};
@@ -22,16 +22,6 @@ struct End<T> {
     info: Arc<dyn ChannelInfo>,
     id: EndId,
     retired: AtomicBool,
-}
-
-/// An alt's guard on an end that was itself retired. A registering alt commits itself
-/// before it reports the error, as for any other outcome: a partner may have chosen one
-/// of its other guards meanwhile, and then that choice stands.
-fn retired_end<T>(e: ChannelError, me: Option<Registering<'_, T>>) -> Poll<T> {
-    match me {
-        Some(r) if !r.ctx.try_complete(Outcome::Retired(r.case)) => Poll::Taken,
-        _ => Poll::Failed(e),
-    }
 }
 
 /// Whether the process on this thread is returning an error.
@@ -185,12 +175,6 @@ impl<T> Output<T> {
         (self.end.core.hint(), super::core::WRITE_MAY_GO)
     }
 
-    /// Whether a write might complete now (false: it certainly would wait). Lock-free.
-    #[inline]
-    pub(crate) fn write_may_go(&self) -> bool {
-        self.end.core.write_may_go()
-    }
-
     /// Polls this end as an alt's output guard (see `channel::select`).
     pub(crate) fn alt_write(
         &self,
@@ -198,7 +182,7 @@ impl<T> Output<T> {
         me: Option<Registering<'_, T>>,
     ) -> Poll<T> {
         if let Err(e) = self.end.check_open() {
-            return retired_end(e, me);
+            return fail(&me, Outcome::Retired(case(&me)), e);
         }
         self.end.core.alt_write(self.end.id, value, me)
     }
@@ -307,16 +291,10 @@ impl<T> Input<T> {
         (self.end.core.hint(), super::core::READ_MAY_GO)
     }
 
-    /// Whether a read might complete now (false: it certainly would wait). Lock-free.
-    #[inline]
-    pub(crate) fn read_may_go(&self) -> bool {
-        self.end.core.read_may_go()
-    }
-
     /// Polls this end as an alt's input guard (see `channel::select`).
     pub(crate) fn alt_read(&self, me: Option<Registering<'_, T>>) -> Poll<T> {
         if let Err(e) = self.end.check_open() {
-            return retired_end(e, me);
+            return fail(&me, Outcome::Retired(case(&me)), e);
         }
         self.end.core.alt_read(self.end.id, me)
     }

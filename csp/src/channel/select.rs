@@ -56,7 +56,22 @@ fn commit<T>(me: &Option<Registering<'_, T>>, outcome: Outcome) -> bool {
     }
 }
 
-fn case<T>(me: &Option<Registering<'_, T>>) -> usize {
+/// Reports a guard's channel as failed. A registering alt commits itself to `outcome`
+/// first, as for any other outcome: a partner may have chosen one of its other guards
+/// meanwhile, and then that choice stands.
+pub(crate) fn fail<T>(
+    me: &Option<Registering<'_, T>>,
+    outcome: Outcome,
+    error: ChannelError,
+) -> Poll<T> {
+    if commit(me, outcome) {
+        Poll::Failed(error)
+    } else {
+        Poll::Taken
+    }
+}
+
+pub(crate) fn case<T>(me: &Option<Registering<'_, T>>) -> usize {
     me.as_ref().map_or(0, |r| r.case)
 }
 
@@ -71,10 +86,7 @@ impl<T> Core<T> {
         let mut st = self.lock();
         if st.poisoned {
             drop(st);
-            if !commit(&me, Outcome::Poisoned(c)) {
-                return Poll::Taken;
-            }
-            return Poll::Failed(self.poisoned_error());
+            return fail(&me, Outcome::Poisoned(c), self.poisoned_error());
         }
         if !st.claims[Side::Read as usize].admits(end, false) {
             return Poll::Claimed;
@@ -101,10 +113,11 @@ impl<T> Core<T> {
         }
         if st.open[Side::Write as usize] == 0 {
             drop(st);
-            if !commit(&me, Outcome::Retired(c)) {
-                return Poll::Taken;
-            }
-            return Poll::Failed(self.retired_error(RetiredSide::Writers));
+            return fail(
+                &me,
+                Outcome::Retired(c),
+                self.retired_error(RetiredSide::Writers),
+            );
         }
         match me {
             Some(r) => {
@@ -136,20 +149,18 @@ impl<T> Core<T> {
         let mut st = self.lock();
         if st.poisoned {
             drop(st);
-            if !commit(&me, Outcome::Poisoned(c)) {
-                return Poll::Taken;
-            }
-            return Poll::Failed(self.poisoned_error());
+            return fail(&me, Outcome::Poisoned(c), self.poisoned_error());
         }
         if !st.claims[Side::Write as usize].admits(end, false) {
             return Poll::Claimed;
         }
         if st.open[Side::Read as usize] == 0 {
             drop(st);
-            if !commit(&me, Outcome::Retired(c)) {
-                return Poll::Taken;
-            }
-            return Poll::Failed(self.retired_error(RetiredSide::Readers));
+            return fail(
+                &me,
+                Outcome::Retired(c),
+                self.retired_error(RetiredSide::Readers),
+            );
         }
         if st.readers.has_live() {
             let reader = match self.meet(st, Side::Read, &me, c) {
