@@ -6,8 +6,12 @@
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+/// The channel lock: std's futex mutex, which spins briefly and then sleeps. A pure spin
+/// lock (this crate's first choice) collapsed under load: when its holder is preempted,
+/// every waiter burns its time slice, and commstime beside one busy thread per core ran
+/// ~100x slower than crossbeam (which made the same move to `std::sync::Mutex`).
 #[cfg(not(loom))]
-pub(crate) use spin::{Mutex, MutexGuard};
+pub(crate) use std::sync::{Mutex, MutexGuard};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
@@ -15,17 +19,12 @@ pub(crate) use loom::sync::{
     Mutex, MutexGuard,
 };
 
-/// Locks `m`. (Loom's mutex reports lock poisoning, which cannot happen: the crate never
-/// panics while holding one of its locks, and user code never runs under them.)
+/// Locks `m`. Lock poisoning is ignored: the crate's own code never panics while holding
+/// one of its locks, and the one piece of user code that runs under a channel lock (a
+/// priority buffer's `Ord`) is caught and turned into channel poison (see `buffer`), so
+/// the state behind a poisoned lock is still consistent.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    #[cfg(not(loom))]
-    {
-        m.lock()
-    }
-    #[cfg(loom)]
-    {
-        m.lock().unwrap()
-    }
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One step of a short wait for a state another thread is about to change. It yields:
@@ -67,113 +66,5 @@ pub(crate) fn park(timeout: Option<std::time::Duration>) {
     match timeout {
         Some(_) => loom::thread::yield_now(),
         None => loom::thread::park(),
-    }
-}
-
-#[cfg(not(loom))]
-mod spin {
-    //! The channel lock: a spin lock with exponential backoff that yields the CPU when
-    //! the holder is slow (crossbeam-channel's `Spinlock`). Critical sections in the
-    //! channel core are a few dozen instructions with no user code and no syscall, so
-    //! spinning beats a futex mutex, whose contended unlock costs a `futex_wake` syscall
-    //! per message on a busy buffered channel (measured: 4x slower than crossbeam).
-
-    use std::cell::UnsafeCell;
-    use std::ops::{Deref, DerefMut};
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    use crossbeam_utils::Backoff;
-
-    pub(crate) struct Mutex<T> {
-        locked: AtomicBool,
-        value: UnsafeCell<T>,
-    }
-
-    // SAFETY: the lock hands out access to `value` to one guard at a time (the
-    // `locked` flag is taken with an Acquire CAS and given back with a Release store), so
-    // sharing the mutex between threads only ever moves `T` between them: `T: Send` is
-    // what that needs, as for `std::sync::Mutex`.
-    unsafe impl<T: Send> Send for Mutex<T> {}
-    // SAFETY: as above; `&Mutex<T>` gives no access to `T` without the lock.
-    unsafe impl<T: Send> Sync for Mutex<T> {}
-
-    impl<T> Mutex<T> {
-        pub(crate) const fn new(value: T) -> Mutex<T> {
-            Mutex {
-                locked: AtomicBool::new(false),
-                value: UnsafeCell::new(value),
-            }
-        }
-
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            let backoff = Backoff::new();
-            while self
-                .locked
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-            {
-                // Wait for the lock to look free before trying again, so waiters do not
-                // keep stealing the cache line from the holder.
-                while self.locked.load(Ordering::Relaxed) {
-                    backoff.snooze();
-                }
-            }
-            MutexGuard { lock: self }
-        }
-    }
-
-    pub(crate) struct MutexGuard<'a, T> {
-        lock: &'a Mutex<T>,
-    }
-
-    impl<T> Drop for MutexGuard<'_, T> {
-        fn drop(&mut self) {
-            self.lock.locked.store(false, Ordering::Release);
-        }
-    }
-
-    impl<T> Deref for MutexGuard<'_, T> {
-        type Target = T;
-        fn deref(&self) -> &T {
-            // SAFETY: this guard exists only while `locked` is held by it (taken in
-            // `lock`, released in `drop`), so no other reference to `value` is live.
-            unsafe { &*self.lock.value.get() }
-        }
-    }
-
-    impl<T> DerefMut for MutexGuard<'_, T> {
-        fn deref_mut(&mut self) -> &mut T {
-            // SAFETY: as in `deref`; `&mut self` makes this the guard's only borrow.
-            unsafe { &mut *self.lock.value.get() }
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::Mutex;
-        use std::sync::Arc;
-
-        /// Many threads increment a non-atomic counter under the lock: any lost update
-        /// means two guards were live at once. Also run under miri.
-        #[test]
-        fn the_lock_excludes() {
-            let threads = if cfg!(miri) { 3 } else { 8 };
-            let per = if cfg!(miri) { 50 } else { 100_000 };
-            let m = Arc::new(Mutex::new(0u64));
-            let hs: Vec<_> = (0..threads)
-                .map(|_| {
-                    let m = m.clone();
-                    std::thread::spawn(move || {
-                        for _ in 0..per {
-                            *m.lock() += 1;
-                        }
-                    })
-                })
-                .collect();
-            for h in hs {
-                h.join().unwrap();
-            }
-            assert_eq!(*m.lock(), threads * per);
-        }
     }
 }
