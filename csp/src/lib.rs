@@ -145,9 +145,18 @@
 //! Dropping (or [`retire`](Output::retire)-ing) the last writer ends the readers' loops
 //! once the buffer is drained: nothing written is lost. [`poison`](Output::poison) aborts:
 //! every pending and later operation fails with [`ChannelError::Poisoned`], and a process
-//! that stops because of it is *stopped*, not *failed*; the runtime passes the poison on
-//! to its other channels. A process that panics or returns an error fails: its channels
-//! are poisoned, the network ends, and `run` names it.
+//! that stops because of it is *stopped*, not *failed*. A process that panics or returns
+//! an error fails: its channels are poisoned, the network ends, and `run` names it.
+//!
+//! **The poison rule**: a process that *observed* poison — an operation failed with it, a
+//! `for v in &input` loop ended on it, an alt met it — ends with every channel it holds
+//! poisoned, never retired, whatever its body returned, and its result is `None`. The
+//! ends it drops after that moment poison their channels too. So an abort stays an abort
+//! through any chain of processes: a `for v in &input` loop cannot tell poison from
+//! retirement, but the runtime can, and a reader at the end of a chain of
+//! [`id`](components::id)s sees `Poisoned`, not a graceful end. (Poisoning a channel
+//! yourself is not observing it: a process that calls `poison()` and returns keeps its
+//! result.)
 //!
 //! ```
 //! use csp::{process, Channel, ChannelError, Input, NetworkError, Output};

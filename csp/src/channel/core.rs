@@ -211,8 +211,7 @@ impl<T> Core<T> {
     }
 
     pub(crate) fn poisoned_error(&self) -> ChannelError {
-        #[cfg(not(loom))]
-        crate::process::note_poisoned();
+        crate::park::process::note_poisoned();
         ChannelError::Poisoned {
             channel: self.name(),
         }

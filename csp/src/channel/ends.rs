@@ -24,14 +24,6 @@ struct End<T> {
     retired: AtomicBool,
 }
 
-/// Whether the process on this thread is returning an error.
-fn failing() -> bool {
-    #[cfg(not(loom))]
-    return crate::process::is_failing();
-    #[cfg(loom)]
-    return false;
-}
-
 impl<T> End<T> {
     fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
         End {
@@ -58,13 +50,13 @@ impl<T> End<T> {
         }
     }
 
-    /// Dropping an end retires it, except while the thread unwinds from a panic: then the
-    /// process failed, and its channels are poisoned so that the network ends rather than
-    /// taking a truncated stream for a complete one. The same holds for the ends a
-    /// `#[process]` body still holds when it returns an error (see `process::current`).
+    /// Dropping an end retires it, except when its process panics, fails or has seen
+    /// poison: then its channel is poisoned, so that the network ends rather than taking
+    /// a truncated stream for a complete one, and an abort stays an abort downstream (see
+    /// `park::process`).
     fn drop_end(&self, side: Side) {
         if !self.retired.swap(true, Ordering::AcqRel) {
-            if std::thread::panicking() || failing() {
+            if crate::park::process::drop_poisons() {
                 self.core.poison();
             } else {
                 self.core.retire(side, self.id);

@@ -3,7 +3,8 @@
 //!
 //! They end cleanly: when their input is retired they retire their outputs; when a
 //! downstream reader has retired they stop and retire their input; when a channel is
-//! poisoned they stop, and the runtime passes the poison on to their other channels.
+//! poisoned they stop, and (the poison rule, see the crate docs) every channel they hold
+//! is poisoned, never retired, so an abort reaches the end of any chain of them.
 //!
 //! ```
 //! use csp::components::{generate, map, collect};

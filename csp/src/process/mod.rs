@@ -20,21 +20,17 @@
 //! # Ok::<(), csp::NetworkError>(())
 //! ```
 
-mod current;
 mod model;
 mod record;
 
 pub use model::{Model, ModelContext};
 pub use record::{Ends, RecordedEnd, Recorder};
 
-// Under loom the channel core does not report to the process layer.
-#[cfg_attr(loom, allow(unused_imports))]
-pub(crate) use current::{is_failing, note_poisoned, set_failing};
-
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::channel::ChannelError;
 use crate::error::{BoxError, Failure};
+use crate::park::process::{self, ProcessContext};
 use crate::topology::NodeInfo;
 
 /// A process whose body may borrow from its surroundings for `'a`; see [`Process`].
@@ -242,9 +238,9 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
 
 /// How one process ended.
 pub(crate) enum Exit<R> {
-    /// Returned a value (possibly after seeing poison).
+    /// Returned a value without ever meeting poison.
     Done(R),
-    /// Stopped because a channel it used was poisoned: not a failure.
+    /// Met poison (and so ended with its channels poisoned): not a failure.
     Stopped,
     /// Panicked or returned an error.
     Failed(Failure),
@@ -258,15 +254,24 @@ pub(crate) struct Runnable<'a, R> {
 }
 
 impl<R> Runnable<'_, R> {
-    /// Runs the body on the calling thread, catching panics. A process that fails, or that
-    /// stopped because of poison, has all its channels poisoned, so the network ends.
+    /// Runs the body on the calling thread as the current process, catching panics.
+    ///
+    /// The poison rule: a process that observed poison (an operation failed with it, an
+    /// iteration ended on it, an alt met it) is `Stopped` whatever its body returned, and
+    /// every channel it holds is poisoned, never retired (the ends it dropped on the way
+    /// already poisoned theirs, see `park::process`). A process that fails has its
+    /// channels poisoned too, so the network ends.
     pub(crate) fn execute(self) -> Exit<R> {
         let Runnable { name, ends, body } = self;
-        let (result, saw_poison) =
-            current::run_body(|| panic::catch_unwind(AssertUnwindSafe(body)));
+        let context = ProcessContext::new();
+        let result = {
+            let _current = process::enter(context.clone());
+            panic::catch_unwind(AssertUnwindSafe(body))
+        };
         let exit = match result {
+            Ok(_) if context.saw_poison() => Exit::Stopped,
             Ok(Ok(r)) => Exit::Done(r),
-            Ok(Err(e)) if saw_poison || caused_by_poison(&*e) => Exit::Stopped,
+            Ok(Err(e)) if caused_by_poison(&*e) => Exit::Stopped,
             Ok(Err(e)) => Exit::Failed(Failure::Error {
                 process: name,
                 error: e,
@@ -276,7 +281,7 @@ impl<R> Runnable<'_, R> {
                 message: panic_message(&*payload),
             }),
         };
-        if saw_poison || !matches!(exit, Exit::Done(_)) {
+        if !matches!(exit, Exit::Done(_)) {
             ScopedProcess::<R>::poison_ends(&ends);
         }
         exit
@@ -328,7 +333,7 @@ pub mod __private {
     /// are dropped: on an error, those ends poison their channels instead of retiring.
     pub fn settle<T, E>(result: &Result<T, E>) {
         if result.is_err() {
-            super::set_failing();
+            crate::park::process::set_failing();
         }
     }
 

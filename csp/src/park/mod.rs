@@ -12,6 +12,8 @@
 //! arrive on another core) and then a real park of the OS thread; a green executor will
 //! put its own parker behind the same `Context`.
 
+pub(crate) mod process;
+
 use std::time::Instant;
 
 use std::sync::Arc;

@@ -1,0 +1,89 @@
+//! The process a waiter belongs to: per-process state that the channel layer reports
+//! into and reads, without knowing what a process is.
+//!
+//! - **poison seen**: an operation that met poison (a failed read or write, the end of a
+//!   `for v in input` loop, an alt guard) marks its process. From then on every end the
+//!   process drops poisons its channel instead of retiring it, and when the process ends
+//!   the runtime poisons all its channels and reports it stopped (`None`), whatever its
+//!   body returned. An abort therefore travels through a chain of `id`s as an abort,
+//!   never as a graceful end.
+//! - **failing**: a `#[process]` body that returned an error marks its process before
+//!   the parameters it still holds are dropped, so those ends poison too (as a panic's
+//!   unwinding does). An end dropped while the body runs normally retires at once, so
+//!   `drop(jobs); for r in &results { .. }` works as in Go.
+//!
+//! The state lives in a [`ProcessContext`] that the executor makes current while the
+//! process runs (a thread-local pointer today; a green executor swaps it when it switches
+//! coroutines), so many processes sharing a thread, or one moving between threads, each
+//! keep their own.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The state of one running process that its channel operations update.
+#[derive(Debug, Default)]
+pub(crate) struct ProcessContext {
+    saw_poison: AtomicBool,
+    failing: AtomicBool,
+}
+
+impl ProcessContext {
+    pub(crate) fn new() -> Arc<ProcessContext> {
+        Arc::new(ProcessContext::default())
+    }
+
+    /// Whether one of the process's operations met poison.
+    pub(crate) fn saw_poison(&self) -> bool {
+        self.saw_poison.load(Ordering::Relaxed)
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<ProcessContext>>> = const { RefCell::new(None) };
+}
+
+/// Makes `ctx` the current process until the guard drops, which restores the previous
+/// one (a nested network's processes run on other threads; a `Sequence` runs its
+/// processes one after another on this one).
+pub(crate) fn enter(ctx: Arc<ProcessContext>) -> Entered {
+    let previous = CURRENT.with(|c| c.replace(Some(ctx)));
+    Entered { previous }
+}
+
+/// Restores the previously current process when dropped.
+pub(crate) struct Entered {
+    previous: Option<Arc<ProcessContext>>,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // `try_with`: a guard dropped during thread teardown must not panic.
+        let _ = CURRENT.try_with(|c| c.replace(previous));
+    }
+}
+
+fn with_current<R>(f: impl FnOnce(&ProcessContext) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|c| c.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
+}
+
+/// Called by the channel layer whenever an operation fails with `Poisoned`.
+pub(crate) fn note_poisoned() {
+    with_current(|p| p.saw_poison.store(true, Ordering::Relaxed));
+}
+
+/// Marks the current process as failing: ends dropped from now on poison.
+pub(crate) fn set_failing() {
+    with_current(|p| p.failing.store(true, Ordering::Relaxed));
+}
+
+/// Whether an end dropped now must poison its channel rather than retire it: the thread
+/// is unwinding from a panic, or the current process is failing or has seen poison.
+pub(crate) fn drop_poisons() -> bool {
+    std::thread::panicking()
+        || with_current(|p| p.saw_poison() || p.failing.load(Ordering::Relaxed)).unwrap_or(false)
+}
