@@ -160,10 +160,13 @@ fn quota(total: u64, w: usize) -> u64 {
 fn contended_csp(iters: u64) -> Duration {
     let (outs, ins) = rendezvous_channels(N);
     let barrier = Barrier::new(WRITERS + 1);
-    // The outputs live outside the writer threads, so no channel retires while the
-    // reader still alts over it: the reader stops after exactly `iters` messages.
+    // Each writer owns its outputs (ends are `!Sync`) and hands them back when done, so
+    // they live until the scope ends: no channel retires while the reader still alts
+    // over it, and the reader stops after exactly `iters` messages.
+    let mut outs = outs.into_iter();
     thread::scope(|s| {
-        for (w, pair) in outs.chunks(N / WRITERS).enumerate() {
+        for w in 0..WRITERS {
+            let pair: Vec<Output<u64>> = outs.by_ref().take(N / WRITERS).collect();
             let barrier = &barrier;
             s.spawn(move || {
                 barrier.wait();
@@ -172,6 +175,7 @@ fn contended_csp(iters: u64) -> Duration {
                         .write(i)
                         .expect("reader alive");
                 }
+                pair
             });
         }
         let mut fair = Fair::new();
@@ -238,11 +242,18 @@ fn pingpong_csp(iters: u64) -> Duration {
     let idle: Vec<(Output<u64>, Input<u64>)> = (0..4)
         .map(|k| Channel::<u64>::new().named(format!("idle{k}")).one2one())
         .collect();
-    let (pinger_idle_in, pinger_idle_out) = (&idle[0].1, &idle[1].0);
-    let (ponger_idle_in, ponger_idle_out) = (&idle[2].1, &idle[3].0);
+    let mut idle = idle.into_iter();
+    let (far_out_0, pinger_idle_in) = idle.next().expect("4 idle channels");
+    let (pinger_idle_out, far_in_1) = idle.next().expect("4 idle channels");
+    let (far_out_2, ponger_idle_in) = idle.next().expect("4 idle channels");
+    let (ponger_idle_out, far_in_3) = idle.next().expect("4 idle channels");
+    let (pinger_idle_in, pinger_idle_out) = (&pinger_idle_in, &pinger_idle_out);
     let barrier = Barrier::new(2);
-    thread::scope(|s| {
-        let ponger = s.spawn(|| {
+    let barrier = &barrier;
+    let elapsed = thread::scope(|s| {
+        // Ends are `!Sync`: the ponger owns its ends.
+        let ponger = s.spawn(move || {
+            let (ponger_idle_in, ponger_idle_out) = (&ponger_idle_in, &ponger_idle_out);
             barrier.wait();
             for _ in 0..iters {
                 let got = Alt::new()
@@ -280,7 +291,9 @@ fn pingpong_csp(iters: u64) -> Duration {
         let elapsed = start.elapsed();
         ponger.join().expect("ponger");
         elapsed
-    })
+    });
+    drop((far_out_0, far_in_1, far_out_2, far_in_3));
+    elapsed
 }
 
 fn pingpong_crossbeam(iters: u64) -> Duration {

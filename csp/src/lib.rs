@@ -84,7 +84,7 @@
 //! tx.try_write("b")?;
 //! let full = tx.write_timeout("c", Duration::from_millis(10)).unwrap_err();
 //! assert!(full.error().is_timeout());
-//! assert_eq!(full.into_inner(), "c"); // a failed write hands the value back
+//! assert_eq!(full.into_inner(), Some("c")); // a failed write hands the value back
 //! assert_eq!(rx.read()?, "a");
 //! assert_eq!(rx.try_read()?, "b");
 //! assert!(matches!(rx.try_read(), Err(ChannelError::Empty { .. })));

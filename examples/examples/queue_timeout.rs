@@ -50,7 +50,9 @@ fn walkthrough() -> Result<(), Box<dyn Error>> {
         );
     }
 
+    // A buffered write that fails always hands its value back.
     let (err, four) = q.try_write(4).expect_err("the queue is full").into_parts();
+    let four = four.ok_or("value lost")?;
     assert!(matches!(err, ChannelError::Full { .. }));
     step(
         "q.put_nowait(4)",
@@ -67,7 +69,7 @@ fn walkthrough() -> Result<(), Box<dyn Error>> {
         "q.put(4, timeout=0.2)",
         format_args!("queue.Full after {elapsed:.0?} ({})", err.error()),
     );
-    let four = err.into_inner(); // nothing lost: try again later
+    let four = err.into_inner().ok_or("value lost")?; // nothing lost: try again later
 
     let v = q_in.read()?;
     step("q.get()", format_args!("{v}, qsize {}", q_in.len()));
@@ -168,13 +170,13 @@ fn producer(queue: Output<u32>, start: Instant) -> Result<ProducerReport, Channe
                 "producer",
                 format_args!("put_nowait({v}): queue.Full -> put({v}, timeout={PUT_TIMEOUT:?})"),
             );
-            let v = err.into_inner();
+            let v = err.handed_back()?;
             let v = match queue.write_timeout(v, PUT_TIMEOUT) {
                 Ok(()) => {
                     say(start, "producer", format_args!("put({v}, timeout) ok"));
                     continue;
                 }
-                Err(err) if err.error().is_timeout() => err.into_inner(),
+                Err(err) if err.error().is_timeout() => err.handed_back()?,
                 Err(err) => return Err(err.into()),
             };
             report.timed_out += 1;

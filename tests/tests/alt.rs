@@ -210,6 +210,72 @@ fn two_guards_on_one_channel_are_refused() {
     assert!(err.to_string().contains("'loop'"), "{err}");
 }
 
+/// Refused before anything is polled: also when a guard is ready, so the alt neither
+/// completes nor consumes anything.
+#[test]
+fn two_guards_on_one_channel_are_refused_even_when_one_is_ready() {
+    let (tx, rx) = Channel::<u32>::new().named("busy").fifo(4).any2any();
+    tx.write(7).unwrap();
+    let err = Alt::new()
+        .input(&rx, |v| v)
+        .input(&rx, |v| v)
+        .pri_select()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AltError::SameChannel {
+                first: 0,
+                second: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(rx.try_read(), Ok(7), "the refused alt consumed nothing");
+    let err = csp::alt! {
+        recv(rx) -> _v => (),
+        send(tx, 1) => (),
+        default => (),
+    };
+    assert!(
+        err.is_err_and(|e| e.to_string().contains("'busy'")),
+        "default is not taken either"
+    );
+    assert_eq!(
+        rx.try_read(),
+        Err(ChannelError::Empty {
+            channel: "busy".into()
+        })
+    );
+}
+
+/// A huge timeout saturates instead of overflowing the clock: the ready guard wins.
+#[test]
+fn a_duration_max_timeout_does_not_panic() {
+    let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+    tx.write(5).unwrap();
+    let got = Alt::new()
+        .input(&rx, |v| v)
+        .timeout(Duration::MAX, || 0)
+        .select()
+        .unwrap();
+    assert_eq!(got, 5);
+    let got = csp::alt! {
+        recv(rx) -> v => v,
+        after(Duration::MAX) => 1,
+        default => 2,
+    };
+    assert_eq!(
+        got.unwrap(),
+        2,
+        "nothing ready: skip chosen, the timeout is never due"
+    );
+    assert!(csp::Timer::after(Duration::MAX) > csp::Timer::now());
+    tx.write(6).unwrap();
+    assert_eq!(rx.read_timeout(Duration::MAX), Ok(6));
+}
+
 #[test]
 fn an_output_guard_meets_a_plain_reader_and_an_input_guard_a_plain_writer() {
     watchdog(60, "alt with plain partners", || {

@@ -43,7 +43,7 @@ fn fifo_is_full_at_capacity_keeps_order_and_a_read_releases_a_blocked_writer() {
         assert_eq!(tx.len(), 3);
         let e = tx.try_write(3).unwrap_err();
         assert!(matches!(e.error(), ChannelError::Full { .. }));
-        assert_eq!(e.into_inner(), 3);
+        assert_eq!(e.into_inner(), Some(3));
         let writer = thread::spawn(move || {
             tx.write(3).unwrap(); // blocks until a read makes room
             tx
@@ -173,9 +173,9 @@ fn try_and_timeouts_name_the_channel_and_leave_it_usable() {
         assert!(e.is_timeout());
         let e = tx.write_timeout(5, Duration::from_millis(20)).unwrap_err();
         assert!(e.error().is_timeout());
-        assert_eq!(e.into_inner(), 5);
+        assert_eq!(e.into_inner(), Some(5));
         let e = tx.write_deadline(6, Instant::now()).unwrap_err();
-        assert_eq!(e.into_inner(), 6);
+        assert_eq!(e.into_inner(), Some(6));
         // Nothing is left behind by the timed-out operations.
         let reader = thread::spawn(move || rx.read_timeout(Duration::from_secs(30)));
         tx.write(7).unwrap();
@@ -245,7 +245,7 @@ fn retire_wakes_a_blocked_reader_and_a_blocked_writer() {
                     side: RetiredSide::Readers,
                     ..
                 },
-                4,
+                Some(4),
             )) => {}
             other => panic!("expected Retired with the value back, got {other:?}"),
         }
@@ -283,7 +283,7 @@ fn poison_fails_pending_and_later_operations_at_both_ends() {
         settle();
         rx.poison();
         match blocked_writer.join().unwrap() {
-            Err((ChannelError::Poisoned { channel }, 3)) => assert_eq!(&*channel, "p"),
+            Err((ChannelError::Poisoned { channel }, Some(3))) => assert_eq!(&*channel, "p"),
             other => panic!("expected Poisoned with the value back, got {other:?}"),
         }
         assert!(tx.is_poisoned() && rx.is_poisoned());
@@ -344,19 +344,55 @@ fn extended_rendezvous_releases_the_writer_after_the_block_in_both_orders() {
     });
 }
 
+/// How a writer offers its value in `a_panicking_extended_block_fails_the_write`.
+#[derive(Clone, Copy, Debug)]
+enum Offer {
+    Write,
+    OutputGuard,
+}
+
+/// A reader's extended block that panics took the value but did not complete the
+/// rendezvous: the writer is released (never left blocked) with `Poisoned` and no value,
+/// and the channel is poisoned — whether the writer or the reader arrived first, and
+/// whether the writer used `write` or an alt's output guard.
 #[test]
-fn a_panicking_extended_block_still_releases_the_writer() {
+fn a_panicking_extended_block_fails_the_write() {
     watchdog(60, "extended panic", || {
-        let (tx, rx) = Channel::<u32>::new().one2one();
-        let writer = thread::spawn(move || tx.write(1).is_ok());
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            rx.read_with(|_| panic!("block failed")).ok()
-        }));
-        assert!(r.is_err());
-        assert!(
-            writer.join().unwrap(),
-            "the value was taken: the write completed"
-        );
+        for offer in [Offer::Write, Offer::OutputGuard] {
+            for reader_first in [false, true] {
+                let (tx, rx) = Channel::<u32>::new().named("ext").one2one();
+                let writer = thread::spawn(move || {
+                    if reader_first {
+                        settle();
+                    }
+                    match offer {
+                        Offer::Write => tx.write(1).map_err(|e| e.into_parts()),
+                        Offer::OutputGuard => csp::Alt::new()
+                            .output(&tx, 1, || ())
+                            .select()
+                            .map_err(|e| match e {
+                                csp::AltError::Channel { error, .. } => (error, None),
+                                other => panic!("unexpected alt error: {other}"),
+                            }),
+                    }
+                });
+                if !reader_first {
+                    settle();
+                }
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    rx.read_with(|_| panic!("block failed")).ok()
+                }));
+                assert!(r.is_err(), "the block's panic reaches the reader");
+                let case = format!("{offer:?}, reader_first={reader_first}");
+                match writer.join().unwrap() {
+                    Err((ChannelError::Poisoned { channel }, None)) => {
+                        assert_eq!(&*channel, "ext", "{case}")
+                    }
+                    other => panic!("{case}: expected Poisoned without the value: {other:?}"),
+                }
+                assert!(rx.is_poisoned(), "{case}");
+            }
+        }
     });
 }
 
@@ -434,5 +470,5 @@ fn write_errors_of_non_sync_values_become_box_errors_and_are_shared_by_reference
             s.spawn(move || assert!(matches!(shared.error(), ChannelError::Full { .. })));
         }
     });
-    assert_eq!(werr.into_inner().get(), 2);
+    assert_eq!(werr.into_inner().map(|c| c.get()), Some(2));
 }

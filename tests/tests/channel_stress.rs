@@ -90,7 +90,7 @@ fn write_timeout_racing_a_reader_delivers_or_hands_back_never_both_never_neither
                 }
                 Err(e) => {
                     assert!(e.error().is_timeout(), "{}", e.error());
-                    assert_eq!(e.into_inner(), v);
+                    assert_eq!(e.into_inner(), Some(v));
                     handed_back.insert(v);
                 }
             }

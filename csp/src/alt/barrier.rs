@@ -12,7 +12,6 @@
 //! instructions until it is committed or released.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::park::{Context, Outcome};
@@ -26,8 +25,6 @@ static ORACLE: Mutex<()> = Mutex::new(());
 loom::lazy_static! {
     static ref ORACLE: Mutex<()> = Mutex::new(());
 }
-
-static NEXT_BARRIER: AtomicU64 = AtomicU64::new(0);
 
 /// Barrier ids live apart from channel ids, so an alt can tell its guards apart.
 const BARRIER_ID_BIT: u64 = 1 << 63;
@@ -85,13 +82,13 @@ impl Default for Barrier {
 impl Barrier {
     /// A barrier with no party enrolled yet.
     pub fn new() -> Barrier {
-        let id = NEXT_BARRIER.fetch_add(1, Ordering::Relaxed);
+        let id = crate::channel::next_channel_id();
         Barrier::with_name(id, format!("barrier#{id}"))
     }
 
     /// A named barrier (the name appears in alt errors).
     pub fn named(name: impl Into<String>) -> Barrier {
-        let id = NEXT_BARRIER.fetch_add(1, Ordering::Relaxed);
+        let id = crate::channel::next_channel_id();
         Barrier::with_name(id, name.into())
     }
 

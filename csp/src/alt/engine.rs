@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::guard::{Guard, Polled};
+use super::timer::saturating_after;
 use super::Timer;
 use crate::channel::ChannelError;
 use crate::park::{Context, Outcome, WaitOp, WaitReason};
@@ -63,6 +64,9 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
 ) -> Result<Chosen, Failure> {
     let n = set.len();
     let order = move |k: usize| (start + k) % n.max(1);
+    // Two guards on one channel would let the alt meet itself: refused whether or not
+    // a guard happens to be ready, so a wrong alt fails the first time it runs.
+    check_distinct(set)?;
 
     // Poll: the first ready guard in order wins, with no registration at all.
     let mut enabled = 0;
@@ -93,9 +97,6 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
         None if enabled == 0 => return Err(Failure::NoGuard),
         _ => {}
     }
-    // Registering two guards on one channel would let the alt meet itself.
-    check_distinct(set)?;
-
     let reason_channel = (0..n)
         .find_map(|p| set.get(p).map(|g| g.key()))
         .unwrap_or(0);
@@ -144,18 +145,22 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             continue;
         }
         let wake_at = match (timeout, claimed) {
-            (Some(at), true) => Some(at.min(Instant::now() + CLAIM_REPOLL)),
+            (Some(at), true) => Some(at.min(saturating_after(Instant::now(), CLAIM_REPOLL))),
             (Some(at), false) => Some(at),
-            (None, true) => Some(Instant::now() + CLAIM_REPOLL),
+            (None, true) => Some(saturating_after(Instant::now(), CLAIM_REPOLL)),
             (None, false) => None,
         };
         match ctx.wait_until(wake_at) {
             Outcome::Selected(p) => {
-                if let Some(g) = set.get(p) {
-                    g.complete_selected(&ctx);
-                }
+                let completed = match set.get(p) {
+                    Some(g) => g.complete_selected(&ctx),
+                    None => Ok(()),
+                };
                 cancel(set, &registered, Some(p));
-                return Ok(Chosen::Guard(p));
+                return match completed {
+                    Ok(()) => Ok(Chosen::Guard(p)),
+                    Err(error) => Err(Failure::Guard { position: p, error }),
+                };
             }
             Outcome::Poisoned(p) | Outcome::Retired(p) => {
                 cancel(set, &registered, None);
@@ -205,28 +210,51 @@ fn cancel<S: GuardSet + ?Sized>(set: &mut S, registered: &[usize], keep: Option<
     }
 }
 
+/// Guards up to this many are checked pairwise on the stack (the common alt: no
+/// allocation on its fast path); more are sorted.
+const SMALL_ALT: usize = 16;
+
 fn check_distinct<S: GuardSet + ?Sized>(set: &mut S) -> Result<(), Failure> {
-    // Sorted by key then position: a repeated key shows up as neighbours, in O(n log n)
-    // even for an alt over thousands of channels.
-    let mut keys: Vec<(u64, usize)> = (0..set.len())
-        .filter_map(|p| set.get(p).map(|g| (g.key(), p)))
-        .collect();
-    keys.sort_unstable();
-    for pair in keys.windows(2) {
-        let ((a, first), (b, second)) = (pair[0], pair[1]);
-        if a == b {
-            let channel = set
+    let n = set.len();
+    let repeated = if n <= SMALL_ALT {
+        let mut keys = [(0u64, 0usize); SMALL_ALT];
+        let mut len = 0;
+        for p in 0..n {
+            if let Some(g) = set.get(p) {
+                keys[len] = (g.key(), p);
+                len += 1;
+            }
+        }
+        let keys = &keys[..len];
+        (1..len).find_map(|j| {
+            let (b, second) = keys[j];
+            keys[..j]
+                .iter()
+                .find(|(a, _)| *a == b)
+                .map(|&(_, first)| (first, second))
+        })
+    } else {
+        // Sorted by key then position: a repeated key shows up as neighbours, in
+        // O(n log n) even for an alt over thousands of channels.
+        let mut keys: Vec<(u64, usize)> = (0..n)
+            .filter_map(|p| set.get(p).map(|g| (g.key(), p)))
+            .collect();
+        keys.sort_unstable();
+        keys.windows(2)
+            .find(|pair| pair[0].0 == pair[1].0)
+            .map(|pair| (pair[0].1, pair[1].1))
+    };
+    match repeated {
+        None => Ok(()),
+        Some((first, second)) => Err(Failure::SameChannel {
+            channel: set
                 .get(second)
                 .map(|g| g.name())
-                .unwrap_or_else(|| Arc::from("?"));
-            return Err(Failure::SameChannel {
-                channel,
-                first,
-                second,
-            });
-        }
+                .unwrap_or_else(|| Arc::from("?")),
+            first,
+            second,
+        }),
     }
-    Ok(())
 }
 
 thread_local! {

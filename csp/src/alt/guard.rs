@@ -66,8 +66,10 @@ pub(crate) trait Guard {
     fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled;
     /// Withdraws the registration, if any (an output gets its value back).
     fn cancel(&mut self);
-    /// A partner chose this guard while the alt waited: wait for its handover.
-    fn complete_selected(&mut self, ctx: &Context);
+    /// A partner chose this guard while the alt waited: wait for its handover. Fails
+    /// only for an output whose reader's extended block panicked (value lost, channel
+    /// poisoned).
+    fn complete_selected(&mut self, ctx: &Context) -> Result<(), ChannelError>;
 }
 
 /// An input guard: after it was chosen, [`InputSlot::take`] gives the value read.
@@ -126,11 +128,12 @@ impl<T> Guard for InputSlot<'_, T> {
         }
     }
 
-    fn complete_selected(&mut self, ctx: &Context) {
+    fn complete_selected(&mut self, ctx: &Context) -> Result<(), ChannelError> {
         if let Some(packet) = self.packet.take() {
             ctx.wait_for(packet.done());
             self.value = packet.take();
         }
+        Ok(())
     }
 }
 
@@ -183,10 +186,12 @@ impl<T> Guard for OutputSlot<'_, T> {
         }
     }
 
-    fn complete_selected(&mut self, ctx: &Context) {
+    fn complete_selected(&mut self, ctx: &Context) -> Result<(), ChannelError> {
         if let Some(packet) = self.packet.take() {
             ctx.wait_for(packet.done());
+            return self.end.delivered(&packet);
         }
+        Ok(())
     }
 }
 
@@ -235,8 +240,9 @@ impl Guard for BarrierSlot<'_> {
         }
     }
 
-    fn complete_selected(&mut self, _ctx: &Context) {
+    fn complete_selected(&mut self, _ctx: &Context) -> Result<(), ChannelError> {
         // The barrier committed every party at once; nothing travels.
         self.offered = None;
+        Ok(())
     }
 }

@@ -28,6 +28,16 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Timer;
 
+/// About a century: far enough to mean "never", near enough for every clock to hold.
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `from + d`, or as far as the clock goes if that overflows.
+pub(crate) fn saturating_after(from: Instant, d: Duration) -> Instant {
+    from.checked_add(d)
+        .or_else(|| from.checked_add(NEVER))
+        .unwrap_or(from)
+}
+
 impl Timer {
     /// The current instant.
     pub fn now() -> Instant {
@@ -35,9 +45,16 @@ impl Timer {
     }
 
     /// The instant `d` from now: a deadline for [`Alt::deadline`](crate::Alt::deadline)
-    /// or [`Timer::sleep_until`].
+    /// or [`Timer::sleep_until`]. A `d` too large for the clock (e.g. `Duration::MAX`)
+    /// saturates to a century from now: in effect, never.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let never = csp::Timer::after(Duration::MAX); // no overflow panic
+    /// assert!(never > csp::Timer::after(Duration::from_secs(86_400 * 365 * 99)));
+    /// ```
     pub fn after(d: Duration) -> Instant {
-        Instant::now() + d
+        saturating_after(Instant::now(), d)
     }
 
     /// Blocks the calling process for `d`.

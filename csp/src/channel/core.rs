@@ -287,8 +287,7 @@ impl<T> Core<T> {
                 st.dequeued(Side::Read, &mut wake);
                 drop(st);
                 unpark_all(wake);
-                self.hand_to_reader(reader, value);
-                return Ok(());
+                return self.hand_to_reader(reader, value);
             }
             match st.buffer.push(value) {
                 Pushed::Stored(dropped) => {
@@ -323,7 +322,7 @@ impl<T> Core<T> {
                 // block, if it runs one).
                 Outcome::Selected(_) => {
                     ctx.wait_for(packet.done());
-                    Ok(())
+                    self.delivered(&packet)
                 }
                 // Nobody committed to us, so nobody will touch the packet: take the value
                 // back. This is the step that makes timeouts lossless.
@@ -343,8 +342,21 @@ impl<T> Core<T> {
         }
     }
 
+    /// After a reader released this writer: `Ok`, or `Poisoned` if the reader's extended
+    /// block panicked (the value went with it; the reader poisoned the channel).
+    pub(super) fn delivered<V>(&self, packet: &Packet<T>) -> Result<(), WriteError<V>> {
+        if packet.abandoned() {
+            return Err(WriteError::lost(self.poisoned_error()));
+        }
+        Ok(())
+    }
+
     /// Gives `value` to a reader this writer has committed to.
-    pub(super) fn hand_to_reader(&self, reader: Waiter<T>, value: T) {
+    pub(super) fn hand_to_reader<V>(
+        &self,
+        reader: Waiter<T>,
+        value: T,
+    ) -> Result<(), WriteError<V>> {
         if reader.extended {
             // The reader runs a block before we may return: wait for its release.
             let me = Context::new(WaitReason {
@@ -359,9 +371,23 @@ impl<T> Core<T> {
             reader.packet.put(value, Some(release));
             reader.packet.finish(&reader.ctx);
             me.wait_for(mine.done());
+            self.delivered(&mine)
         } else {
             reader.packet.put(value, None);
             reader.packet.finish(&reader.ctx);
+            Ok(())
+        }
+    }
+
+    /// Ends an extended rendezvous after the reader's block: the writer is released, or,
+    /// if the block panicked, the channel is poisoned and the writer told its value was
+    /// lost.
+    pub(crate) fn end_extended(&self, release: Release<T>, completed: bool) {
+        if completed {
+            release.release();
+        } else {
+            self.poison();
+            release.abandon();
         }
     }
 

@@ -3,6 +3,8 @@
 //!
 //! [`claim`]: SharedOutput::claim
 
+use std::cell::Cell;
+use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -11,7 +13,7 @@ use super::core::{Core, Deadline};
 use super::error::{ChannelError, RetiredSide, WriteError};
 use super::select::{case, fail, Poll, Registering};
 use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
-use crate::park::{Outcome, Packet, ReleaseOnDrop};
+use crate::park::{Outcome, Packet, Release};
 use crate::process::{Ends, Recorder};
 use std::sync::Arc;
 
@@ -22,6 +24,10 @@ struct End<T> {
     info: Arc<dyn ChannelInfo>,
     id: EndId,
     retired: AtomicBool,
+    /// Makes every end `!Sync`: an end is used by the one process that owns it. Sharing
+    /// `&Output` between threads would let two writers use a one2one channel; shared
+    /// kinds hand out `Clone` ends instead, one per holder.
+    _one_holder: PhantomData<Cell<()>>,
 }
 
 impl<T> End<T> {
@@ -31,6 +37,7 @@ impl<T> End<T> {
             info,
             id: next_end_id(),
             retired: AtomicBool::new(false),
+            _one_holder: PhantomData,
         }
     }
 
@@ -179,6 +186,12 @@ impl<T> Output<T> {
         self.end.core.alt_write(self.end.id, value, me)
     }
 
+    /// After a reader released this end's selected output guard: `Poisoned` if the
+    /// reader's extended block panicked.
+    pub(crate) fn delivered(&self, packet: &Packet<T>) -> Result<(), ChannelError> {
+        self.end.core.delivered::<()>(packet).map_err(Into::into)
+    }
+
     /// Withdraws an alt's registration; the value comes back if no reader took it.
     pub(crate) fn alt_cancel(&self, packet: &Arc<Packet<T>>) -> Option<T> {
         self.end.core.alt_cancel(Side::Write, packet)
@@ -227,7 +240,7 @@ impl<T> Output<T> {
     /// let (tx, _rx) = csp::Channel::<u8>::new().one2one();
     /// let err = tx.write_timeout(9, Duration::from_millis(10)).unwrap_err();
     /// assert!(err.error().is_timeout());
-    /// assert_eq!(err.into_inner(), 9);
+    /// assert_eq!(err.into_inner(), Some(9));
     /// ```
     pub fn write_timeout(&self, value: T, timeout: Duration) -> Result<(), WriteError<T>> {
         self.write_by(value, deadline_after(timeout))
@@ -376,7 +389,10 @@ impl<T> Input<T> {
     pub fn read_with<R>(&self, block: impl FnOnce(T) -> R) -> Result<R, ChannelError> {
         self.end.check_open()?;
         let (v, release) = self.end.core.read(self.end.id, Deadline::Never, true)?;
-        let _release = ReleaseOnDrop(release);
+        let _release = ExtendedBlock {
+            core: &self.end.core,
+            release,
+        };
         Ok(block(v))
     }
 
@@ -392,6 +408,21 @@ impl<T> Input<T> {
 impl<T> Drop for Input<T> {
     fn drop(&mut self) {
         self.end.drop_end(Side::Read)
+    }
+}
+
+/// Ends an extended rendezvous when the reader's block ends, even if it panics: the
+/// writer is never left blocked, and never told `Ok` for a block that did not complete.
+struct ExtendedBlock<'a, T> {
+    core: &'a Core<T>,
+    release: Option<Release<T>>,
+}
+
+impl<T> Drop for ExtendedBlock<'_, T> {
+    fn drop(&mut self) {
+        if let Some(r) = self.release.take() {
+            self.core.end_extended(r, !std::thread::panicking());
+        }
     }
 }
 

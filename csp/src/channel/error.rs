@@ -118,17 +118,35 @@ impl ChannelError {
 /// let (tx, rx) = Channel::<String>::new().one2one();
 /// let err = tx.try_write("hello".to_string()).unwrap_err();
 /// assert!(matches!(err.error(), ChannelError::Full { .. }));
-/// assert_eq!(err.into_inner(), "hello");
+/// assert_eq!(err.into_inner().as_deref(), Some("hello"));
 /// # drop(rx);
 /// ```
+///
+/// The value is back in every case but one: a reader took it into an extended
+/// rendezvous block ([`Input::read_with`](crate::Input::read_with)) that panicked. The
+/// write then fails with `Poisoned` (the reader poisoned the channel) and the value is
+/// gone with the block.
 pub struct WriteError<T> {
     error: ChannelError,
-    value: T,
+    // In a mutex only to make the error `Sync` for any `T: Send` (so `?` converts it
+    // into a `BoxError`) without `unsafe`: nothing ever locks it while shared.
+    value: std::sync::Mutex<Option<T>>,
 }
 
 impl<T> WriteError<T> {
     pub(crate) fn new(error: ChannelError, value: T) -> Self {
-        WriteError { error, value }
+        WriteError {
+            error,
+            value: std::sync::Mutex::new(Some(value)),
+        }
+    }
+
+    /// A write whose value a reader took and lost (see above).
+    pub(crate) fn lost(error: ChannelError) -> Self {
+        WriteError {
+            error,
+            value: std::sync::Mutex::new(None),
+        }
     }
 
     /// What went wrong.
@@ -136,14 +154,34 @@ impl<T> WriteError<T> {
         &self.error
     }
 
-    /// The value that was not written.
-    pub fn into_inner(self) -> T {
-        self.value
+    /// The value that was not written (`None` only if a panicking extended-rendezvous
+    /// block took it).
+    pub fn into_inner(self) -> Option<T> {
+        self.into_parts().1
+    }
+
+    /// The value handed back, or the error itself if the value was lost: what a
+    /// process that retries a write wants (`let v = err.handed_back()?;`).
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().fifo(1).one2one();
+    /// tx.write(1)?;
+    /// let retry = tx.try_write(2).unwrap_err().handed_back()?;
+    /// assert_eq!((rx.read()?, retry), (1, 2));
+    /// # Ok::<(), csp::ChannelError>(())
+    /// ```
+    pub fn handed_back(self) -> Result<T, ChannelError> {
+        let (error, value) = self.into_parts();
+        value.ok_or(error)
     }
 
     /// Both parts.
-    pub fn into_parts(self) -> (ChannelError, T) {
-        (self.error, self.value)
+    pub fn into_parts(self) -> (ChannelError, Option<T>) {
+        let value = self
+            .value
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (self.error, value)
     }
 }
 
@@ -166,14 +204,6 @@ impl<T> std::error::Error for WriteError<T> {
         Some(&self.error)
     }
 }
-
-// SAFETY: `WriteError<T>` never hands out `&T`: the value is reachable only by value,
-// through `into_inner`/`into_parts`, which need ownership. Sharing `&WriteError<T>` between
-// threads therefore shares no `&T`, so `T: Sync` is not needed (the same reasoning as
-// std's `Exclusive`). `T: Send` is required because the owner may move the value out on
-// another thread. This lets `?` turn a `WriteError<T>` into a `Box<dyn Error + Send + Sync>`
-// for any `T: Send`, e.g. `T = Cell<u8>`.
-unsafe impl<T: Send> Sync for WriteError<T> {}
 
 impl<T> From<WriteError<T>> for ChannelError {
     fn from(e: WriteError<T>) -> ChannelError {

@@ -18,6 +18,28 @@
 //! let second_writer = tx.clone(); // one2one: refused at compile time
 //! ```
 //!
+//! Nor can one end be shared by reference: ends are `Send` but not `Sync`, so an
+//! `Arc<Output<T>>` (or `&Output<T>`) cannot reach a second thread, and a one2one channel
+//! keeps one writer and one reader. Shared kinds give each holder its own clone.
+//!
+//! ```compile_fail
+//! use std::sync::Arc;
+//! let (tx, _rx) = csp::Channel::<u8>::new().fifo(2).one2one();
+//! let tx = Arc::new(tx);
+//! let second = Arc::clone(&tx);
+//! std::thread::spawn(move || second.write(1)); // refused: `Output<u8>` is not `Sync`
+//! tx.write(2).unwrap();
+//! ```
+//!
+//! ```
+//! let (tx, rx) = csp::Channel::<u8>::new().fifo(2).any2one();
+//! let second = tx.clone(); // a shared end: each thread owns a clone
+//! std::thread::spawn(move || second.write(1)).join().unwrap()?;
+//! tx.write(2)?;
+//! assert_eq!(rx.read()? + rx.read()?, 3);
+//! # Ok::<(), csp::ChannelError>(())
+//! ```
+//!
 //! By default a channel is a **rendezvous**: `write` returns once a reader has taken the
 //! value. [`Policy`] chooses a buffer instead; [`Channel::priority`] a priority queue.
 //!
@@ -80,6 +102,12 @@ impl EndId {
 }
 
 static NEXT_CHANNEL: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh id for a channel or a barrier: one space for both, because an alt tells its
+/// guards apart by these ids (two guards on one id are refused).
+pub(crate) fn next_channel_id() -> u64 {
+    NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed)
+}
 static NEXT_END: AtomicU64 = AtomicU64::new(1);
 
 pub(crate) fn next_end_id() -> EndId {
@@ -276,7 +304,7 @@ impl<T> Channel<T> {
     where
         T: Send + 'static,
     {
-        let id = NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed);
+        let id = next_channel_id();
         let core = Arc::new(Core::new(id, self.name, kind, self.buffer, self.codec));
         let info: Arc<dyn ChannelInfo> = core.clone();
         (core, info)

@@ -170,8 +170,10 @@ impl<T> Core<T> {
             let v = value
                 .take()
                 .expect("invariant: an output guard holds its value until it completes");
-            self.hand_to_reader(reader, v);
-            return Poll::Ready(None);
+            return match self.hand_to_reader::<()>(reader, v) {
+                Ok(()) => Poll::Ready(None),
+                Err(e) => Poll::Failed(e.into()),
+            };
         }
         if st.buffer.accepts() {
             if !commit(&me, Outcome::Selected(c)) {

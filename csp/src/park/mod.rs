@@ -219,6 +219,9 @@ impl Context {
 pub(crate) struct Packet<T> {
     slot: Mutex<Slot<T>>,
     done: AtomicBool,
+    /// Set before `done` when a reader's extended block panicked: the value was taken
+    /// but the rendezvous did not complete (the channel is poisoned).
+    abandoned: AtomicBool,
 }
 
 struct Slot<T> {
@@ -234,8 +237,16 @@ pub(crate) struct Release<T> {
 }
 
 impl<T> Release<T> {
-    /// Lets the writer go (also on unwinding, through `ReleaseOnDrop`).
+    /// Lets the writer go: its write succeeded.
     pub(crate) fn release(self) {
+        self.packet.finish(&self.ctx);
+    }
+
+    /// Lets the writer go with the news that the reader's block did not complete (it
+    /// panicked): the writer's value is lost with it, and the write fails.
+    pub(crate) fn abandon(self) {
+        self.packet.abandoned.store(true, Ordering::Relaxed);
+        // `finish` publishes `abandoned` with its Release store of `done`.
         self.packet.finish(&self.ctx);
     }
 }
@@ -248,6 +259,7 @@ impl<T> Packet<T> {
                 release: None,
             }),
             done: AtomicBool::new(false),
+            abandoned: AtomicBool::new(false),
         })
     }
 
@@ -269,22 +281,15 @@ impl<T> Packet<T> {
         &self.done
     }
 
+    /// Whether the partner abandoned the exchange (read after `done`).
+    pub(crate) fn abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::Relaxed)
+    }
+
     /// Marks the exchange finished and wakes `waiter`, in that order, so one unpark is
     /// enough.
     pub(crate) fn finish(&self, waiter: &Context) {
         self.done.store(true, Ordering::Release);
         waiter.unpark();
-    }
-}
-
-/// Releases the writer of an extended rendezvous when the reader's block ends, even if
-/// it panics, so the writer is never left blocked.
-pub(crate) struct ReleaseOnDrop<T>(pub(crate) Option<Release<T>>);
-
-impl<T> Drop for ReleaseOnDrop<T> {
-    fn drop(&mut self) {
-        if let Some(r) = self.0.take() {
-            r.release();
-        }
     }
 }
