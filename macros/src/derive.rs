@@ -13,7 +13,7 @@ use quote::quote;
 use syn::visit::Visit;
 
 use crate::ast::{crate_path, Errors};
-use crate::expand::hidden;
+use crate::expand::{hidden, probe};
 use crate::krate::csp_path;
 
 /// The impls for `input`, or every error found in its `#[ends(...)]` attributes with a
@@ -34,11 +34,8 @@ pub fn derive_ends(input: &syn::DeriveInput) -> TokenStream {
             bounds.push(quote!(#ty: #csp::process::Ends));
             quote!(#rec.scope(#label, |#r| #csp::process::Ends::record_ends(#access, #r));)
         } else {
-            quote! {
-                #rec.scope(#label, |#r| {
-                    (&&&#csp::process::__private::Probe(#access)).__csp_record(#r)
-                });
-            }
+            let probe = probe(&csp, access, &r, ty);
+            quote!(#rec.scope(#label, |#r| { #probe });)
         }
     };
     let body = match &input.data {

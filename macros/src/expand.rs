@@ -15,6 +15,28 @@ pub fn hidden(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
+/// `tokens` with every span set to `span`, so that a trait-bound error about the path
+/// they spell is reported at `span` (the user's type), not at the attribute.
+pub fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tt| {
+            tt.set_span(span);
+            tt
+        })
+        .collect()
+}
+
+/// The probe call recording `value`'s ends into `r`; a derived generic type lacking
+/// `Ends` is reported at `ty`.
+pub fn probe(csp: &TokenStream, value: TokenStream, r: &Ident, ty: &syn::Type) -> TokenStream {
+    let span = ty.span();
+    let private = respan(&quote!(#csp::process::__private), span);
+    let r = Ident::new(&r.to_string(), r.span().located_at(span));
+    quote_spanned!(span=> (&&&#private::Probe(#value)).__csp_record(#r))
+}
+
 /// The function, now returning `csp::Process<R>`: it records the ends of its parameters
 /// and moves them into the body's closure.
 pub fn process_fn(f: &ProcessFn) -> TokenStream {
@@ -41,11 +63,8 @@ pub fn process_fn(f: &ProcessFn) -> TokenStream {
     });
     let records = f.params.iter().map(|p| {
         let (outer, label) = (&p.outer, &p.label);
-        quote! {
-            #rec.scope(#label, |#r| {
-                (&&&#csp::process::__private::Probe(&#outer)).__csp_record(#r)
-            });
-        }
+        let probe = probe(&csp, quote!(&#outer), &r, &p.ty);
+        quote!(#rec.scope(#label, |#r| { #probe });)
     });
     let rebinds = f.params.iter().filter_map(|p| {
         let outer = &p.outer;
@@ -85,10 +104,13 @@ fn run_body(f: &ProcessFn, csp: &TokenStream) -> (TokenStream, TokenStream) {
     match &f.ret {
         Return::Unit => (quote!(()), quote!(::core::result::Result::Ok((|| #body)()))),
         Return::Result(ty) => {
-            // An error type that is not an `Error` is reported at the return type.
-            let settle = quote_spanned!(ty.span()=> #private::settle(#value));
+            // A type that is not a `Result`, or whose error is not an `Error`, is reported
+            // at the return type.
+            let at_ty = respan(&private, ty.span());
+            let value_at_ty = Ident::new("__csp_value", value.span().located_at(ty.span()));
+            let settle = quote_spanned!(ty.span()=> #at_ty::settle(#value_at_ty));
             (
-                quote!(<#ty as #private::ProcessResult>::Ok),
+                quote_spanned!(ty.span()=> <#ty as #at_ty::ProcessResult>::Ok),
                 quote! {
                     let #value = (|| -> #ty #body)();
                     #settle
@@ -97,7 +119,8 @@ fn run_body(f: &ProcessFn, csp: &TokenStream) -> (TokenStream, TokenStream) {
         }
         Return::Value(ty) => {
             // Autoref specialisation: a `Result` under another name still fails on `Err`.
-            let settle = quote_spanned!(ty.span()=> #tag.settle(#value));
+            let value_at_ty = Ident::new("__csp_value", value.span().located_at(ty.span()));
+            let settle = quote_spanned!(ty.span()=> #tag.settle(#value_at_ty));
             (
                 quote!(#ty),
                 quote! {
