@@ -284,7 +284,43 @@ pub use alt::{Alt, AltError, Barrier, Enrolled, Fair, Timer};
 pub use channel::{
     Channel, ChannelError, Input, Kind, Output, Policy, SharedInput, SharedOutput, WriteError,
 };
-pub use csp_macros::{process, Ends};
+/// What counts as a failure, generics and `crate = path`, run:
+///
+/// ```
+/// use csp::{process, Channel, Ends, Input, NetworkError, Output, Sequence};
+///
+/// // An `Err` fails the process whatever the `Result` is called.
+/// #[process]
+/// fn save(out: Output<u8>, full: bool) -> std::io::Result<()> {
+///     if full {
+///         return Err(std::io::Error::other("disk full"));
+///     }
+///     out.write(1).map_err(std::io::Error::other)
+/// }
+///
+/// // A generic process records the ends its parameters hold.
+/// #[process(crate = csp)]
+/// fn relay<T: Send + 'static>(input: Input<T>, output: Output<T>) {
+///     for v in &input {
+///         if output.write(v).is_err() {
+///             break;
+///         }
+///     }
+/// }
+///
+/// let (tx, rx) = Channel::<u8>::new().fifo(1).one2one();
+/// match Sequence::new().add(save(tx, true)).run() {
+///     Err(NetworkError::Failed(f)) => assert_eq!(f[0].process(), "save"),
+///     other => panic!("{:?}", other.map(|_| ())),
+/// }
+/// // The end `save` kept was poisoned, not retired: its reader stops too.
+/// assert!(rx.read().unwrap_err().is_poisoned());
+///
+/// let (a, b) = (Channel::<String>::new().one2one(), Channel::<String>::new().one2one());
+/// assert_eq!(relay(a.1, b.0).ends().len(), 2);
+/// ```
+pub use csp_macros::process;
+pub use csp_macros::Ends;
 pub use error::{BoxError, Failure, NetworkError};
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
 pub use process::{Ends, Process, ScopedProcess};

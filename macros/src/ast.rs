@@ -12,6 +12,8 @@ pub struct ProcessFn {
     pub name: String,
     /// `model = "..."` (a CSPm template) or `model = path` (a generator function).
     pub model: Option<Expr>,
+    /// `crate = path`: where the `csp` crate is, when the macro cannot find it.
+    pub krate: Option<syn::Path>,
     pub params: Vec<Param>,
     /// Receivers (`self`), kept only to report them.
     pub receivers: Vec<Span>,
@@ -29,22 +31,30 @@ pub struct Param {
     pub ty: Type,
 }
 
-/// What the function returns, read from its tokens.
+/// What the function returns. Only the *shape* of the process's result type is read from
+/// tokens; whether a value is an error is decided by its type (`csp`'s `outcome.rs`).
 pub enum Return {
     /// No return type: the process result is `()`.
     Unit,
-    /// `-> T`: the process result is `T`.
+    /// `-> T`: the process result is `T` (an `Err` still fails it if `T` is a `Result`).
     Value(Box<Type>),
-    /// `-> Result<T, E>`: the process result is `T`; `E` becomes the failure.
-    Result { ok: Box<Type>, full: Box<Type> },
+    /// A type named `Result` (`Result<T, E>`, `io::Result<T>`, an alias): the process
+    /// result is its `Ok` type, computed by the compiler.
+    Result(Box<Type>),
 }
 
 impl ProcessFn {
-    pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<ProcessFn> {
+    /// Parses the function; argument errors go to `errors` (the function is still
+    /// parsed, so its own errors are reported too). Only a non-function is fatal.
+    pub fn parse(
+        args: TokenStream,
+        item: TokenStream,
+        errors: &mut Errors,
+    ) -> syn::Result<ProcessFn> {
         let item: ItemFn = syn::parse2(item)
             .map_err(|e| syn::Error::new(e.span(), "#[process] applies to a free function"))?;
-        let (name, model) = parse_args(args)?;
-        let name = name.unwrap_or_else(|| item.sig.ident.to_string());
+        let args = parse_args(args, errors);
+        let name = args.name.unwrap_or_else(|| item.sig.ident.to_string());
         let mut params = Vec::new();
         let mut receivers = Vec::new();
         for (i, input) in item.sig.inputs.iter().enumerate() {
@@ -55,18 +65,14 @@ impl ProcessFn {
         }
         let ret = match &item.sig.output {
             syn::ReturnType::Default => Return::Unit,
-            syn::ReturnType::Type(_, ty) => match result_ok_type(ty) {
-                Some(ok) => Return::Result {
-                    ok: Box::new(ok),
-                    full: ty.clone(),
-                },
-                None => Return::Value(ty.clone()),
-            },
+            syn::ReturnType::Type(_, ty) if named_result(ty) => Return::Result(ty.clone()),
+            syn::ReturnType::Type(_, ty) => Return::Value(ty.clone()),
         };
         Ok(ProcessFn {
             item,
             name,
-            model,
+            model: args.model,
+            krate: args.krate,
             params,
             receivers,
             ret,
@@ -85,7 +91,7 @@ impl Param {
                 ty: ty.clone(),
             },
             _ => Param {
-                outer: syn::Ident::new(&format!("__csp_arg{i}"), Span::call_site()),
+                outer: syn::Ident::new(&format!("__csp_arg{i}"), Span::mixed_site()),
                 inner: Some(pat.clone()),
                 label: format!("arg{i}"),
                 ty: ty.clone(),
@@ -94,24 +100,62 @@ impl Param {
     }
 }
 
-/// `name = "..."` and `model = "..."` / `model = path`; any other argument is an error
-/// naming it.
-fn parse_args(args: TokenStream) -> syn::Result<(Option<String>, Option<Expr>)> {
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
-    let mut name = None;
-    let mut model = None;
-    let mut errors: Option<syn::Error> = None;
-    let mut push = |e: syn::Error| match &mut errors {
-        Some(all) => all.combine(e),
-        None => errors = Some(e),
+/// Errors collected across the passes, each with its span.
+#[derive(Default)]
+pub struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub fn push(&mut self, e: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
+        }
+    }
+
+    pub fn at(&mut self, span: Span, msg: &str) {
+        self.push(syn::Error::new(span, msg));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub fn into_compile_errors(self) -> proc_macro2::TokenStream {
+        self.0.map(|e| e.into_compile_error()).unwrap_or_default()
+    }
+
+    pub fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+#[derive(Default)]
+struct Args {
+    name: Option<String>,
+    model: Option<Expr>,
+    krate: Option<syn::Path>,
+}
+
+const EXPECTED: &str = "expected `name = \"...\"`, `model = \"...\"` or `crate = path`";
+
+/// `name = "..."`, `model = "..."` / `model = path` and `crate = path`; every malformed
+/// or unknown argument is an error of its own.
+fn parse_args(args: TokenStream, errors: &mut Errors) -> Args {
+    let mut out = Args::default();
+    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
+        Ok(metas) => metas,
+        Err(e) => {
+            errors.push(e);
+            return out;
+        }
     };
     for meta in metas {
         match &meta {
             Meta::NameValue(nv) if nv.path.is_ident("name") => match &nv.value {
                 Expr::Lit(ExprLit {
                     lit: Lit::Str(s), ..
-                }) => name = Some(s.value()),
-                other => push(syn::Error::new_spanned(
+                }) => out.name = Some(s.value()),
+                other => errors.push(syn::Error::new_spanned(
                     other,
                     "expected a string literal: `name = \"...\"`",
                 )),
@@ -120,11 +164,15 @@ fn parse_args(args: TokenStream) -> syn::Result<(Option<String>, Option<Expr>)> 
                 v @ (Expr::Lit(ExprLit {
                     lit: Lit::Str(_), ..
                 })
-                | Expr::Path(_)) => model = Some(v.clone()),
-                other => push(syn::Error::new_spanned(
+                | Expr::Path(_)) => out.model = Some(v.clone()),
+                other => errors.push(syn::Error::new_spanned(
                     other,
                     "expected a CSPm template string or a function path: `model = \"...\"`",
                 )),
+            },
+            Meta::NameValue(nv) if nv.path.is_ident("crate") => match crate_path(&nv.value) {
+                Ok(path) => out.krate = Some(path),
+                Err(e) => errors.push(e),
             },
             other => {
                 let key = other
@@ -132,36 +180,40 @@ fn parse_args(args: TokenStream) -> syn::Result<(Option<String>, Option<Expr>)> 
                     .get_ident()
                     .map(|i| i.to_string())
                     .unwrap_or_else(|| "?".into());
-                push(syn::Error::new_spanned(
+                errors.push(syn::Error::new_spanned(
                     other.path(),
-                    format!(
-                        "unknown argument `{key}`; expected `name = \"...\"` or `model = \"...\"`"
-                    ),
+                    format!("unknown argument `{key}`; {EXPECTED}"),
                 ));
             }
         }
     }
-    match errors {
-        Some(e) => Err(e),
-        None => Ok((name, model)),
+    out
+}
+
+/// `crate = path` or, as serde writes it, `crate = "path"`.
+pub fn crate_path(value: &Expr) -> syn::Result<syn::Path> {
+    match value {
+        Expr::Path(p) if p.qself.is_none() => Ok(p.path.clone()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => s.parse(),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "expected the path of the `csp` crate: `crate = my_csp`",
+        )),
     }
 }
 
-/// `Result<T, E>` (by its last path segment, as the macro sees tokens, not types) → `T`.
-fn result_ok_type(ty: &Type) -> Option<Type> {
-    let Type::Path(tp) = ty else { return None };
-    let seg = tp.path.segments.last()?;
-    if seg.ident != "Result" {
-        return None;
+/// Whether the type is spelled `...Result` or `...Result<...>`: `Result<T, E>`,
+/// `io::Result<T>`, `fmt::Result`, an alias. Whether it *is* a `Result` the compiler
+/// checks.
+fn named_result(ty: &Type) -> bool {
+    match ty {
+        Type::Path(tp) if tp.qself.is_none() => {
+            tp.path.segments.last().is_some_and(|s| s.ident == "Result")
+        }
+        Type::Group(g) => named_result(&g.elem),
+        Type::Paren(p) => named_result(&p.elem),
+        _ => false,
     }
-    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
-        return None;
-    };
-    let mut types = args.args.iter().filter_map(|a| match a {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    });
-    let ok = types.next()?;
-    types.next()?; // `Result<T, E>`: an alias such as `io::Result<T>` is taken as a value
-    Some(ok)
 }

@@ -3,40 +3,39 @@
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 
-use crate::ast::{ProcessFn, Return};
+use crate::ast::{Errors, ProcessFn, Return};
 
-/// All errors of `f` at once, combined.
-pub fn process_fn(f: &ProcessFn) -> syn::Result<()> {
-    let mut errors = Errors::default();
+/// Adds every error of `f` to `errors`.
+pub fn process_fn(f: &ProcessFn, errors: &mut Errors) {
     let sig = &f.item.sig;
     if let Some(t) = &sig.asyncness {
-        errors.push(
+        errors.at(
             t.span(),
             "a process cannot be `async`: its body runs on its own thread; use blocking \
              channel operations",
         );
     }
     if let Some(t) = &sig.constness {
-        errors.push(t.span(), "a process cannot be a `const fn`");
+        errors.at(t.span(), "a process cannot be a `const fn`");
     }
     if let Some(t) = &sig.unsafety {
-        errors.push(
+        errors.at(
             t.span(),
             "a process cannot be an `unsafe fn`: put the unsafe block inside its body",
         );
     }
     if let Some(abi) = &sig.abi {
-        errors.push(abi.span(), "a process cannot have an `extern` ABI");
+        errors.at(abi.span(), "a process cannot have an `extern` ABI");
     }
     if let Some(v) = &sig.variadic {
-        errors.push(v.span(), "a process cannot be variadic");
+        errors.at(v.span(), "a process cannot be variadic");
     }
     for span in &f.receivers {
-        errors.push(*span, "a process is a free function: it cannot take `self`");
+        errors.at(*span, "a process is a free function: it cannot take `self`");
     }
     for param in &sig.generics.params {
         if let syn::GenericParam::Lifetime(l) = param {
-            errors.push(
+            errors.at(
                 l.lifetime.span(),
                 "a process cannot have lifetime parameters: it may outlive the caller; \
                  pass owned values (use `ScopedProcess` for a process that borrows)",
@@ -47,39 +46,21 @@ pub fn process_fn(f: &ProcessFn) -> syn::Result<()> {
         let mut finder = Borrows::default();
         finder.visit_type(&p.ty);
         for (span, msg) in finder.found {
-            errors.push(span, msg);
+            errors.at(span, msg);
         }
     }
     let ret_ty = match &f.ret {
         Return::Unit => None,
-        Return::Value(t) | Return::Result { full: t, .. } => Some(t),
+        Return::Value(t) | Return::Result(t) => Some(t),
     };
     if let Some(t) = ret_ty {
         let mut finder = Borrows::default();
         finder.visit_type(t);
         for (span, msg) in finder.found {
             if msg.starts_with("`impl Trait`") {
-                errors.push(span, "a process cannot return `impl Trait`: name the type");
+                errors.at(span, "a process cannot return `impl Trait`: name the type");
             }
         }
-    }
-    errors.finish()
-}
-
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, span: proc_macro2::Span, msg: &str) {
-        let e = syn::Error::new(span, msg);
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
-
-    fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
     }
 }
 

@@ -1,7 +1,7 @@
 //! What `#[process]` and `#[derive(Ends)]` expand to, observed through the real runtime.
 
 use csp::channel::Side;
-use csp::{process, Channel, ChannelError, Ends, Input, Output, Process, Sequence};
+use csp::{process, Channel, ChannelError, Ends, Input, NetworkError, Output, Process, Sequence};
 
 /// A hand-written error type, as a user without thiserror would write it.
 #[derive(Debug)]
@@ -204,4 +204,196 @@ fn derived_ends_of_structs_and_enums() {
     let (_tx, rx) = Channel::<u64>::new().one2one();
     Role::Reader(rx).record_ends(&mut rec);
     assert_eq!(rec.ends()[0].path(), "Reader.0");
+}
+
+/// The one failure of `net`, which must have failed, as (process, message).
+fn only_failure<R>(net: Sequence<R>) -> (String, String) {
+    match net.run() {
+        Err(NetworkError::Failed(failures)) => {
+            assert_eq!(failures.len(), 1, "{failures:?}");
+            (failures[0].process().to_string(), failures[0].to_string())
+        }
+        other => panic!("expected a failed network, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[process]
+fn io_writer(out: Output<u8>, fail: bool) -> std::io::Result<()> {
+    if fail {
+        return Err(std::io::Error::other("disk full"));
+    }
+    out.write(1).map_err(std::io::Error::other)
+}
+
+#[test]
+fn an_io_result_err_fails_the_process_and_poisons_the_ends_it_kept() {
+    let (tx, rx) = Channel::<u8>::new().fifo(1).one2one();
+    let p: Process<()> = io_writer(tx, false);
+    assert_eq!(Sequence::new().add(p).run().unwrap(), vec![Some(())]);
+    assert_eq!(rx.read(), Ok(1));
+
+    let (tx, rx) = Channel::<u8>::new().fifo(1).one2one();
+    let (process, message) = only_failure(Sequence::new().add(io_writer(tx, true)));
+    assert_eq!(process, "io_writer");
+    assert!(message.contains("disk full"), "{message}");
+    // The unconsumed `out` was dropped as a failing process's end: poisoned, not retired.
+    assert!(rx.read().unwrap_err().is_poisoned());
+}
+
+mod app {
+    /// An application's own error and `Result` alias, as many crates define them.
+    #[derive(Debug)]
+    pub struct AppError(pub &'static str);
+
+    impl std::error::Error for AppError {}
+
+    impl std::fmt::Display for AppError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "app error: {}", self.0)
+        }
+    }
+
+    pub type Result<T> = std::result::Result<T, AppError>;
+}
+
+#[process]
+fn alias_result(out: Output<u32>, n: u32) -> app::Result<u32> {
+    if n == 0 {
+        return Err(app::AppError("zero"));
+    }
+    let _ = out.write(n);
+    Ok(n * 2)
+}
+
+/// A `Result` that is not spelled `Result`: the process's result type is the whole
+/// value, but an `Err` still fails it.
+type Fallible = Result<u32, Refused>;
+
+#[process]
+fn other_name(out: Output<u32>, n: u32) -> Fallible {
+    if n > 5 {
+        return Err(Refused(n.into()));
+    }
+    let _ = out.write(n);
+    Ok(n)
+}
+
+#[test]
+fn result_aliases_fail_on_err_whatever_their_name() {
+    let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+    let p: Process<u32> = alias_result(tx, 3);
+    assert_eq!(Sequence::new().add(p).run().unwrap(), vec![Some(6)]);
+    assert_eq!(rx.read(), Ok(3));
+    let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+    let (process, message) = only_failure(Sequence::new().add(alias_result(tx, 0)));
+    assert_eq!(process, "alias_result");
+    assert!(message.contains("app error: zero"), "{message}");
+    assert!(rx.read().unwrap_err().is_poisoned());
+
+    let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+    let p: Process<Fallible> = other_name(tx, 4);
+    let results = Sequence::new().add(p).run().unwrap();
+    assert!(matches!(results.as_slice(), [Some(Ok(4))]), "{results:?}");
+    assert_eq!(rx.read(), Ok(4));
+    let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+    let (process, message) = only_failure(Sequence::new().add(other_name(tx, 9)));
+    assert_eq!(process, "other_name");
+    assert!(message.contains("refused 9"), "{message}");
+    assert!(rx.read().unwrap_err().is_poisoned());
+}
+
+/// Parameters named like the expansion's own variables: without hygiene they would be
+/// shadowed by the recorder, or clash with the name given to a pattern parameter.
+#[process]
+fn shadowing(
+    __csp_rec: Input<u8>,
+    __csp_r: Output<u8>,
+    __csp_arg3: u8,
+    (__csp_value, __csp_tag): (u8, u8),
+) -> u8 {
+    let v = __csp_rec.read().unwrap_or(0);
+    let _ = __csp_r.write(v + __csp_arg3);
+    __csp_value + __csp_tag
+}
+
+#[test]
+fn user_names_do_not_collide_with_the_expansion() {
+    let (in_tx, in_rx) = Channel::<u8>::new().fifo(1).one2one();
+    let (out_tx, out_rx) = Channel::<u8>::new().fifo(1).one2one();
+    let p = shadowing(in_rx, out_tx, 10, (2, 3));
+    let paths: Vec<_> = p.ends().iter().map(|e| e.path().to_string()).collect();
+    assert_eq!(paths, vec!["__csp_rec", "__csp_r"]);
+    in_tx.write(1).unwrap();
+    assert_eq!(Sequence::new().add(p).run().unwrap(), vec![Some(5)]);
+    assert_eq!(out_rx.read(), Ok(11));
+}
+
+#[process]
+fn relay<T: Send + 'static>(i: Input<T>, o: Output<T>) {
+    for v in &i {
+        if o.write(v).is_err() {
+            break;
+        }
+    }
+}
+
+/// A bare generic parameter records its ends through its `Ends` bound.
+#[process]
+fn hold<E: Ends + Send + 'static>(ends: E, n: u32) -> u32 {
+    drop(ends);
+    n
+}
+
+#[derive(Ends)]
+struct Link<T> {
+    input: Input<T>,
+    output: Output<T>,
+}
+
+#[derive(Ends)]
+struct Wrapped<E> {
+    inner: E,
+    spare: Vec<E>,
+    #[ends(skip)]
+    kind: std::marker::PhantomData<E>,
+    label: String,
+}
+
+#[process]
+fn link_user<T: Send + 'static>(link: Link<T>) -> usize {
+    drop(link);
+    1
+}
+
+#[test]
+fn generic_processes_and_generic_derived_structs_record_their_ends() {
+    let (a_tx, a_rx) = Channel::<String>::new().one2one();
+    let (b_tx, b_rx) = Channel::<String>::new().one2one();
+    let p = relay(a_rx, b_tx);
+    let sides: Vec<_> = p.ends().iter().map(|e| e.side()).collect();
+    assert_eq!(sides, vec![Side::Read, Side::Write]);
+
+    let p = hold((a_tx, b_rx), 1);
+    let paths: Vec<_> = p.ends().iter().map(|e| e.path().to_string()).collect();
+    assert_eq!(paths, vec!["ends.0", "ends.1"]);
+
+    let (c_tx, c_rx) = Channel::<u8>::new().one2one();
+    let p = link_user(Link {
+        input: c_rx,
+        output: c_tx,
+    });
+    assert_eq!(p.ends().len(), 2);
+
+    let (x_tx, x_rx) = Channel::<u8>::new().one2one();
+    let (y_tx, y_rx) = Channel::<u8>::new().one2one();
+    let wrapped = Wrapped {
+        inner: x_rx,
+        spare: vec![y_rx],
+        kind: std::marker::PhantomData,
+        label: "w".into(),
+    };
+    let p = hold(wrapped, 2);
+    let paths: Vec<_> = p.ends().iter().map(|e| e.path().to_string()).collect();
+    assert_eq!(paths, vec!["ends.inner", "ends.spare[0]"]);
+    drop((x_tx, y_tx));
 }

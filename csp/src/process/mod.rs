@@ -329,16 +329,80 @@ pub mod __private {
         p
     }
 
-    /// Called with a `Result` body's outcome before the parameters it did not consume
-    /// are dropped: on an error, those ends poison their channels instead of retiring.
-    pub fn settle<T, E>(result: &Result<T, E>) {
-        if result.is_err() {
+    // Whether a body's value is an error is decided by its *type*, not by the tokens of
+    // the return type, so `std::io::Result<()>` and aliases such as
+    // `type Result<T> = std::result::Result<T, MyError>` fail like a spelled-out `Result`.
+    // The macro knows no types and picks one of two routes by the return type's name:
+    // - named `Result` (`Result<T, E>`, `io::Result<T>`, `fmt::Result`, an alias): the
+    //   process's result type is `ProcessResult::Ok`, computed by the compiler, and the
+    //   value goes through `settle`; a non-std type named `Result` does not compile;
+    // - anything else: the result type is the value's type, and the value goes through
+    //   `Outcome`'s autoref specialisation (as `Probe` in record.rs), so a `Result` under
+    //   another name (`type Fallible = Result<(), E>`) still fails on `Err`.
+    // Both routes require an error type that converts into `BoxError`.
+
+    /// The `Ok` type of a return type named `Result`: what the process returns.
+    pub trait ProcessResult {
+        /// The process's result type.
+        type Ok;
+    }
+
+    impl<T, E> ProcessResult for Result<T, E> {
+        type Ok = T;
+    }
+
+    /// Marks the body's outcome before the parameters it did not consume are dropped: on an
+    /// error, those ends poison their channels instead of retiring.
+    pub fn settle<T, E: Into<BoxError>>(result: Result<T, E>) -> Result<T, BoxError> {
+        result.map_err(|e| {
             crate::park::process::set_failing();
+            e.into()
+        })
+    }
+
+    /// Wraps a body's value for autoref specialisation: `(&Outcome(&v)).__csp_outcome()`
+    /// gives [`Fails`] for a `Result`, [`Succeeds`] for any other type.
+    pub struct Outcome<'a, T>(pub &'a T);
+
+    /// A value that is a `Result`: its `Err` is the process's failure.
+    pub struct Fails;
+
+    /// A value that is not a `Result`: always a success.
+    pub struct Succeeds;
+
+    /// Chosen when the value is a `Result`.
+    pub trait ResultOutcome {
+        /// The tag that settles this value.
+        fn __csp_outcome(&self) -> Fails {
+            Fails
+        }
+    }
+    impl<T, E> ResultOutcome for Outcome<'_, Result<T, E>> {}
+
+    /// The fallback for every other value.
+    pub trait ValueOutcome {
+        /// The tag that settles this value.
+        fn __csp_outcome(&self) -> Succeeds {
+            Succeeds
+        }
+    }
+    impl<T> ValueOutcome for &Outcome<'_, T> {}
+
+    impl Fails {
+        /// `Err` fails the process (the value is kept whole on success: the macro already
+        /// named the process's result type after it).
+        pub fn settle<T, E: Into<BoxError>>(
+            self,
+            value: Result<T, E>,
+        ) -> Result<Result<T, E>, BoxError> {
+            settle(value).map(Ok)
         }
     }
 
-    /// Converts the error of a `Result`-returning process body.
-    pub fn box_error<E: Into<BoxError>>(e: E) -> BoxError {
-        e.into()
+    impl Succeeds {
+        /// Any value is a success.
+        pub fn settle<V>(self, value: V) -> Result<V, BoxError> {
+            Ok(value)
+        }
     }
 }

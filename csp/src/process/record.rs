@@ -2,8 +2,9 @@
 //!
 //! The `#[process]` macro sees tokens, not types, so it cannot tell `n: u64` from
 //! `a: Input<u64>`. It probes every parameter with *autoref specialisation*: a method
-//! implemented for `Probe<T>` when `T: Ends`, and a do-nothing fallback for `&Probe<T>`.
-//! Method resolution picks the first when it applies, so only end-holding values record.
+//! implemented for `&&Probe<T>` when `T: Ends`, and a do-nothing fallback for `Probe<T>`
+//! (and a middle level for derived generic types, in `__private`). Method resolution
+//! picks the first that applies, so only end-holding values record.
 
 use std::sync::Arc;
 
@@ -13,8 +14,8 @@ use crate::channel::{ChannelInfo, EndId, Side};
 ///
 /// The runtime poisons the recorded channels of a process that fails, and the topology
 /// layer draws the network from them. Implemented for [`Input`](crate::Input),
-/// [`Output`](crate::Output), their shared forms, `Vec`, arrays, slices in boxes, `Option`
-/// and tuples; derive it for your own structs with `#[derive(Ends)]`.
+/// [`Output`](crate::Output), their shared forms, `Vec`, arrays, slices in boxes, `Option`,
+/// tuples and `PhantomData` (no ends); derive it for your own structs with `#[derive(Ends)]`.
 ///
 /// ```
 /// use csp::{Channel, Ends, Input, Output};
@@ -195,7 +196,17 @@ tuple_ends!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_ends!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_ends!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
+impl<T: ?Sized> Ends for std::marker::PhantomData<T> {
+    fn record_ends(&self, _rec: &mut Recorder) {}
+}
+
 /// Support for the `#[process]` and `#[derive(Ends)]` expansions. Not a public API.
+///
+/// The probe has three levels, tried in order by method resolution on
+/// `(&&&Probe(&value)).__csp_record(rec)`: the value holds ends (`T: Ends`); the value's
+/// type derives `Ends` but this instance does not implement it (a generic struct whose
+/// field type parameter is not an `Ends`: a compile error naming the missing bound, rather
+/// than silently recording nothing); any other value (records nothing).
 #[doc(hidden)]
 pub mod __private {
     use super::{Ends, Recorder};
@@ -203,12 +214,34 @@ pub mod __private {
     /// Wraps a parameter for autoref specialisation.
     pub struct Probe<'a, T: ?Sized>(pub &'a T);
 
+    /// Implemented by `#[derive(Ends)]` for every instance of the type, whatever its
+    /// parameters, so that an instance lacking `Ends` is an error, not a silent skip.
+    pub trait DerivedEnds {}
+
     /// Chosen when the probed value holds ends.
     pub trait RecordEnds {
         fn __csp_record(&self, rec: &mut Recorder);
     }
-    impl<T: Ends + ?Sized> RecordEnds for Probe<'_, T> {
+    impl<T: Ends + ?Sized> RecordEnds for &&Probe<'_, T> {
         fn __csp_record(&self, rec: &mut Recorder) {
+            self.0.record_ends(rec)
+        }
+    }
+
+    /// Chosen for a derived type whose instance does not implement `Ends`: the method's
+    /// bound is checked only after it was chosen, so the call fails to compile.
+    pub trait RequireEnds {
+        type Inner: ?Sized;
+        fn __csp_record(&self, rec: &mut Recorder)
+        where
+            Self::Inner: Ends;
+    }
+    impl<T: DerivedEnds + ?Sized> RequireEnds for &Probe<'_, T> {
+        type Inner = T;
+        fn __csp_record(&self, rec: &mut Recorder)
+        where
+            T: Ends,
+        {
             self.0.record_ends(rec)
         }
     }
@@ -217,7 +250,7 @@ pub mod __private {
     pub trait SkipEnds {
         fn __csp_record(&self, _rec: &mut Recorder) {}
     }
-    impl<T: ?Sized> SkipEnds for &Probe<'_, T> {}
+    impl<T: ?Sized> SkipEnds for Probe<'_, T> {}
 
     /// Emitted with the span of each parameter type, so a type that cannot move to
     /// another thread is reported at the parameter, not deep inside the expansion.
