@@ -3,10 +3,43 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p csp --test loom --release`.
 #![cfg(loom)]
 
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
 
-use csp::{Channel, ChannelError};
+use csp::{Channel, ChannelError, Timer};
 use loom::thread;
+
+/// A deadline no model reaches by itself: under loom the crate's clock is a model clock
+/// that only a timed wait moves on, so a wait with this timeout registers, lets loom
+/// schedule its partner anywhere, and then expires.
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// How often each branch of a model was reached over all of its executions. The counters
+/// live outside loom (plain std atomics in a `static`) and are checked after
+/// `loom::model` returns: a model that never reaches a branch proves nothing about it.
+struct Reached<const N: usize> {
+    names: [&'static str; N],
+    hits: [AtomicUsize; N],
+}
+
+impl<const N: usize> Reached<N> {
+    const fn new(names: [&'static str; N]) -> Self {
+        Reached {
+            names,
+            hits: [const { AtomicUsize::new(0) }; N],
+        }
+    }
+
+    fn hit(&self, branch: usize) {
+        self.hits[branch].fetch_add(1, Relaxed);
+    }
+
+    fn assert_all(&self) {
+        for (name, hits) in self.names.iter().zip(&self.hits) {
+            assert!(hits.load(Relaxed) > 0, "the model never reached `{name}`");
+        }
+    }
+}
 
 /// A rendezvous delivers the value exactly once, whoever arrives first.
 #[test]
@@ -24,9 +57,10 @@ fn rendezvous_delivers_once() {
 /// and never neither.
 #[test]
 fn write_timeout_racing_reader_is_lossless() {
+    static REACHED: Reached<2> = Reached::new(["delivered", "handed back"]);
     loom::model(|| {
         let (tx, rx) = Channel::<u32>::new().one2one();
-        let writer = thread::spawn(move || match tx.write_deadline(5, Instant::now()) {
+        let writer = thread::spawn(move || match tx.write_deadline(5, Timer::now()) {
             Ok(()) => None,
             Err(e) => {
                 assert!(e.error().is_timeout());
@@ -36,19 +70,22 @@ fn write_timeout_racing_reader_is_lossless() {
         let got = rx.try_read().ok();
         let handed_back = writer.join().unwrap();
         match (got, handed_back) {
-            (Some(5), None) | (None, Some(5)) => {}
+            (Some(5), None) => REACHED.hit(0),
+            (None, Some(5)) => REACHED.hit(1),
             other => panic!("value lost or duplicated: {other:?}"),
         }
     });
+    REACHED.assert_all();
 }
 
 /// The same race from the reader's side: a timed-out read never swallows a value.
 #[test]
 fn read_timeout_racing_writer_is_lossless() {
+    static REACHED: Reached<2> = Reached::new(["read in time", "still buffered"]);
     loom::model(|| {
         let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
         let reader = thread::spawn(move || {
-            let got = rx.read_deadline(Instant::now()).ok();
+            let got = rx.read_deadline(Timer::now()).ok();
             (got, rx)
         });
         // A buffered write succeeds at once.
@@ -57,10 +94,12 @@ fn read_timeout_racing_writer_is_lossless() {
         // Either the timed-out read got the value, or the value is still buffered.
         let rest = rx.try_read().ok();
         match (got, rest) {
-            (Some(3), None) | (None, Some(3)) => {}
+            (Some(3), None) => REACHED.hit(0),
+            (None, Some(3)) => REACHED.hit(1),
             other => panic!("value lost or duplicated: {other:?}"),
         }
     });
+    REACHED.assert_all();
 }
 
 /// Buffered channel: a blocked writer is moved into the buffer by a read, and retire
@@ -188,30 +227,36 @@ fn alting_writer_meets_alting_reader_exactly_once() {
     });
 }
 
-/// The same with expired deadlines on both sides: they meet, or both time out; never
-/// one side believing in a communication the other did not make.
+/// The same with deadlines in the future on both sides: each alt registers, and its
+/// deadline may pass anywhere in its partner's progress. They meet, or both time out;
+/// never one side believing in a communication the other did not make. Both branches
+/// must be reached: with deadlines already passed (this test's first version) neither
+/// alt ever registered, so they could never meet.
 #[test]
 fn alting_writer_and_reader_with_timeouts_agree() {
     use csp::Alt;
+    static REACHED: Reached<2> = Reached::new(["met", "both timed out"]);
     loom::model(|| {
         let (a_tx, a_rx) = Channel::<u32>::new().one2one();
         let writer = thread::spawn(move || {
             let sent = Alt::new()
                 .output(&a_tx, 1, || true)
-                .deadline(Instant::now(), || false)
+                .timeout(HOUR, || false)
                 .pri_select()
                 .unwrap();
             (sent, a_tx) // kept open until the reader is done
         });
         let got = Alt::new()
             .input(&a_rx, Some)
-            .deadline(Instant::now(), || None)
+            .timeout(HOUR, || None)
             .pri_select()
             .unwrap();
         let (sent, _a_tx) = writer.join().unwrap();
         match (sent, got) {
-            (true, Some(1)) | (false, None) => {}
+            (true, Some(1)) => REACHED.hit(0),
+            (false, None) => REACHED.hit(1),
             other => panic!("value lost or duplicated: {other:?}"),
         }
     });
+    REACHED.assert_all();
 }

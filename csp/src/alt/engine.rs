@@ -89,7 +89,7 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             Timer::sleep_until(at);
             return Ok(Chosen::Timeout);
         }
-        Some(at) if Instant::now() >= at => return Ok(Chosen::Timeout),
+        Some(at) if crate::sync::now() >= at => return Ok(Chosen::Timeout),
         None if enabled == 0 => return Err(Failure::NoGuard),
         _ => {}
     }
@@ -144,9 +144,9 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             continue;
         }
         let wake_at = match (timeout, claimed) {
-            (Some(at), true) => Some(at.min(Instant::now() + CLAIM_REPOLL)),
+            (Some(at), true) => Some(at.min(crate::sync::now() + CLAIM_REPOLL)),
             (Some(at), false) => Some(at),
-            (None, true) => Some(Instant::now() + CLAIM_REPOLL),
+            (None, true) => Some(crate::sync::now() + CLAIM_REPOLL),
             (None, false) => None,
         };
         match ctx.wait_until(wake_at) {
@@ -173,7 +173,7 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             }
             Outcome::Aborted => {
                 cancel(set, &registered, None);
-                if timeout.is_some_and(|at| Instant::now() >= at) {
+                if timeout.is_some_and(|at| crate::sync::now() >= at) {
                     return Ok(Chosen::Timeout);
                 }
                 // Woken to look at a claimed side again: poll from the start.

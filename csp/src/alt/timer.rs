@@ -31,25 +31,25 @@ pub struct Timer;
 impl Timer {
     /// The current instant.
     pub fn now() -> Instant {
-        Instant::now()
+        crate::sync::now()
     }
 
     /// The instant `d` from now: a deadline for [`Alt::deadline`](crate::Alt::deadline)
     /// or [`Timer::sleep_until`].
     pub fn after(d: Duration) -> Instant {
-        Instant::now() + d
+        crate::sync::now() + d
     }
 
     /// Blocks the calling process for `d`.
     pub fn sleep(d: Duration) {
-        std::thread::sleep(d);
+        crate::sync::sleep(d);
     }
 
     /// Blocks the calling process until `at` (returns at once if it has passed).
     pub fn sleep_until(at: Instant) {
-        let now = Instant::now();
+        let now = crate::sync::now();
         if at > now {
-            std::thread::sleep(at - now);
+            crate::sync::sleep(at - now);
         }
     }
 }
