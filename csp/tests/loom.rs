@@ -1,6 +1,9 @@
-//! Loom model tests of the channel core: every interleaving (up to the preemption bound)
-//! of the wait-and-commit protocol. Run with
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p csp --test loom --release`.
+//! Loom model tests of the channel core, claims and barriers: every interleaving (up to
+//! the preemption bound) of the wait-and-commit protocol. Each model with more than one
+//! possible outcome counts its outcomes and fails if one was never reached. Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom
+//! cargo test -p csp --test loom --release` (the whole suite takes well under a second
+//! once built).
 #![cfg(loom)]
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -256,6 +259,172 @@ fn alting_writer_and_reader_with_timeouts_agree() {
             (true, Some(1)) => REACHED.hit(0),
             (false, None) => REACHED.hit(1),
             other => panic!("value lost or duplicated: {other:?}"),
+        }
+    });
+    REACHED.assert_all();
+}
+
+/// Claims on a shared end: one writer holds `claim()` for two writes while another
+/// writes once. The reader sees all three values exactly once and the claimed pair
+/// contiguous, whether the lone write comes before or after the claim.
+#[test]
+fn a_claimed_pair_of_writes_is_never_split() {
+    static REACHED: Reached<2> = Reached::new(["lone write first", "claimed pair first"]);
+    loom::model(|| {
+        let (mut tx, rx) = Channel::<u32>::new().any2one();
+        let tx2 = tx.clone();
+        let claimant = thread::spawn(move || {
+            let claimed = tx.claim().unwrap();
+            claimed.write(1).unwrap();
+            claimed.write(2).unwrap();
+        });
+        let lone = thread::spawn(move || tx2.write(3).unwrap());
+        let got = [rx.read().unwrap(), rx.read().unwrap(), rx.read().unwrap()];
+        claimant.join().unwrap();
+        lone.join().unwrap();
+        match got {
+            [3, 1, 2] => REACHED.hit(0),
+            [1, 2, 3] => REACHED.hit(1),
+            other => panic!("claimed pair split, or a value lost or duplicated: {other:?}"),
+        }
+    });
+    REACHED.assert_all();
+}
+
+/// A barrier of three parties where one resigns while the other two sync: nobody passes
+/// while the third is still enrolled, and the resignation releases the two waiting
+/// parties (loom reports a deadlock if it does not). Whether the resignation lands
+/// before both parties have arrived or after is the race explored.
+#[test]
+fn resigning_from_a_barrier_releases_the_parties_syncing_on_it() {
+    use csp::Barrier;
+    use loom::sync::atomic::{AtomicBool, AtomicUsize as LoomUsize, Ordering::SeqCst};
+    use loom::sync::Arc;
+    static REACHED: Reached<2> = Reached::new(["resigned before both arrived", "resigned after"]);
+    loom::model(|| {
+        let barrier = Barrier::new();
+        let (a, b, leaver) = (barrier.enroll(), barrier.enroll(), barrier.enroll());
+        let resigning = Arc::new(AtomicBool::new(false));
+        let arrived = Arc::new(LoomUsize::new(0));
+        let party = |me: csp::Enrolled| {
+            let (resigning, arrived) = (resigning.clone(), arrived.clone());
+            move || {
+                arrived.fetch_add(1, SeqCst);
+                me.sync();
+                assert!(resigning.load(SeqCst), "passed with a party still enrolled");
+            }
+        };
+        let b = thread::spawn(party(b));
+        let (r2, ar2) = (resigning.clone(), arrived.clone());
+        let leaver = thread::spawn(move || {
+            let both = ar2.load(SeqCst) == 2;
+            r2.store(true, SeqCst);
+            leaver.resign();
+            both
+        });
+        party(a)();
+        b.join().unwrap();
+        REACHED.hit(usize::from(leaver.join().unwrap()));
+        // The two parties resigned too, when their handles were dropped.
+        assert_eq!(barrier.enrolled(), 0);
+    });
+    REACHED.assert_all();
+}
+
+/// Poison and retire race with a reader blocked in `read()`: the reader gets `Poisoned`
+/// or `Retired` (never hangs, never a value), `Retired` only if the poison did not come
+/// strictly first, and a later read sees the poison, which sticks.
+#[test]
+fn poison_and_retire_racing_with_a_parked_reader() {
+    use loom::sync::atomic::{AtomicUsize as LoomUsize, Ordering::SeqCst};
+    use loom::sync::Arc;
+    static REACHED: Reached<4> = Reached::new([
+        "retired",
+        "poisoned, poison strictly first",
+        "poisoned, retire strictly first (the reader came after both)",
+        "poisoned, poison and retire overlapping",
+    ]);
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().one2any();
+        let poisoner_end = rx.clone();
+        // A logical clock: each side notes when its operation began and ended.
+        let clock = Arc::new(LoomUsize::new(0));
+        let reader = thread::spawn(move || {
+            let first = rx.read();
+            (first, rx)
+        });
+        let c2 = clock.clone();
+        let poisoner = thread::spawn(move || {
+            let began = c2.fetch_add(1, SeqCst);
+            poisoner_end.poison();
+            (began, c2.fetch_add(1, SeqCst))
+        });
+        let retire_began = clock.fetch_add(1, SeqCst);
+        tx.retire();
+        let retire_ended = clock.fetch_add(1, SeqCst);
+        let (poison_began, poison_ended) = poisoner.join().unwrap();
+        let (first, rx) = reader.join().unwrap();
+        let poison_first = poison_ended < retire_began;
+        let retire_first = retire_ended < poison_began;
+        match first {
+            Err(ChannelError::Retired { .. }) => {
+                assert!(!poison_first, "retired after the channel was poisoned");
+                REACHED.hit(0);
+            }
+            Err(ChannelError::Poisoned { .. }) if poison_first => REACHED.hit(1),
+            Err(ChannelError::Poisoned { .. }) if retire_first => REACHED.hit(2),
+            Err(ChannelError::Poisoned { .. }) => REACHED.hit(3),
+            other => panic!("expected Poisoned or Retired, got {other:?}"),
+        }
+        assert!(matches!(rx.read(), Err(ChannelError::Poisoned { .. })));
+    });
+    REACHED.assert_all();
+}
+
+/// The same with one party alting between the barrier and a channel on which the
+/// resigning party offers a message (with a timeout) before it resigns: the message is
+/// taken exactly when its write succeeded, and the alting party passes the barrier only
+/// with the third party gone.
+#[test]
+fn an_alting_party_and_a_resigning_one() {
+    use csp::{Alt, Barrier};
+    use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use loom::sync::Arc;
+    static REACHED: Reached<2> = Reached::new(["message taken", "message timed out"]);
+    loom::model(|| {
+        let barrier = Barrier::new();
+        let (a, b, leaver) = (barrier.enroll(), barrier.enroll(), barrier.enroll());
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let resigning = Arc::new(AtomicBool::new(false));
+        let r1 = resigning.clone();
+        let alting = thread::spawn(move || {
+            let mut taken = None;
+            while let Some(v) = Alt::new()
+                .barrier(&b, || None)
+                .input(&rx, Some)
+                .pri_select()
+                .unwrap()
+            {
+                assert!(taken.replace(v).is_none(), "one message, taken twice");
+            }
+            assert!(r1.load(SeqCst), "passed with a party still enrolled");
+            taken
+        });
+        let r2 = resigning.clone();
+        let leaver = thread::spawn(move || {
+            let sent = tx.write_timeout(9, HOUR).is_ok();
+            r2.store(true, SeqCst);
+            leaver.resign();
+            (sent, tx) // kept open: a retired input guard would end the alt with an error
+        });
+        a.sync();
+        assert!(resigning.load(SeqCst), "passed with a party still enrolled");
+        let taken = alting.join().unwrap();
+        let (sent, _tx) = leaver.join().unwrap();
+        match (sent, taken) {
+            (true, Some(9)) => REACHED.hit(0),
+            (false, None) => REACHED.hit(1),
+            other => panic!("message lost or invented: {other:?}"),
         }
     });
     REACHED.assert_all();
