@@ -3,6 +3,8 @@
 //! Under `cfg(loom)` every atomic, lock and park comes from loom, so the model
 //! tests explore all interleavings of the channel core without changing its code.
 
+use std::time::{Duration, Instant};
+
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -54,9 +56,10 @@ pub(crate) fn current_thread() -> Thread {
     }
 }
 
-/// Parks the calling thread until it is unparked, or until `timeout` passes (loom has
-/// no clock: there a timed park only yields, which models every possible expiry).
-pub(crate) fn park(timeout: Option<std::time::Duration>) {
+/// Parks the calling thread until it is unparked, or until `timeout` passes. Under loom
+/// a timed park lets the other threads run and then moves the model clock past the
+/// timeout (see [`now`]), so the waiter's deadline has passed when it looks again.
+pub(crate) fn park(timeout: Option<Duration>) {
     #[cfg(not(loom))]
     match timeout {
         Some(t) => std::thread::park_timeout(t),
@@ -64,7 +67,61 @@ pub(crate) fn park(timeout: Option<std::time::Duration>) {
     }
     #[cfg(loom)]
     match timeout {
-        Some(_) => loom::thread::yield_now(),
+        Some(t) => sleep(t),
         None => loom::thread::park(),
+    }
+}
+
+/// Blocks the calling thread for `d` (under loom: yields, then advances the model clock).
+pub(crate) fn sleep(d: Duration) {
+    #[cfg(not(loom))]
+    std::thread::sleep(d);
+    #[cfg(loom)]
+    {
+        loom::thread::yield_now();
+        model_clock::advance(d);
+    }
+}
+
+/// The current instant: every deadline in the crate is measured with it.
+///
+/// Under loom it is a model clock that stands still except when a timed park or sleep
+/// moves it on. A real clock would never let a model reach a deadline in the future (the
+/// waiter would yield until its partner came), and a deadline already passed never lets
+/// a waiter register at all; with this clock a timed wait registers, lets every other
+/// thread run (loom explores where), and then expires, so a model explores both "the
+/// partner came first" and "the deadline passed first".
+pub(crate) fn now() -> Instant {
+    #[cfg(not(loom))]
+    return Instant::now();
+    #[cfg(loom)]
+    return model_clock::now();
+}
+
+#[cfg(loom)]
+mod model_clock {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    /// Fixed for the whole test binary, so that time is a function of the schedule alone.
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+
+    loom::lazy_static! {
+        /// Nanoseconds elapsed in the current execution (loom resets lazy statics for
+        /// every execution). A std atomic: time is the model's environment, not shared
+        /// state whose interleavings loom should explore.
+        static ref ELAPSED_NS: AtomicU64 = AtomicU64::new(0);
+    }
+
+    pub(super) fn now() -> Instant {
+        *ORIGIN.get_or_init(Instant::now) + Duration::from_nanos(ELAPSED_NS.load(Ordering::SeqCst))
+    }
+
+    pub(super) fn advance(d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let _ = ELAPSED_NS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |e| {
+            Some(e.saturating_add(ns))
+        });
     }
 }

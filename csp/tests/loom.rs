@@ -1,12 +1,48 @@
-//! Loom model tests of the channel core: every interleaving (up to the preemption bound)
-//! of the wait-and-commit protocol. Run with
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p csp --test loom --release`.
+//! Loom model tests of the channel core, claims and barriers: every interleaving (up to
+//! the preemption bound) of the wait-and-commit protocol. Each model with more than one
+//! possible outcome counts its outcomes and fails if one was never reached. Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom
+//! cargo test -p csp --test loom --release` (the whole suite takes well under a second
+//! once built).
 #![cfg(loom)]
 
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
 
-use csp::{Channel, ChannelError};
+use csp::{Channel, ChannelError, Timer};
 use loom::thread;
+
+/// A deadline no model reaches by itself: under loom the crate's clock is a model clock
+/// that only a timed wait moves on, so a wait with this timeout registers, lets loom
+/// schedule its partner anywhere, and then expires.
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// How often each branch of a model was reached over all of its executions. The counters
+/// live outside loom (plain std atomics in a `static`) and are checked after
+/// `loom::model` returns: a model that never reaches a branch proves nothing about it.
+struct Reached<const N: usize> {
+    names: [&'static str; N],
+    hits: [AtomicUsize; N],
+}
+
+impl<const N: usize> Reached<N> {
+    const fn new(names: [&'static str; N]) -> Self {
+        Reached {
+            names,
+            hits: [const { AtomicUsize::new(0) }; N],
+        }
+    }
+
+    fn hit(&self, branch: usize) {
+        self.hits[branch].fetch_add(1, Relaxed);
+    }
+
+    fn assert_all(&self) {
+        for (name, hits) in self.names.iter().zip(&self.hits) {
+            assert!(hits.load(Relaxed) > 0, "the model never reached `{name}`");
+        }
+    }
+}
 
 /// A rendezvous delivers the value exactly once, whoever arrives first.
 #[test]
@@ -24,31 +60,35 @@ fn rendezvous_delivers_once() {
 /// and never neither.
 #[test]
 fn write_timeout_racing_reader_is_lossless() {
+    static REACHED: Reached<2> = Reached::new(["delivered", "handed back"]);
     loom::model(|| {
         let (tx, rx) = Channel::<u32>::new().one2one();
-        let writer = thread::spawn(move || match tx.write_deadline(5, Instant::now()) {
+        let writer = thread::spawn(move || match tx.write_deadline(5, Timer::now()) {
             Ok(()) => None,
             Err(e) => {
                 assert!(e.error().is_timeout());
-                Some(e.into_inner())
+                e.into_inner()
             }
         });
         let got = rx.try_read().ok();
         let handed_back = writer.join().unwrap();
         match (got, handed_back) {
-            (Some(5), None) | (None, Some(5)) => {}
+            (Some(5), None) => REACHED.hit(0),
+            (None, Some(5)) => REACHED.hit(1),
             other => panic!("value lost or duplicated: {other:?}"),
         }
     });
+    REACHED.assert_all();
 }
 
 /// The same race from the reader's side: a timed-out read never swallows a value.
 #[test]
 fn read_timeout_racing_writer_is_lossless() {
+    static REACHED: Reached<2> = Reached::new(["read in time", "still buffered"]);
     loom::model(|| {
         let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
         let reader = thread::spawn(move || {
-            let got = rx.read_deadline(Instant::now()).ok();
+            let got = rx.read_deadline(Timer::now()).ok();
             (got, rx)
         });
         // A buffered write succeeds at once.
@@ -57,10 +97,12 @@ fn read_timeout_racing_writer_is_lossless() {
         // Either the timed-out read got the value, or the value is still buffered.
         let rest = rx.try_read().ok();
         match (got, rest) {
-            (Some(3), None) | (None, Some(3)) => {}
+            (Some(3), None) => REACHED.hit(0),
+            (None, Some(3)) => REACHED.hit(1),
             other => panic!("value lost or duplicated: {other:?}"),
         }
     });
+    REACHED.assert_all();
 }
 
 /// Buffered channel: a blocked writer is moved into the buffer by a read, and retire
@@ -97,7 +139,7 @@ fn poison_releases_blocked_writer_with_its_value() {
         let writer = thread::spawn(move || tx.write(1).map_err(|e| e.into_parts()));
         rx.poison();
         match writer.join().unwrap() {
-            Err((ChannelError::Poisoned { .. }, 1)) => {}
+            Err((ChannelError::Poisoned { .. }, Some(1))) => {}
             other => panic!("expected Poisoned with the value back, got {other:?}"),
         }
         assert!(matches!(rx.read(), Err(ChannelError::Poisoned { .. })));
@@ -188,30 +230,202 @@ fn alting_writer_meets_alting_reader_exactly_once() {
     });
 }
 
-/// The same with expired deadlines on both sides: they meet, or both time out; never
-/// one side believing in a communication the other did not make.
+/// The same with deadlines in the future on both sides: each alt registers, and its
+/// deadline may pass anywhere in its partner's progress. They meet, or both time out;
+/// never one side believing in a communication the other did not make. Both branches
+/// must be reached: with deadlines already passed (this test's first version) neither
+/// alt ever registered, so they could never meet.
 #[test]
 fn alting_writer_and_reader_with_timeouts_agree() {
     use csp::Alt;
+    static REACHED: Reached<2> = Reached::new(["met", "both timed out"]);
     loom::model(|| {
         let (a_tx, a_rx) = Channel::<u32>::new().one2one();
         let writer = thread::spawn(move || {
             let sent = Alt::new()
                 .output(&a_tx, 1, || true)
-                .deadline(Instant::now(), || false)
+                .timeout(HOUR, || false)
                 .pri_select()
                 .unwrap();
             (sent, a_tx) // kept open until the reader is done
         });
         let got = Alt::new()
             .input(&a_rx, Some)
-            .deadline(Instant::now(), || None)
+            .timeout(HOUR, || None)
             .pri_select()
             .unwrap();
         let (sent, _a_tx) = writer.join().unwrap();
         match (sent, got) {
-            (true, Some(1)) | (false, None) => {}
+            (true, Some(1)) => REACHED.hit(0),
+            (false, None) => REACHED.hit(1),
             other => panic!("value lost or duplicated: {other:?}"),
         }
     });
+    REACHED.assert_all();
+}
+
+/// Claims on a shared end: one writer holds `claim()` for two writes while another
+/// writes once. The reader sees all three values exactly once and the claimed pair
+/// contiguous, whether the lone write comes before or after the claim.
+#[test]
+fn a_claimed_pair_of_writes_is_never_split() {
+    static REACHED: Reached<2> = Reached::new(["lone write first", "claimed pair first"]);
+    loom::model(|| {
+        let (mut tx, rx) = Channel::<u32>::new().any2one();
+        let tx2 = tx.clone();
+        let claimant = thread::spawn(move || {
+            let claimed = tx.claim().unwrap();
+            claimed.write(1).unwrap();
+            claimed.write(2).unwrap();
+        });
+        let lone = thread::spawn(move || tx2.write(3).unwrap());
+        let got = [rx.read().unwrap(), rx.read().unwrap(), rx.read().unwrap()];
+        claimant.join().unwrap();
+        lone.join().unwrap();
+        match got {
+            [3, 1, 2] => REACHED.hit(0),
+            [1, 2, 3] => REACHED.hit(1),
+            other => panic!("claimed pair split, or a value lost or duplicated: {other:?}"),
+        }
+    });
+    REACHED.assert_all();
+}
+
+/// A barrier of three parties where one resigns while the other two sync: nobody passes
+/// while the third is still enrolled, and the resignation releases the two waiting
+/// parties (loom reports a deadlock if it does not). Whether the resignation lands
+/// before both parties have arrived or after is the race explored.
+#[test]
+fn resigning_from_a_barrier_releases_the_parties_syncing_on_it() {
+    use csp::Barrier;
+    use loom::sync::atomic::{AtomicBool, AtomicUsize as LoomUsize, Ordering::SeqCst};
+    use loom::sync::Arc;
+    static REACHED: Reached<2> = Reached::new(["resigned before both arrived", "resigned after"]);
+    loom::model(|| {
+        let barrier = Barrier::new();
+        let (a, b, leaver) = (barrier.enroll(), barrier.enroll(), barrier.enroll());
+        let resigning = Arc::new(AtomicBool::new(false));
+        let arrived = Arc::new(LoomUsize::new(0));
+        let party = |me: csp::Enrolled| {
+            let (resigning, arrived) = (resigning.clone(), arrived.clone());
+            move || {
+                arrived.fetch_add(1, SeqCst);
+                me.sync();
+                assert!(resigning.load(SeqCst), "passed with a party still enrolled");
+            }
+        };
+        let b = thread::spawn(party(b));
+        let (r2, ar2) = (resigning.clone(), arrived.clone());
+        let leaver = thread::spawn(move || {
+            let both = ar2.load(SeqCst) == 2;
+            r2.store(true, SeqCst);
+            leaver.resign();
+            both
+        });
+        party(a)();
+        b.join().unwrap();
+        REACHED.hit(usize::from(leaver.join().unwrap()));
+        // The two parties resigned too, when their handles were dropped.
+        assert_eq!(barrier.enrolled(), 0);
+    });
+    REACHED.assert_all();
+}
+
+/// Poison and retire race with a reader blocked in `read()`: the reader gets `Poisoned`
+/// or `Retired` (never hangs, never a value), `Retired` only if the poison did not come
+/// strictly first, and a later read sees the poison, which sticks.
+#[test]
+fn poison_and_retire_racing_with_a_parked_reader() {
+    use loom::sync::atomic::{AtomicUsize as LoomUsize, Ordering::SeqCst};
+    use loom::sync::Arc;
+    static REACHED: Reached<4> = Reached::new([
+        "retired",
+        "poisoned, poison strictly first",
+        "poisoned, retire strictly first (the reader came after both)",
+        "poisoned, poison and retire overlapping",
+    ]);
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().one2any();
+        let poisoner_end = rx.clone();
+        // A logical clock: each side notes when its operation began and ended.
+        let clock = Arc::new(LoomUsize::new(0));
+        let reader = thread::spawn(move || {
+            let first = rx.read();
+            (first, rx)
+        });
+        let c2 = clock.clone();
+        let poisoner = thread::spawn(move || {
+            let began = c2.fetch_add(1, SeqCst);
+            poisoner_end.poison();
+            (began, c2.fetch_add(1, SeqCst))
+        });
+        let retire_began = clock.fetch_add(1, SeqCst);
+        tx.retire();
+        let retire_ended = clock.fetch_add(1, SeqCst);
+        let (poison_began, poison_ended) = poisoner.join().unwrap();
+        let (first, rx) = reader.join().unwrap();
+        let poison_first = poison_ended < retire_began;
+        let retire_first = retire_ended < poison_began;
+        match first {
+            Err(ChannelError::Retired { .. }) => {
+                assert!(!poison_first, "retired after the channel was poisoned");
+                REACHED.hit(0);
+            }
+            Err(ChannelError::Poisoned { .. }) if poison_first => REACHED.hit(1),
+            Err(ChannelError::Poisoned { .. }) if retire_first => REACHED.hit(2),
+            Err(ChannelError::Poisoned { .. }) => REACHED.hit(3),
+            other => panic!("expected Poisoned or Retired, got {other:?}"),
+        }
+        assert!(matches!(rx.read(), Err(ChannelError::Poisoned { .. })));
+    });
+    REACHED.assert_all();
+}
+
+/// The same with one party alting between the barrier and a channel on which the
+/// resigning party offers a message (with a timeout) before it resigns: the message is
+/// taken exactly when its write succeeded, and the alting party passes the barrier only
+/// with the third party gone.
+#[test]
+fn an_alting_party_and_a_resigning_one() {
+    use csp::{Alt, Barrier};
+    use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use loom::sync::Arc;
+    static REACHED: Reached<2> = Reached::new(["message taken", "message timed out"]);
+    loom::model(|| {
+        let barrier = Barrier::new();
+        let (a, b, leaver) = (barrier.enroll(), barrier.enroll(), barrier.enroll());
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let resigning = Arc::new(AtomicBool::new(false));
+        let r1 = resigning.clone();
+        let alting = thread::spawn(move || {
+            let mut taken = None;
+            while let Some(v) = Alt::new()
+                .barrier(&b, || None)
+                .input(&rx, Some)
+                .pri_select()
+                .unwrap()
+            {
+                assert!(taken.replace(v).is_none(), "one message, taken twice");
+            }
+            assert!(r1.load(SeqCst), "passed with a party still enrolled");
+            taken
+        });
+        let r2 = resigning.clone();
+        let leaver = thread::spawn(move || {
+            let sent = tx.write_timeout(9, HOUR).is_ok();
+            r2.store(true, SeqCst);
+            leaver.resign();
+            (sent, tx) // kept open: a retired input guard would end the alt with an error
+        });
+        a.sync();
+        assert!(resigning.load(SeqCst), "passed with a party still enrolled");
+        let taken = alting.join().unwrap();
+        let (sent, _tx) = leaver.join().unwrap();
+        match (sent, taken) {
+            (true, Some(9)) => REACHED.hit(0),
+            (false, None) => REACHED.hit(1),
+            other => panic!("message lost or invented: {other:?}"),
+        }
+    });
+    REACHED.assert_all();
 }

@@ -395,28 +395,46 @@ fn a_ring_of_processes_alting_on_output_and_input_runs_10000_rounds() {
             .map(|(i, out)| {
                 let input = ins[(i + NODES - 1) % NODES].take().unwrap();
                 thread::spawn(move || {
-                    let (mut sent, mut received, mut held) = (0u64, 0u64, 1u64);
+                    let (mut sent, mut held) = (0u64, 1u64);
+                    // What this node read, as its neighbour tagged it: the loop bounds
+                    // how many reads were made, not what they returned.
+                    let mut tally = Tally::new(NODES);
+                    let mut received = 0u64;
                     while sent < ROUNDS || received < ROUNDS {
-                        let got_one = Alt::new()
-                            .output_if(sent < ROUNDS && held > 0, &out, i as u64, || false)
-                            .input_if(received < ROUNDS, &input, |_| true)
+                        let got = Alt::new()
+                            .output_if(sent < ROUNDS && held > 0, &out, tag(i as u64, sent), || {
+                                None
+                            })
+                            .input_if(received < ROUNDS, &input, Some)
                             .select()
                             .unwrap();
-                        if got_one {
-                            received += 1;
-                            held += 1;
-                        } else {
-                            sent += 1;
-                            held -= 1;
+                        match got {
+                            Some(v) => {
+                                let from = (i + NODES - 1) % NODES;
+                                assert_eq!(
+                                    tally.add(v),
+                                    (from, received),
+                                    "node {i}: out of order"
+                                );
+                                received += 1;
+                                held += 1;
+                            }
+                            None => {
+                                sent += 1;
+                                held -= 1;
+                            }
                         }
                     }
-                    (sent, received)
+                    tally
                 })
             })
             .collect();
+        let mut total = Tally::new(NODES);
         for n in nodes {
-            assert_eq!(n.join().unwrap(), (ROUNDS, ROUNDS));
+            total.merge(&n.join().unwrap());
         }
+        // Every node's messages 0..ROUNDS, each read exactly once, by its neighbour.
+        total.assert_exactly_once(ROUNDS);
     });
 }
 

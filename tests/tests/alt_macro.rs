@@ -4,7 +4,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use csp::{alt, AltError, Barrier, Channel, ChannelError, Fair, Policy};
-use csp_tests::{settle, watchdog};
+use csp_tests::{settle, tag, watchdog, Tally};
 
 #[test]
 fn pri_takes_the_first_ready_arm_and_bodies_can_use_mutable_state() {
@@ -110,27 +110,36 @@ fn both_ends_alting_with_the_macro_in_a_ring_of_8_for_10000_rounds() {
             .map(|(i, out)| {
                 let input = ins[(i + NODES - 1) % NODES].take().unwrap();
                 thread::spawn(move || {
-                    let (mut sent, mut received, mut held) = (0u64, 0u64, 1u64);
+                    let (mut sent, mut held) = (0u64, 1u64);
+                    // What this node read, as its neighbour tagged it: the loop bounds
+                    // how many reads were made, not what they returned.
+                    let mut tally = Tally::new(NODES);
+                    let mut received = 0u64;
+                    let from = (i + NODES - 1) % NODES;
                     while sent < ROUNDS || received < ROUNDS {
                         alt! {
-                            send(out, i as u64) if sent < ROUNDS && held > 0 => {
+                            send(out, tag(i as u64, sent)) if sent < ROUNDS && held > 0 => {
                                 sent += 1;
                                 held -= 1;
                             }
-                            recv(input) -> _token if received < ROUNDS => {
+                            recv(input) -> v if received < ROUNDS => {
+                                assert_eq!(tally.add(v), (from, received), "node {i}: out of order");
                                 received += 1;
                                 held += 1;
                             }
                         }
                         .unwrap();
                     }
-                    (sent, received)
+                    tally
                 })
             })
             .collect();
+        let mut total = Tally::new(NODES);
         for n in nodes {
-            assert_eq!(n.join().unwrap(), (ROUNDS, ROUNDS));
+            total.merge(&n.join().unwrap());
         }
+        // Every node's messages 0..ROUNDS, each read exactly once, by its neighbour.
+        total.assert_exactly_once(ROUNDS);
     });
 }
 

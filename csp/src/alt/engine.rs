@@ -93,7 +93,7 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             Timer::sleep_until(at);
             return Ok(Chosen::Timeout);
         }
-        Some(at) if Instant::now() >= at => return Ok(Chosen::Timeout),
+        Some(at) if crate::sync::now() >= at => return Ok(Chosen::Timeout),
         None if enabled == 0 => return Err(Failure::NoGuard),
         _ => {}
     }
@@ -145,9 +145,9 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             continue;
         }
         let wake_at = match (timeout, claimed) {
-            (Some(at), true) => Some(at.min(saturating_after(Instant::now(), CLAIM_REPOLL))),
+            (Some(at), true) => Some(at.min(saturating_after(crate::sync::now(), CLAIM_REPOLL))),
             (Some(at), false) => Some(at),
-            (None, true) => Some(saturating_after(Instant::now(), CLAIM_REPOLL)),
+            (None, true) => Some(saturating_after(crate::sync::now(), CLAIM_REPOLL)),
             (None, false) => None,
         };
         match ctx.wait_until(wake_at) {
@@ -178,7 +178,7 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             }
             Outcome::Aborted => {
                 cancel(set, &registered, None);
-                if timeout.is_some_and(|at| Instant::now() >= at) {
+                if timeout.is_some_and(|at| crate::sync::now() >= at) {
                     return Ok(Chosen::Timeout);
                 }
                 // Woken to look at a claimed side again: poll from the start.

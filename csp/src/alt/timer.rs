@@ -41,7 +41,7 @@ pub(crate) fn saturating_after(from: Instant, d: Duration) -> Instant {
 impl Timer {
     /// The current instant.
     pub fn now() -> Instant {
-        Instant::now()
+        crate::sync::now()
     }
 
     /// The instant `d` from now: a deadline for [`Alt::deadline`](crate::Alt::deadline)
@@ -54,19 +54,19 @@ impl Timer {
     /// assert!(never > csp::Timer::after(Duration::from_secs(86_400 * 365 * 99)));
     /// ```
     pub fn after(d: Duration) -> Instant {
-        saturating_after(Instant::now(), d)
+        saturating_after(crate::sync::now(), d)
     }
 
     /// Blocks the calling process for `d`.
     pub fn sleep(d: Duration) {
-        std::thread::sleep(d);
+        crate::sync::sleep(d);
     }
 
     /// Blocks the calling process until `at` (returns at once if it has passed).
     pub fn sleep_until(at: Instant) {
-        let now = Instant::now();
+        let now = crate::sync::now();
         if at > now {
-            std::thread::sleep(at - now);
+            crate::sync::sleep(at - now);
         }
     }
 }

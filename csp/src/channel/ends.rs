@@ -83,7 +83,7 @@ impl<T> End<T> {
 }
 
 fn deadline_after(timeout: Duration) -> Deadline {
-    match Instant::now().checked_add(timeout) {
+    match crate::sync::now().checked_add(timeout) {
         Some(d) => Deadline::At(d),
         None => Deadline::Never,
     }

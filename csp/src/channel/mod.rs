@@ -387,8 +387,10 @@ mod tests {
         assert!(err.to_string().contains("'pairs'"), "{err}");
     }
 
+    /// Only the flag that validation reads: that a local channel whose ends are placed in
+    /// two OS processes is refused needs forked placement, which does not exist yet.
     #[test]
-    fn local_channels_cannot_cross_processes() {
+    fn local_channels_report_they_cannot_cross() {
         let (tx, _rx) = Channel::<std::cell::Cell<u8>>::local().one2one();
         assert!(!tx.can_cross_processes());
     }

@@ -161,7 +161,7 @@ impl Context {
             }
             let timeout = match deadline {
                 Some(d) => {
-                    let now = Instant::now();
+                    let now = sync::now();
                     if now >= d {
                         self.try_complete(Outcome::Aborted);
                         // Either our abort or a partner's commit: both are final now.
