@@ -16,7 +16,7 @@
 //! pair's ratio (`csp / crossbeam`, below 1 means csp is faster) against the project's
 //! goal, read back from criterion's estimates of this run.
 //!
-//! `cargo bench -p csp --bench commstime` (about two and a half minutes on two cores;
+//! `cargo bench -p csp --bench commstime` (1.5–2 minutes on two cores once built;
 //! `-- idle` or `-- loaded/fifo` runs a part).
 
 mod common;
