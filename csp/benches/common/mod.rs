@@ -1,10 +1,25 @@
-//! Shared by the benchmarks: reading criterion's results back to print ratios.
+//! Shared by the benchmarks: reading criterion's results back to print ratios, and a
+//! background load that keeps every core busy.
 
+// Each bench compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::SystemTime;
 
 /// Criterion's point estimate of the mean time per iteration, in ns, from its report in
 /// `target/criterion/<group>/<id>/new/estimates.json`.
 pub fn mean_ns(group: &str, id: &str) -> Option<f64> {
+    mean_ns_since(group, id, SystemTime::UNIX_EPOCH)
+}
+
+/// As [`mean_ns`], but only from a report written at or after `since`: a report left by
+/// an earlier run (say, one filtered to other benchmarks) is not this run's figure.
+pub fn mean_ns_since(group: &str, id: &str, since: SystemTime) -> Option<f64> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -13,7 +28,69 @@ pub fn mean_ns(group: &str, id: &str) -> Option<f64> {
         .join(group)
         .join(id)
         .join("new/estimates.json");
+    let written = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if written < since {
+        return None;
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["mean"]["point_estimate"].as_f64()
+}
+
+/// One busy-spinning thread per available core, for as long as the value lives; dropping
+/// it stops and joins them.
+///
+/// The spinners never yield or sleep, so the threads under test only run when the
+/// scheduler preempts a spinner: this is a machine shared with other busy programs, where
+/// a design that spins while its partner is descheduled loses badly.
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    spinners: Vec<JoinHandle<()>>,
+}
+
+impl Load {
+    /// Starts the spinners, one per core that `available_parallelism` reports (one if it
+    /// cannot tell).
+    pub fn start() -> Self {
+        let cores = thread::available_parallelism().map_or(1, |n| n.get());
+        let stop = Arc::new(AtomicBool::new(false));
+        let spinners = (0..cores)
+            .map(|i| {
+                let stop = Arc::clone(&stop);
+                thread::Builder::new()
+                    .name(format!("load-{i}"))
+                    .spawn(move || spin(&stop))
+                    .expect("spawn a load thread")
+            })
+            .collect();
+        Load { stop, spinners }
+    }
+
+    /// How many spinners run.
+    pub fn threads(&self) -> usize {
+        self.spinners.len()
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for s in self.spinners.drain(..) {
+            // A spinner only does arithmetic: it cannot panic, so there is nothing to report.
+            let _ = s.join();
+        }
+    }
+}
+
+/// Burns CPU until `stop` is set: arithmetic the optimiser cannot remove, and a spin hint,
+/// never a yield.
+fn spin(stop: &AtomicBool) {
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    while !stop.load(Ordering::Relaxed) {
+        for _ in 0..64 {
+            x = black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+            std::hint::spin_loop();
+        }
+    }
+    black_box(x);
 }
