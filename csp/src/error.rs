@@ -46,21 +46,92 @@ impl Failure {
 
 impl Failure {
     /// A nested network's failure is the list of its processes' failures: report those,
-    /// not "process 'inner' failed: 3 processes failed: ...".
+    /// each under its full path (`farm/parse[2]`), not "process 'farm' failed: 3
+    /// processes failed: ...".
     pub(crate) fn flatten_into(self, out: &mut Vec<Failure>) {
         match self {
             Failure::Error { process, error } => match error.downcast::<NetworkError>() {
                 Ok(inner) => match *inner {
-                    NetworkError::Failed(failures) => out.extend(failures),
-                    invalid @ NetworkError::Invalid(_) => out.push(Failure::Error {
+                    NetworkError::Failed(failures) => {
+                        out.extend(failures.into_iter().map(|f| f.under(&process)))
+                    }
+                    other => out.push(Failure::Error {
                         process,
-                        error: Box::new(invalid),
+                        error: Box::new(other),
                     }),
                 },
                 Err(error) => out.push(Failure::Error { process, error }),
             },
             other => out.push(other),
         }
+    }
+
+    /// The same failure, named by its path below the process `parent`.
+    fn under(mut self, parent: &str) -> Failure {
+        let (Failure::Panicked { process, .. }
+        | Failure::Error { process, .. }
+        | Failure::Start { process, .. }) = &mut self;
+        *process = format!("{parent}/{process}");
+        self
+    }
+}
+
+/// What one process of a deadlocked network waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// The process's name.
+    pub process: String,
+    /// What it does.
+    pub operation: Operation,
+    /// The channel it waits on (for an alt, its first guard's channel or barrier).
+    pub channel: String,
+}
+
+/// A blocking operation, as a deadlock report names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operation {
+    /// A read waiting for a writer.
+    Read,
+    /// A write waiting for a reader (or for room).
+    Write,
+    /// A shared end waiting for another end's claim to end.
+    Claim,
+    /// An alt (or a barrier sync) waiting for any of its guards.
+    Alt,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::Read => "reads",
+            Operation::Write => "writes",
+            Operation::Claim => "claims",
+            Operation::Alt => "alts over",
+        })
+    }
+}
+
+/// Every live process of a network waits, with no timeout, for another one of them:
+/// nothing inside the network can ever move again. [`Parallel::run`]
+/// (crate::Parallel::run) finds this, poisons the network's channels (so every process
+/// ends) and returns it as [`NetworkError::Deadlock`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deadlock {
+    /// Each waiting process and what it waits for, in the order processes were added.
+    pub waiting: Vec<Waiting>,
+}
+
+impl fmt::Display for Deadlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "deadlock: every process waits for another: ")?;
+        for (i, w) in self.waiting.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "'{}' {} '{}'", w.process, w.operation, w.channel)?;
+        }
+        Ok(())
     }
 }
 
@@ -105,6 +176,9 @@ pub enum NetworkError {
     /// [`Parallel::validate`](crate::Parallel::validate)).
     #[error("the network is invalid:\n{0}")]
     Invalid(crate::topology::Report),
+    /// Every process waited for another; the network was poisoned to end it.
+    #[error("{0}")]
+    Deadlock(Deadlock),
 }
 
 fn list(failures: &[Failure]) -> String {
@@ -134,7 +208,7 @@ impl NetworkError {
     pub fn failures(&self) -> &[Failure] {
         match self {
             NetworkError::Failed(f) => f,
-            NetworkError::Invalid(_) => &[],
+            NetworkError::Invalid(_) | NetworkError::Deadlock(_) => &[],
         }
     }
 }

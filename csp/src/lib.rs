@@ -158,6 +158,11 @@
 //! yourself is not observing it: a process that calls `poison()` and returns keeps its
 //! result.)
 //!
+//! A network that can never move again does not hang either: when every process waits,
+//! with no timeout, for another one of them, `run` poisons the network and returns
+//! [`NetworkError::Deadlock`] naming each process and the channel it waits on (see
+//! [`Parallel::detect_deadlock`]).
+//!
 //! ```
 //! use csp::{process, Channel, ChannelError, Input, NetworkError, Output};
 //!
@@ -321,7 +326,7 @@ pub use channel::{
 /// ```
 pub use csp_macros::process;
 pub use csp_macros::Ends;
-pub use error::{BoxError, Failure, NetworkError};
+pub use error::{BoxError, Deadlock, Failure, NetworkError, Operation, Waiting};
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
 pub use process::{Ends, Process, ScopedProcess};
 pub use topology::{Level, Lint, Report, Topology};

@@ -472,3 +472,57 @@ fn write_errors_of_non_sync_values_become_box_errors_and_are_shared_by_reference
     });
     assert_eq!(werr.into_inner().map(|c| c.get()), Some(2));
 }
+
+/// A priority value whose `Ord` panics on one value.
+#[derive(Debug, PartialEq, Eq)]
+struct Fragile(u32);
+
+impl PartialOrd for Fragile {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Fragile {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if self.0 == 13 || other.0 == 13 {
+            panic!("unlucky comparison");
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+/// A panicking `Ord` in a priority buffer fails the process that wrote, poisons the
+/// channel, and leaves the reader neither hanging nor crashing.
+#[test]
+fn a_panicking_ord_in_a_priority_buffer_fails_the_writer_and_poisons_the_channel() {
+    watchdog(60, "panicking ord", || {
+        let (tx, rx) = Channel::<Fragile>::local()
+            .named("prio")
+            .priority(8)
+            .one2one();
+        let writer = csp::Process::with_ends("writer", tx, |tx| {
+            for v in [1, 2, 13, 4] {
+                tx.write(Fragile(v))?;
+            }
+            Ok(())
+        });
+        let reader = csp::Process::with_ends("reader", rx, |rx| {
+            csp_tests::settle();
+            let mut got = Vec::new();
+            loop {
+                match rx.read() {
+                    Ok(v) => got.push(v.0),
+                    Err(e) => return Ok((got, e)),
+                }
+            }
+        });
+        let err = csp::par!(writer, reader).unwrap_err();
+        let csp::NetworkError::Failed(failures) = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(failures.len(), 1, "{err}");
+        assert_eq!(failures[0].process(), "writer");
+        assert!(err.to_string().contains("unlucky comparison"), "{err}");
+    });
+}

@@ -367,3 +367,28 @@ fn a_process_returning_an_error_poisons_the_ends_it_still_holds_before_they_reti
         assert_eq!(second.channel(), "stream");
     });
 }
+
+/// A failure inside a nested network is named by its full path.
+#[test]
+fn a_failure_in_a_nested_network_is_named_by_its_path() {
+    let parse = |i: u32| {
+        Process::from_fn("parse", move || {
+            if i == 1 {
+                panic!("bad input {i}");
+            }
+            i
+        })
+    };
+    let farm: Parallel<u32> = (0..3).map(parse).collect();
+    let inner = farm.into_process("farm");
+    let outer = Parallel::new()
+        .add(inner)
+        .add(Process::from_fn("other", Vec::new))
+        .lint(csp::Lint::NoChannels, csp::Level::Allow);
+    let err = outer.run().unwrap_err();
+    let names: Vec<&str> = err.failures().iter().map(|f| f.process()).collect();
+    assert_eq!(names, ["farm/parse[1]"], "{err}");
+    assert!(err
+        .to_string()
+        .contains("process 'farm/parse[1]' panicked: bad input 1"));
+}

@@ -48,6 +48,11 @@ pub(crate) enum Buffer<T> {
         cap: usize,
         seq: u64,
         cmp: fn(&T, &T) -> Ordering,
+        /// Set when the user's `Ord` panicked: the heap still holds every value (std's
+        /// heap is panic-safe) but may be out of order, and comparing again could panic
+        /// again. From then on the buffer looks full and empty to everyone until poison
+        /// (which the panicking process's unwinding brings) drains it without comparing.
+        broken: bool,
     },
 }
 
@@ -92,6 +97,7 @@ impl<T> Buffer<T> {
             cap: cap.max(1),
             seq: 0,
             cmp: T::cmp,
+            broken: false,
         }
     }
 
@@ -113,6 +119,7 @@ impl<T> Buffer<T> {
         match self {
             Buffer::None => 0,
             Buffer::Queue { items, .. } => items.len(),
+            Buffer::Priority { broken: true, .. } => 0,
             Buffer::Priority { heap, .. } => heap.len(),
         }
     }
@@ -126,6 +133,7 @@ impl<T> Buffer<T> {
         match self {
             Buffer::None => false,
             Buffer::Queue { items, cap, .. } => items.len() < *cap,
+            Buffer::Priority { broken: true, .. } => false,
             Buffer::Priority { heap, cap, .. } => heap.len() < *cap,
         }
     }
@@ -166,16 +174,18 @@ impl<T> Buffer<T> {
                 cap,
                 seq,
                 cmp,
+                broken,
             } => {
-                if heap.len() >= *cap {
+                if *broken || heap.len() >= *cap {
                     return Pushed::Full(value);
                 }
                 *seq += 1;
-                heap.push(Ranked {
+                let ranked = Ranked {
                     value,
                     seq: *seq,
                     cmp: *cmp,
-                });
+                };
+                guard_ord(broken, || heap.push(ranked));
                 Pushed::Stored(None)
             }
         }
@@ -185,17 +195,35 @@ impl<T> Buffer<T> {
         match self {
             Buffer::None => None,
             Buffer::Queue { items, .. } => items.pop_front(),
-            Buffer::Priority { heap, .. } => heap.pop().map(|r| r.value),
+            Buffer::Priority { broken: true, .. } => None,
+            Buffer::Priority { heap, broken, .. } => {
+                guard_ord(broken, || heap.pop()).map(|r| r.value)
+            }
         }
     }
 
     /// Empties the buffer (poison), handing the values to the caller to drop unlocked.
+    /// A priority buffer is emptied without comparing: poison runs while a process
+    /// unwinds, and a user `Ord` that panicked once must not be called again there (a
+    /// panic during unwinding aborts).
     pub(crate) fn drain(&mut self) -> Vec<T> {
-        let mut out = Vec::with_capacity(self.len());
-        while let Some(v) = self.pop() {
-            out.push(v);
+        match self {
+            Buffer::None => Vec::new(),
+            Buffer::Queue { items, .. } => items.drain(..).collect(),
+            Buffer::Priority { heap, .. } => heap.drain().map(|r| r.value).collect(),
         }
-        out
+    }
+}
+
+/// Runs a heap operation that calls the user's `Ord`; if that panics, marks the buffer
+/// broken before the panic goes on to the process that wrote or read.
+fn guard_ord<R>(broken: &mut bool, op: impl FnOnce() -> R) -> R {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(op)) {
+        Ok(r) => r,
+        Err(payload) => {
+            *broken = true;
+            std::panic::resume_unwind(payload)
+        }
     }
 }
 

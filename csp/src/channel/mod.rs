@@ -284,6 +284,14 @@ impl<T> Channel<T> {
     /// A buffer of up to `n` values from which readers get the greatest first (among
     /// equal values, the oldest first): Python's `PriorityQueue(maxsize=n)`.
     ///
+    /// `T`'s `Ord` runs while the channel is locked (a heap compares on every write and
+    /// read), so keep it cheap: other ends wait (parked, not spinning) while it runs. If
+    /// it panics, the panic reaches the process that wrote or read, which fails as any
+    /// panicking process does: its channels, this one included, are poisoned. From the
+    /// panic on, the buffer offers nothing and takes nothing (nobody else calls the
+    /// broken `Ord`), and poisoning drains it without comparing. (The value being read
+    /// when a read's comparison panics goes with that panic.)
+    ///
     /// ```
     /// let (tx, rx) = csp::Channel::<u32>::new().priority(8).one2one();
     /// for v in [3, 9, 1] {

@@ -112,7 +112,6 @@ pub(crate) enum WaitOp {
 pub(crate) struct Context {
     state: AtomicUsize,
     thread: Thread,
-    #[allow(dead_code)] // read by the deadlock report (topology/trace layer)
     reason: WaitReason,
 }
 
@@ -160,6 +159,11 @@ impl Context {
         self.state.store(outcome.encode(), Ordering::Release);
     }
 
+    /// What this wait is for.
+    pub(crate) fn reason(&self) -> &WaitReason {
+        &self.reason
+    }
+
     pub(crate) fn outcome(&self) -> Option<Outcome> {
         Outcome::decode(self.state.load(Ordering::Acquire))
     }
@@ -170,10 +174,17 @@ impl Context {
 
     /// Waits until someone completes this context or `deadline` passes; on expiry the
     /// waiter tries to complete itself as `Aborted`, and whichever CAS won is the answer.
-    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Outcome {
+    ///
+    /// A wait without a deadline that gets past the spin is shown to the current
+    /// process's context while it lasts, for the deadlock check (see `process`).
+    pub(crate) fn wait_until(self: &Arc<Self>, deadline: Option<Instant>) -> Outcome {
         if let Some(o) = self.spin_for(|| self.outcome()) {
             return o;
         }
+        let _shown = match deadline {
+            None => process::waiting_on(self),
+            Some(_) => None,
+        };
         loop {
             if let Some(o) = self.outcome() {
                 return o;

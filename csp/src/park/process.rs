@@ -12,6 +12,11 @@
 //!   unwinding does). An end dropped while the body runs normally retires at once, so
 //!   `drop(jobs); for r in &results { .. }` works as in Go.
 //!
+//! - **waiting on**: the wait (a [`Context`]) the process is parked in with no deadline,
+//!   if any. A supervisor that finds every live process of its network parked this way,
+//!   twice over with the very same undecided waits, knows none can ever be woken from
+//!   inside the network: a deadlock, reported with what each one waits for.
+//!
 //! The state lives in a [`ProcessContext`] that the executor makes current while the
 //! process runs (a thread-local pointer today; a green executor swaps it when it switches
 //! coroutines), so many processes sharing a thread, or one moving between threads, each
@@ -19,13 +24,17 @@
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::Context;
 
 /// The state of one running process that its channel operations update.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct ProcessContext {
     saw_poison: AtomicBool,
     failing: AtomicBool,
+    /// The untimed wait the process is parked in, while it lasts.
+    waiting: Mutex<Option<Arc<Context>>>,
 }
 
 impl ProcessContext {
@@ -36,6 +45,39 @@ impl ProcessContext {
     /// Whether one of the process's operations met poison.
     pub(crate) fn saw_poison(&self) -> bool {
         self.saw_poison.load(Ordering::Relaxed)
+    }
+
+    /// The wait the process is parked in with no deadline and that nobody has decided
+    /// yet: `None` while it runs, sleeps, waits with a timeout, or is being woken.
+    pub(crate) fn blocked_on(&self) -> Option<Arc<Context>> {
+        let waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting
+            .as_ref()
+            .filter(|ctx| ctx.outcome().is_none())
+            .cloned()
+    }
+
+    fn show_waiting(&self, ctx: Option<Arc<Context>>) {
+        *self.waiting.lock().unwrap_or_else(PoisonError::into_inner) = ctx;
+    }
+}
+
+/// Shows `ctx` as the current process's untimed wait until the guard drops. Outside a
+/// process (a thread of the caller's own), nothing is shown.
+pub(crate) fn waiting_on(ctx: &Arc<Context>) -> Option<ShownWait> {
+    let process = CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()?;
+    process.show_waiting(Some(ctx.clone()));
+    Some(ShownWait { process })
+}
+
+/// Withdraws a shown wait when the waiter wakes.
+pub(crate) struct ShownWait {
+    process: Arc<ProcessContext>,
+}
+
+impl Drop for ShownWait {
+    fn drop(&mut self) {
+        self.process.show_waiting(None);
     }
 }
 

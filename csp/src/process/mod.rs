@@ -27,6 +27,7 @@ pub use model::{Model, ModelContext};
 pub use record::{Ends, RecordedEnd, Recorder};
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
 use crate::channel::ChannelError;
 use crate::error::{BoxError, Failure};
@@ -262,8 +263,13 @@ impl<R> Runnable<'_, R> {
     /// already poisoned theirs, see `park::process`). A process that fails has its
     /// channels poisoned too, so the network ends.
     pub(crate) fn execute(self) -> Exit<R> {
+        self.execute_in(ProcessContext::new())
+    }
+
+    /// [`execute`](Self::execute) with a context the caller keeps, to see what the
+    /// process waits on while it runs.
+    pub(crate) fn execute_in(self, context: Arc<ProcessContext>) -> Exit<R> {
         let Runnable { name, ends, body } = self;
-        let context = ProcessContext::new();
         let result = {
             let _current = process::enter(context.clone());
             panic::catch_unwind(AssertUnwindSafe(body))

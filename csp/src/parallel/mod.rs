@@ -8,8 +8,9 @@
 //! happens: a failure poisons that process's channels at once, so the rest of the network
 //! ends instead of waiting for a partner that is gone).
 
+mod supervise;
+
 use std::collections::HashMap;
-use std::sync::mpsc;
 use std::sync::Mutex;
 
 use crate::error::{Failure, NetworkError};
@@ -39,12 +40,25 @@ use crate::topology::{Declarations, Level, Lint, Report, Topology};
 /// A result is `None` for a process that stopped because a channel it used was poisoned
 /// (a deliberate way to end a network, so `run` still returns `Ok`). A process that panics
 /// or returns an error makes `run` return [`NetworkError::Failed`] naming it.
+///
+/// A `Parallel` dropped without running drops its processes, and with them the ends
+/// they hold: those ends *retire* (as any dropped end does), so a partner outside sees
+/// a finished stream, not an abort. Poison them first if that is not what you mean.
+///
+/// ```
+/// use csp::{Channel, ChannelError, Parallel, Process};
+/// let (tx, rx) = Channel::<u8>::new().one2one();
+/// let never_run: Parallel<()> = Parallel::new().add(Process::with_ends("w", tx, |tx| Ok(tx.write(1)?)));
+/// drop(never_run);
+/// assert!(matches!(rx.read(), Err(ChannelError::Retired { .. })));
+/// ```
 pub struct Parallel<'a, R = ()> {
     procs: Vec<ScopedProcess<'a, R>>,
     declarations: Declarations,
     /// Set when this network runs as a process of an outer one, which validated the
     /// whole (its channels to the outer processes would look dangling from here).
     nested: bool,
+    detect_deadlock: bool,
 }
 
 impl<'a, R: Send + 'a> Parallel<'a, R> {
@@ -54,6 +68,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             procs: Vec::new(),
             declarations: Declarations::default(),
             nested: false,
+            detect_deadlock: true,
         }
     }
 
@@ -199,8 +214,60 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
                 return Err(NetworkError::Invalid(report));
             }
         }
+        let watch = self.detect_deadlock
+            && !self.nested
+            && self.declarations.boundary.is_empty()
+            && supervise::closed_world(&self.procs);
         let procs = plan(self.procs);
-        supervise(procs)
+        supervise::supervise(procs, watch)
+    }
+
+    /// Turns the deadlock check of [`run`](Self::run) on (the default) or off.
+    ///
+    /// While a network runs, its caller's thread looks every few tens of milliseconds
+    /// at what each process waits for. When every live process is parked, without a
+    /// timeout, on a channel operation (a read, a write, a claim, an alt with no timeout
+    /// guard) that nobody has completed, and it sees exactly the same waits twice in a
+    /// row, no process of the network can ever wake another: `run` poisons the network's
+    /// channels (so every process stops) and returns [`NetworkError::Deadlock`] naming
+    /// each process and the channel it waits on. Go reports only that "all goroutines
+    /// are asleep".
+    ///
+    /// The check runs only where it cannot be fooled: for a network that is not nested
+    /// in another, has no [`boundary`](Self::boundary), and whose channels have no open
+    /// ends held outside its processes (anyone outside could still wake them). Threads a
+    /// process starts itself (rather than as processes of a nested `Parallel`) are
+    /// invisible to it: a process parked on a channel that only such a thread will serve,
+    /// while every other process waits too, would be reported. Turn the check off for
+    /// such a network.
+    ///
+    /// ```
+    /// use csp::{Channel, NetworkError, Parallel, Process};
+    /// let (a_tx, a_rx) = Channel::<u8>::new().named("a").one2one();
+    /// let (b_tx, b_rx) = Channel::<u8>::new().named("b").one2one();
+    /// // Each reads before it writes: neither can ever go.
+    /// let err = Parallel::new()
+    ///     .add(Process::with_ends("left", (a_rx, b_tx), |(a, b)| {
+    ///         let v = a.read()?;
+    ///         Ok(b.write(v)?)
+    ///     }))
+    ///     .add(Process::with_ends("right", (b_rx, a_tx), |(b, a)| {
+    ///         let v = b.read()?;
+    ///         Ok(a.write(v)?)
+    ///     }))
+    ///     .lint(csp::Lint::RendezvousCycle, csp::Level::Allow)
+    ///     .run()
+    ///     .unwrap_err();
+    /// let NetworkError::Deadlock(deadlock) = &err else { panic!("{err}") };
+    /// assert_eq!(deadlock.waiting.len(), 2);
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "deadlock: every process waits for another: 'left' reads 'a'; 'right' reads 'b'"
+    /// );
+    /// ```
+    pub fn detect_deadlock(mut self, on: bool) -> Self {
+        self.detect_deadlock = on;
+        self
     }
 
     /// This parallel as one process, to nest inside another network.
@@ -244,6 +311,7 @@ impl<'a, R: Send + 'a> FromIterator<ScopedProcess<'a, R>> for Parallel<'a, R> {
             procs: plan(iter.into_iter().collect()),
             declarations: Declarations::default(),
             nested: false,
+            detect_deadlock: true,
         }
     }
 }
@@ -292,49 +360,6 @@ fn channel_ids(ends: &impl Ends) -> Vec<u64> {
     let mut rec = Recorder::new();
     ends.record_ends(&mut rec);
     rec.into_ends().iter().map(|e| e.channel_id()).collect()
-}
-
-/// Starts one thread per process and collects completions as they come.
-fn supervise<'a, R: Send + 'a>(
-    procs: Vec<ScopedProcess<'a, R>>,
-) -> Result<Vec<Option<R>>, NetworkError> {
-    let mut results: Vec<Option<R>> = procs.iter().map(|_| None).collect();
-    let mut failures = Vec::new();
-    std::thread::scope(|scope| {
-        let (done_tx, done_rx) = mpsc::channel::<(usize, Exit<R>)>();
-        for (i, p) in procs.into_iter().enumerate() {
-            let (name, ends, runnable) = p.into_parts();
-            let done_tx = done_tx.clone();
-            let started =
-                std::thread::Builder::new()
-                    .name(name.clone())
-                    .spawn_scoped(scope, move || {
-                        let exit = runnable.execute();
-                        // The supervisor outlives every process thread: the send cannot fail.
-                        let _ = done_tx.send((i, exit));
-                    });
-            if let Err(error) = started {
-                ScopedProcess::<R>::poison_ends(&ends);
-                failures.push(Failure::Start {
-                    process: name,
-                    error,
-                });
-            }
-        }
-        drop(done_tx);
-        for (i, exit) in done_rx {
-            match exit {
-                Exit::Done(r) => results[i] = Some(r),
-                Exit::Stopped => {}
-                Exit::Failed(f) => f.flatten_into(&mut failures),
-            }
-        }
-    });
-    if failures.is_empty() {
-        Ok(results)
-    } else {
-        Err(NetworkError::Failed(failures))
-    }
 }
 
 /// Processes run one after another on the calling thread (occam's SEQ). A failure stops
