@@ -279,6 +279,7 @@ pub mod alt;
 pub mod channel;
 pub mod components;
 mod error;
+pub mod executor;
 pub mod parallel;
 mod park;
 pub mod process;

@@ -245,14 +245,17 @@ fn par_nesting_and_scoped_processes() {
             vec![Some(vec![Some(1), Some(2), Some(3)]), Some(vec![Some(0)])]
         );
 
-        // A nested failure is reported by the inner process's own name.
+        // A nested failure is reported by the inner process's path.
         let inner: Parallel<u32> =
             Parallel::new().add(Process::from_fn("deep", || panic!("deep trouble")));
         let err = Parallel::new()
             .add(inner.into_process("inner"))
             .run()
             .unwrap_err();
-        assert_eq!(err.to_string(), "process 'deep' panicked: deep trouble");
+        assert_eq!(
+            err.to_string(),
+            "process 'inner/deep' panicked: deep trouble"
+        );
 
         // Scoped processes borrow local data.
         let data: Vec<u64> = (1..=100).collect();

@@ -59,14 +59,14 @@ impl Timer {
 
     /// Blocks the calling process for `d`.
     pub fn sleep(d: Duration) {
-        crate::sync::sleep(d);
+        crate::park::parker::sleep(d);
     }
 
     /// Blocks the calling process until `at` (returns at once if it has passed).
     pub fn sleep_until(at: Instant) {
         let now = crate::sync::now();
         if at > now {
-            crate::sync::sleep(at - now);
+            crate::park::parker::sleep(at - now);
         }
     }
 }

@@ -9,16 +9,21 @@
 //! won (nobody will touch the waiter's value, the waiter takes it back).
 //!
 //! No lock is held while parked. Parking is a short spin (the partner is often about to
-//! arrive on another core) and then a real park of the OS thread; a green executor will
-//! put its own parker behind the same `Context`.
+//! arrive on another core) and then a real park through the executor seam ([`parker`]):
+//! the OS thread's park, or the `Parker` the executor running the process installed.
+//!
+//! Layer: uses `sync` only; the channel and alt layers build on it.
 
+pub(crate) mod parker;
 pub(crate) mod process;
+
+pub(crate) use parker::Unparker;
 
 use std::time::Instant;
 
 use std::sync::Arc;
 
-use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering, Thread};
+use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
 
 /// Busy-spin steps of `Context::spin_for` (crossbeam's `Backoff::spin` doubles its
 /// busy-wait up to 64 `spin_loop`s per step).
@@ -111,7 +116,7 @@ pub(crate) enum WaitOp {
 /// One blocked operation: its outcome cell and the thread to wake.
 pub(crate) struct Context {
     state: AtomicUsize,
-    thread: Thread,
+    unparker: Unparker,
     reason: WaitReason,
 }
 
@@ -119,7 +124,7 @@ impl Context {
     pub(crate) fn new(reason: WaitReason) -> Arc<Context> {
         Arc::new(Context {
             state: AtomicUsize::new(WAITING),
-            thread: sync::current_thread(),
+            unparker: Unparker::current(),
             reason,
         })
     }
@@ -169,7 +174,7 @@ impl Context {
     }
 
     pub(crate) fn unpark(&self) {
-        self.thread.unpark();
+        self.unparker.unpark();
     }
 
     /// Waits until someone completes this context or `deadline` passes; on expiry the
@@ -204,7 +209,7 @@ impl Context {
                 }
                 None => None,
             };
-            sync::park(timeout);
+            parker::park(timeout);
         }
     }
 
@@ -219,7 +224,7 @@ impl Context {
             return;
         }
         while !done.load(Ordering::Acquire) {
-            sync::park(None);
+            parker::park(None);
         }
     }
 

@@ -1,0 +1,157 @@
+//! The seam between waiting and executing: how a waiter blocks, how it is woken, how a
+//! process sleeps. Channel and alt code only ever call [`park`], [`sleep`] and
+//! [`Unparker::unpark`]; which executor runs the process decides what those do.
+//!
+//! Today a process runs on an OS thread (`thread::park` / `Thread::unpark`) unless the
+//! code running it installed a [`Parker`] of its own with [`with_parker`]: a green
+//! executor (a coroutine yields to its scheduler; waking pushes it back on a run queue)
+//! or a test executor.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use crate::sync;
+
+/// An executor's way of blocking the process it runs now, and of waking it.
+///
+/// A waiter calls [`park`](Parker::park) in a loop until the state it waits for has
+/// changed, so `park` may return early; a wake that comes before `park` must make the
+/// next `park` return at once (as `std::thread::park` does with its token).
+///
+/// A parker made of a mutex and a condition variable, used for one closure:
+///
+/// ```
+/// use std::sync::{Arc, Condvar, Mutex};
+/// use std::task::{Wake, Waker};
+/// use std::time::Duration;
+/// use csp::executor::{with_parker, Parker};
+///
+/// #[derive(Default)]
+/// struct CondvarParker {
+///     woken: Mutex<bool>,
+///     cv: Condvar,
+/// }
+///
+/// impl Wake for CondvarParker {
+///     fn wake(self: Arc<Self>) {
+///         self.wake_by_ref()
+///     }
+///     fn wake_by_ref(self: &Arc<Self>) {
+///         *self.woken.lock().unwrap() = true;
+///         self.cv.notify_one();
+///     }
+/// }
+///
+/// struct Handle(Arc<CondvarParker>);
+///
+/// impl Parker for Handle {
+///     fn park(&self, timeout: Option<Duration>) {
+///         let mut woken = self.0.woken.lock().unwrap();
+///         if !*woken {
+///             woken = match timeout {
+///                 Some(t) => self.0.cv.wait_timeout(woken, t).unwrap().0,
+///                 None => self.0.cv.wait(woken).unwrap(),
+///             };
+///         }
+///         *woken = false;
+///     }
+///     fn waker(&self) -> Waker {
+///         Waker::from(self.0.clone())
+///     }
+/// }
+///
+/// let (tx, rx) = csp::Channel::<u32>::new().one2one();
+/// let writer = std::thread::spawn(move || tx.write(42));
+/// let parker = Arc::new(Handle(Arc::default()));
+/// let got = with_parker(parker, || rx.read())?; // this read parks on the condvar
+/// writer.join().unwrap()?;
+/// assert_eq!(got, 42);
+/// # Ok::<(), csp::ChannelError>(())
+/// ```
+pub trait Parker: Send + Sync {
+    /// Blocks the running process until it is woken through [`waker`](Self::waker), or
+    /// until `timeout` passes. May return early.
+    fn park(&self, timeout: Option<Duration>);
+
+    /// What wakes this parker (called once per wait, so keep it cheap).
+    fn waker(&self) -> Waker;
+
+    /// Blocks the running process for `d`. The default parks until `d` has passed; a
+    /// green executor runs other processes meanwhile.
+    fn sleep(&self, d: Duration) {
+        let end = sync::now() + d;
+        loop {
+            let now = sync::now();
+            if now >= end {
+                return;
+            }
+            self.park(Some(end - now));
+        }
+    }
+}
+
+thread_local! {
+    static PARKER: RefCell<Option<Arc<dyn Parker>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `parker` as the way this thread's waits block, then restores the
+/// previous one (also if `f` panics).
+pub fn with_parker<R>(parker: Arc<dyn Parker>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<dyn Parker>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let _ = PARKER.try_with(|p| p.replace(previous));
+        }
+    }
+    let _restore = Restore(PARKER.with(|p| p.replace(Some(parker))));
+    f()
+}
+
+fn current() -> Option<Arc<dyn Parker>> {
+    PARKER.try_with(|p| p.borrow().clone()).ok().flatten()
+}
+
+/// How to wake one waiter: captured when it starts waiting, used by whoever completes it.
+pub(crate) enum Unparker {
+    /// An OS thread blocked in `thread::park`.
+    Thread(sync::Thread),
+    /// A process of an executor's own, blocked in its [`Parker`].
+    Executor(Waker),
+}
+
+impl Unparker {
+    /// The unparker of the process running on this thread now.
+    pub(crate) fn current() -> Unparker {
+        match current() {
+            Some(p) => Unparker::Executor(p.waker()),
+            None => Unparker::Thread(sync::current_thread()),
+        }
+    }
+
+    pub(crate) fn unpark(&self) {
+        match self {
+            Unparker::Thread(t) => t.unpark(),
+            Unparker::Executor(w) => w.wake_by_ref(),
+        }
+    }
+}
+
+/// Blocks the running process until it is unparked or `timeout` passes (may return
+/// early: callers loop on their own condition).
+pub(crate) fn park(timeout: Option<Duration>) {
+    match current() {
+        Some(p) => p.park(timeout),
+        None => sync::park(timeout),
+    }
+}
+
+/// Blocks the running process for `d`.
+pub(crate) fn sleep(d: Duration) {
+    match current() {
+        Some(p) => p.sleep(d),
+        None => sync::sleep(d),
+    }
+}
