@@ -37,7 +37,7 @@ pub(crate) enum Chosen {
 }
 
 /// Why it chose nothing.
-pub(crate) enum Failure {
+pub(crate) enum Refused {
     /// The guard at `position` failed: its channel is poisoned or retired.
     Guard {
         position: usize,
@@ -56,19 +56,19 @@ pub(crate) enum Failure {
 
 /// Runs one alt. Guards are polled from `start` round to `start - 1`; the first ready
 /// one is chosen. `skip` and `timeout` count only when no guard is ready.
-pub(crate) fn run<S: GuardSet + ?Sized>(
+pub(crate) fn select<S: GuardSet + ?Sized>(
     set: &mut S,
     start: usize,
     timeout: Option<Instant>,
     skip: bool,
-) -> Result<Chosen, Failure> {
+) -> Result<Chosen, Refused> {
     let n = set.len();
     let order = move |k: usize| (start + k) % n.max(1);
     // Two guards on one channel would let the alt meet itself: refused whether or not
     // a guard happens to be ready, so a wrong alt fails the first time it runs.
     check_distinct(set)?;
 
-    // Poll: the first ready guard in order wins, with no registration at all.
+    // Attempt: the first ready guard in order wins, with no registration at all.
     let mut enabled = 0;
     for k in 0..n {
         let p = order(k);
@@ -80,7 +80,7 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             enabled += 1;
             match g.poll(None) {
                 Polled::Ready => return Ok(Chosen::Guard(p)),
-                Polled::Failed(error) => return Err(Failure::Guard { position: p, error }),
+                Polled::Failed(error) => return Err(Refused::Guard { position: p, error }),
                 _ => {}
             }
         }
@@ -94,7 +94,7 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             return Ok(Chosen::Timeout);
         }
         Some(at) if crate::sync::now() >= at => return Ok(Chosen::Timeout),
-        None if enabled == 0 => return Err(Failure::NoGuard),
+        None if enabled == 0 => return Err(Refused::NoGuard),
         _ => {}
     }
     let reason_channel = (0..n)
@@ -137,7 +137,7 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
             cancel(set, &registered, None);
             return match ready {
                 Ok(p) => Ok(Chosen::Guard(p)),
-                Err((position, error)) => Err(Failure::Guard { position, error }),
+                Err((position, error)) => Err(Refused::Guard { position, error }),
             };
         }
         if restart {
@@ -159,21 +159,21 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
                 cancel(set, &registered, Some(p));
                 return match completed {
                     Ok(()) => Ok(Chosen::Guard(p)),
-                    Err(error) => Err(Failure::Guard { position: p, error }),
+                    Err(error) => Err(Refused::Guard { position: p, error }),
                 };
             }
             Outcome::Poisoned(p) | Outcome::Retired(p) => {
                 cancel(set, &registered, None);
                 // The channel is final now: polling it again gives its error.
                 let Some(g) = set.get(p) else {
-                    return Err(Failure::Internal {
+                    return Err(Refused::Internal {
                         channel: Arc::from("?"),
                     });
                 };
                 return match g.poll(None) {
                     Polled::Ready => Ok(Chosen::Guard(p)),
-                    Polled::Failed(error) => Err(Failure::Guard { position: p, error }),
-                    _ => Err(Failure::Internal { channel: g.name() }),
+                    Polled::Failed(error) => Err(Refused::Guard { position: p, error }),
+                    _ => Err(Refused::Internal { channel: g.name() }),
                 };
             }
             Outcome::Aborted => {
@@ -188,7 +188,7 @@ pub(crate) fn run<S: GuardSet + ?Sized>(
                         match g.poll(None) {
                             Polled::Ready => return Ok(Chosen::Guard(p)),
                             Polled::Failed(error) => {
-                                return Err(Failure::Guard { position: p, error })
+                                return Err(Refused::Guard { position: p, error })
                             }
                             _ => {}
                         }
@@ -214,7 +214,7 @@ fn cancel<S: GuardSet + ?Sized>(set: &mut S, registered: &[usize], keep: Option<
 /// allocation on its fast path); more are sorted.
 const SMALL_ALT: usize = 16;
 
-fn check_distinct<S: GuardSet + ?Sized>(set: &mut S) -> Result<(), Failure> {
+fn check_distinct<S: GuardSet + ?Sized>(set: &mut S) -> Result<(), Refused> {
     let n = set.len();
     let repeated = if n <= SMALL_ALT {
         let mut keys = [(0u64, 0usize); SMALL_ALT];
@@ -246,7 +246,7 @@ fn check_distinct<S: GuardSet + ?Sized>(set: &mut S) -> Result<(), Failure> {
     };
     match repeated {
         None => Ok(()),
-        Some((first, second)) => Err(Failure::SameChannel {
+        Some((first, second)) => Err(Refused::SameChannel {
             channel: set
                 .get(second)
                 .map(|g| g.name())

@@ -52,19 +52,19 @@ pub enum AltError {
 }
 
 impl AltError {
-    /// The engine's failure, with positions turned into guard numbers by `index`.
-    pub(crate) fn from_failure(
-        failure: super::engine::Failure,
+    /// Why the engine chose nothing, with positions turned into guard numbers by `index`.
+    pub(crate) fn from_refused(
+        refused: super::engine::Refused,
         index: impl Fn(usize) -> usize,
     ) -> AltError {
-        use super::engine::Failure;
-        match failure {
-            Failure::Guard { position, error } => AltError::Channel {
+        use super::engine::Refused;
+        match refused {
+            Refused::Guard { position, error } => AltError::Channel {
                 guard: index(position),
                 error,
             },
-            Failure::NoGuard => AltError::NoGuard,
-            Failure::SameChannel {
+            Refused::NoGuard => AltError::NoGuard,
+            Refused::SameChannel {
                 channel,
                 first,
                 second,
@@ -73,7 +73,7 @@ impl AltError {
                 first: index(first),
                 second: index(second),
             },
-            Failure::Internal { channel } => AltError::Internal { channel },
+            Refused::Internal { channel } => AltError::Internal { channel },
         }
     }
 

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use super::barrier::{BarrierPoll, Enrolled};
-use crate::channel::select::{Poll, Registering};
+use crate::channel::select::{Attempt, Registering};
 use crate::channel::{ChannelError, Input, Output};
 use crate::park::{Context, Packet};
 
@@ -24,15 +24,15 @@ pub(crate) enum Polled {
     Restart,
 }
 
-fn split<T>(p: Poll<T>) -> (Polled, Option<T>) {
+fn split<T>(p: Attempt<T>) -> (Polled, Option<T>) {
     match p {
-        Poll::Ready(v) => (Polled::Ready, v),
-        Poll::Failed(e) => (Polled::Failed(e), None),
-        Poll::Pending => (Polled::Pending, None),
-        Poll::NotReady => (Polled::NotReady, None),
-        Poll::Claimed => (Polled::Claimed, None),
-        Poll::Taken => (Polled::Taken, None),
-        Poll::Restart => (Polled::Restart, None),
+        Attempt::Ready(v) => (Polled::Ready, v),
+        Attempt::Failed(e) => (Polled::Failed(e), None),
+        Attempt::Pending => (Polled::Pending, None),
+        Attempt::NotReady => (Polled::NotReady, None),
+        Attempt::Claimed => (Polled::Claimed, None),
+        Attempt::Taken => (Polled::Taken, None),
+        Attempt::Restart => (Polled::Restart, None),
     }
 }
 
@@ -41,8 +41,8 @@ fn split<T>(p: Poll<T>) -> (Polled, Option<T>) {
 /// a partner that lost the race for it).
 fn register<T>(
     me: Option<(&Arc<Context>, usize)>,
-    poll: impl FnOnce(Option<Registering<'_, T>>) -> Poll<T>,
-) -> (Poll<T>, Option<Arc<Packet<T>>>) {
+    poll: impl FnOnce(Option<Registering<'_, T>>) -> Attempt<T>,
+) -> (Attempt<T>, Option<Arc<Packet<T>>>) {
     let Some((ctx, case)) = me else {
         return (poll(None), None);
     };
@@ -52,7 +52,7 @@ fn register<T>(
         case,
         packet: &packet,
     }));
-    let kept = matches!(result, Poll::Pending).then_some(packet);
+    let kept = matches!(result, Attempt::Pending).then_some(packet);
     (result, kept)
 }
 

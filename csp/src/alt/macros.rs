@@ -189,7 +189,7 @@ macro_rules! __alt_arms {
             )?
             let __alt_skip = false;
             $( let __alt_skip = $crate::__alt_cond!($($dc)?); )?
-            $crate::alt::__private::run(&mut __alt_slots, $mode, __alt_timeout, __alt_skip)
+            $crate::alt::__private::select(&mut __alt_slots, $mode, __alt_timeout, __alt_skip)
         };
         match __alt_pick {
             ::core::result::Result::Err(e) => ::core::result::Result::Err(e),

@@ -70,7 +70,7 @@ use crate::sync::{AtomicUsize, Ordering};
 /// A guard with the handler that runs if it is chosen.
 trait Handled<R> {
     fn guard(&mut self) -> &mut dyn Guard;
-    fn run(self: Box<Self>) -> R;
+    fn call_handler(self: Box<Self>) -> R;
 }
 
 struct WithHandler<G, F> {
@@ -82,7 +82,7 @@ impl<T, R, F: FnOnce(T) -> R> Handled<R> for WithHandler<InputSlot<'_, T>, F> {
     fn guard(&mut self) -> &mut dyn Guard {
         &mut self.slot
     }
-    fn run(mut self: Box<Self>) -> R {
+    fn call_handler(mut self: Box<Self>) -> R {
         let v = self.slot.take();
         (self.handler)(v)
     }
@@ -92,7 +92,7 @@ impl<T, R, F: FnOnce() -> R> Handled<R> for WithHandler<OutputSlot<'_, T>, F> {
     fn guard(&mut self) -> &mut dyn Guard {
         &mut self.slot
     }
-    fn run(self: Box<Self>) -> R {
+    fn call_handler(self: Box<Self>) -> R {
         (self.handler)()
     }
 }
@@ -101,7 +101,7 @@ impl<R, F: FnOnce() -> R> Handled<R> for WithHandler<BarrierSlot<'_>, F> {
     fn guard(&mut self) -> &mut dyn Guard {
         &mut self.slot
     }
-    fn run(self: Box<Self>) -> R {
+    fn call_handler(self: Box<Self>) -> R {
         (self.handler)()
     }
 }
@@ -373,20 +373,20 @@ impl<'a, R> Alt<'a, R> {
 
     /// Chooses the first ready guard in the order they were added (occam's PRI ALT).
     pub fn pri_select(self) -> Result<R, AltError> {
-        self.run(0).0
+        self.choose(0).0
     }
 
     /// Chooses an arbitrary ready guard: polling starts at a random guard.
     pub fn select(self) -> Result<R, AltError> {
         let start = engine::random_below(self.guards.len());
-        self.run(start).0
+        self.choose(start).0
     }
 
     /// Chooses the first ready guard starting after the one `fair` chose last, and
     /// records the choice: over repeated selects every ready guard gets its turn.
     pub fn fair_select(self, fair: &mut Fair) -> Result<R, AltError> {
         let start = fair.start(self.guards.iter().map(|e| e.index));
-        let (result, chosen) = self.run(start);
+        let (result, chosen) = self.choose(start);
         if let Some(index) = chosen {
             fair.last = Some(index);
         }
@@ -394,7 +394,7 @@ impl<'a, R> Alt<'a, R> {
     }
 
     /// Runs the alt; also says which guard (by index) was chosen or failed, if one.
-    fn run(self, start: usize) -> (Result<R, AltError>, Option<usize>) {
+    fn choose(self, start: usize) -> (Result<R, AltError>, Option<usize>) {
         let Alt {
             mut guards,
             timeout,
@@ -402,12 +402,12 @@ impl<'a, R> Alt<'a, R> {
             ..
         } = self;
         let at = timeout.as_ref().map(|(at, _)| *at);
-        match engine::run(&mut guards, start, at, skip.is_some()) {
+        match engine::select(&mut guards, start, at, skip.is_some()) {
             Ok(Chosen::Guard(p)) => {
                 let entry = guards.swap_remove(p);
                 // The other guards (and output values not sent) go before the handler runs.
                 drop(guards);
-                (Ok(entry.guard.run()), Some(entry.index))
+                (Ok(entry.guard.call_handler()), Some(entry.index))
             }
             Ok(Chosen::Skip) => match skip {
                 Some(handler) => (Ok(handler()), None),
@@ -420,10 +420,10 @@ impl<'a, R> Alt<'a, R> {
             Err(failure) => {
                 let index = |p: usize| guards[p].index;
                 let chosen = match &failure {
-                    engine::Failure::Guard { position, .. } => Some(index(*position)),
+                    engine::Refused::Guard { position, .. } => Some(index(*position)),
                     _ => None,
                 };
-                (Err(AltError::from_failure(failure, index)), chosen)
+                (Err(AltError::from_refused(failure, index)), chosen)
             }
         }
     }
@@ -529,8 +529,8 @@ pub mod __private {
         Timeout,
     }
 
-    /// Runs the macro's alt.
-    pub fn run(
+    /// Selects for the macro's alt.
+    pub fn select(
         slots: &mut [Slot<'_>],
         mode: Mode<'_>,
         timeout: Option<Instant>,
@@ -542,9 +542,9 @@ pub mod __private {
             Mode::Any => engine::random_below(n),
             Mode::Fair(f) => f.start(0..n),
         };
-        let result = engine::run(&mut Slots(slots), start, timeout, skip);
+        let result = engine::select(&mut Slots(slots), start, timeout, skip);
         let chosen = match &result {
-            Ok(Chosen::Guard(p)) | Err(engine::Failure::Guard { position: p, .. }) => Some(*p),
+            Ok(Chosen::Guard(p)) | Err(engine::Refused::Guard { position: p, .. }) => Some(*p),
             _ => None,
         };
         if let (Mode::Fair(f), Some(p)) = (mode, chosen) {
@@ -554,7 +554,7 @@ pub mod __private {
             Ok(Chosen::Guard(p)) => Ok(Pick::Guard(p)),
             Ok(Chosen::Skip) => Ok(Pick::Skip),
             Ok(Chosen::Timeout) => Ok(Pick::Timeout),
-            Err(failure) => Err(AltError::from_failure(failure, |p| p)),
+            Err(failure) => Err(AltError::from_refused(failure, |p| p)),
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::core::{Core, Deadline};
 use super::error::{ChannelError, RetiredSide, WriteError};
-use super::select::{case, fail, Poll, Registering};
+use super::select::{case, fail, Attempt, Registering};
 use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
 use crate::park::{Outcome, Packet, Release};
 use crate::process::{Ends, Recorder};
@@ -179,7 +179,7 @@ impl<T> Output<T> {
         &self,
         value: &mut Option<T>,
         me: Option<Registering<'_, T>>,
-    ) -> Poll<T> {
+    ) -> Attempt<T> {
         if let Err(e) = self.end.check_open() {
             return fail(&me, Outcome::Retired(case(&me)), e);
         }
@@ -297,7 +297,7 @@ impl<T> Input<T> {
     }
 
     /// Polls this end as an alt's input guard (see `channel::select`).
-    pub(crate) fn alt_read(&self, me: Option<Registering<'_, T>>) -> Poll<T> {
+    pub(crate) fn alt_read(&self, me: Option<Registering<'_, T>>) -> Attempt<T> {
         if let Err(e) = self.end.check_open() {
             return fail(&me, Outcome::Retired(case(&me)), e);
         }

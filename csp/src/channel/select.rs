@@ -30,8 +30,9 @@ pub(crate) struct Registering<'a, T> {
     pub(crate) packet: &'a Arc<Packet<T>>,
 }
 
-/// What polling one guard gave.
-pub(crate) enum Poll<T> {
+/// What one attempt at a guard's operation on this channel gave (the alt layer turns it
+/// into its `Polled`, which carries no value).
+pub(crate) enum Attempt<T> {
     /// The operation completed now (an input's value; `None` for an output).
     Ready(Option<T>),
     /// The channel is poisoned or retired on the other side.
@@ -63,11 +64,11 @@ pub(crate) fn fail<T>(
     me: &Option<Registering<'_, T>>,
     outcome: Outcome,
     error: ChannelError,
-) -> Poll<T> {
+) -> Attempt<T> {
     if commit(me, outcome) {
-        Poll::Failed(error)
+        Attempt::Failed(error)
     } else {
-        Poll::Taken
+        Attempt::Taken
     }
 }
 
@@ -77,10 +78,10 @@ pub(crate) fn case<T>(me: &Option<Registering<'_, T>>) -> usize {
 
 impl<T> Core<T> {
     /// Polls an input guard: take a buffered value or meet a waiting writer, or register.
-    pub(crate) fn alt_read(&self, end: EndId, me: Option<Registering<'_, T>>) -> Poll<T> {
+    pub(crate) fn alt_read(&self, end: EndId, me: Option<Registering<'_, T>>) -> Attempt<T> {
         // A first look needs no lock: most guards of a waiting alt are not ready.
         if me.is_none() && !self.read_may_go() {
-            return Poll::NotReady;
+            return Attempt::NotReady;
         }
         let c = case(&me);
         let mut st = self.lock();
@@ -89,14 +90,14 @@ impl<T> Core<T> {
             return fail(&me, Outcome::Poisoned(c), self.poisoned_error());
         }
         if !st.claims[Side::Read as usize].admits(end, false) {
-            return Poll::Claimed;
+            return Attempt::Claimed;
         }
         if !st.buffer.is_empty() {
             if !commit(&me, Outcome::Selected(c)) {
-                return Poll::Taken;
+                return Attempt::Taken;
             }
             let v = self.pop_buffered(st);
-            return Poll::Ready(v);
+            return Attempt::Ready(v);
         }
         if st.writers.has_live() {
             let w = match self.meet(st, Side::Write, &me, c) {
@@ -109,7 +110,7 @@ impl<T> Core<T> {
                 packet: w.packet,
             }
             .release();
-            return Poll::Ready(v);
+            return Attempt::Ready(v);
         }
         if st.open[Side::Write as usize] == 0 {
             drop(st);
@@ -127,9 +128,9 @@ impl<T> Core<T> {
                     packet: r.packet.clone(),
                     extended: false,
                 });
-                Poll::Pending
+                Attempt::Pending
             }
-            None => Poll::NotReady,
+            None => Attempt::NotReady,
         }
     }
 
@@ -141,9 +142,9 @@ impl<T> Core<T> {
         end: EndId,
         value: &mut Option<T>,
         me: Option<Registering<'_, T>>,
-    ) -> Poll<T> {
+    ) -> Attempt<T> {
         if me.is_none() && !self.write_may_go() {
-            return Poll::NotReady;
+            return Attempt::NotReady;
         }
         let c = case(&me);
         let mut st = self.lock();
@@ -152,7 +153,7 @@ impl<T> Core<T> {
             return fail(&me, Outcome::Poisoned(c), self.poisoned_error());
         }
         if !st.claims[Side::Write as usize].admits(end, false) {
-            return Poll::Claimed;
+            return Attempt::Claimed;
         }
         if st.open[Side::Read as usize] == 0 {
             drop(st);
@@ -171,13 +172,13 @@ impl<T> Core<T> {
                 .take()
                 .expect("invariant: an output guard holds its value until it completes");
             return match self.hand_to_reader::<()>(reader, v) {
-                Ok(()) => Poll::Ready(None),
-                Err(e) => Poll::Failed(e.into()),
+                Ok(()) => Attempt::Ready(None),
+                Err(e) => Attempt::Failed(e.into()),
             };
         }
         if st.buffer.accepts() {
             if !commit(&me, Outcome::Selected(c)) {
-                return Poll::Taken;
+                return Attempt::Taken;
             }
             let v = value
                 .take()
@@ -188,7 +189,7 @@ impl<T> Core<T> {
             };
             drop(st);
             drop(dropped);
-            return Poll::Ready(None);
+            return Attempt::Ready(None);
         }
         match me {
             Some(r) => {
@@ -202,9 +203,9 @@ impl<T> Core<T> {
                     packet: r.packet.clone(),
                     extended: false,
                 });
-                Poll::Pending
+                Attempt::Pending
             }
-            None => Poll::NotReady,
+            None => Attempt::NotReady,
         }
     }
 
@@ -217,15 +218,15 @@ impl<T> Core<T> {
         side: Side,
         me: &Option<Registering<'_, T>>,
         c: usize,
-    ) -> Result<Waiter<T>, Poll<T>> {
+    ) -> Result<Waiter<T>, Attempt<T>> {
         if !commit(me, Outcome::Selected(c)) {
-            return Err(Poll::Taken);
+            return Err(Attempt::Taken);
         }
         let Some(w) = st.queue(side).select() else {
             return Err(if me.is_some() {
-                Poll::Restart
+                Attempt::Restart
             } else {
-                Poll::NotReady
+                Attempt::NotReady
             });
         };
         let mut wake = Vec::new();
