@@ -278,7 +278,6 @@ extern crate self as csp;
 pub mod alt;
 pub mod channel;
 pub mod components;
-mod error;
 pub mod executor;
 pub mod parallel;
 mod park;
@@ -327,7 +326,8 @@ pub use channel::{
 /// ```
 pub use csp_macros::process;
 pub use csp_macros::Ends;
-pub use error::{BoxError, Deadlock, Failure, NetworkError, Operation, Waiting};
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
+pub use parallel::{Deadlock, NetworkError, Operation, Waiting};
+pub use process::{BoxError, Failure};
 pub use process::{Ends, Process, ScopedProcess};
 pub use topology::{Level, Lint, Report, Topology};

@@ -14,7 +14,6 @@ use super::error::{ChannelError, RetiredSide, WriteError};
 use super::select::{case, fail, Attempt, Registering};
 use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
 use crate::park::{Outcome, Packet, Release};
-use crate::process::{Ends, Recorder};
 use std::sync::Arc;
 
 /// State common to both ends.
@@ -163,6 +162,11 @@ pub struct Output<T> {
 }
 
 impl<T> Output<T> {
+    /// The channel without its type, and this end's id: what the process layer records.
+    pub(crate) fn info(&self) -> (&Arc<dyn ChannelInfo>, EndId) {
+        (&self.end.info, self.end.id)
+    }
+
     pub(crate) fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
         Output {
             end: End::new(core, info),
@@ -285,6 +289,11 @@ pub struct Input<T> {
 }
 
 impl<T> Input<T> {
+    /// The channel without its type, and this end's id: what the process layer records.
+    pub(crate) fn info(&self) -> (&Arc<dyn ChannelInfo>, EndId) {
+        (&self.end.info, self.end.id)
+    }
+
     pub(crate) fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
         Input {
             end: End::new(core, info),
@@ -646,30 +655,6 @@ impl<'a, T> IntoIterator for &'a SharedInput<T> {
     type IntoIter = Iter<'a, T>;
     fn into_iter(self) -> Iter<'a, T> {
         self.0.iter()
-    }
-}
-
-impl<T> Ends for Output<T> {
-    fn record_ends(&self, rec: &mut Recorder) {
-        rec.push(self.end.info.clone(), self.end.id, Side::Write);
-    }
-}
-
-impl<T> Ends for Input<T> {
-    fn record_ends(&self, rec: &mut Recorder) {
-        rec.push(self.end.info.clone(), self.end.id, Side::Read);
-    }
-}
-
-impl<T> Ends for SharedOutput<T> {
-    fn record_ends(&self, rec: &mut Recorder) {
-        self.0.record_ends(rec)
-    }
-}
-
-impl<T> Ends for SharedInput<T> {
-    fn record_ends(&self, rec: &mut Recorder) {
-        self.0.record_ends(rec)
     }
 }
 

@@ -13,7 +13,11 @@ mod supervise;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::error::{Failure, NetworkError};
+pub(crate) mod error;
+
+use self::error::flatten_into;
+pub use self::error::{Deadlock, NetworkError, Operation, Waiting};
+use crate::process::Failure;
 use crate::process::{Ends, Exit, Process, Recorder, ScopedProcess};
 use crate::topology::{Declarations, Level, Lint, Report, Topology};
 
@@ -412,7 +416,7 @@ impl<'a, R: 'a> Sequence<'a, R> {
                         ScopedProcess::<R>::poison_ends(rest.ends());
                     }
                     let mut failures = Vec::new();
-                    f.flatten_into(&mut failures);
+                    flatten_into(f, &mut failures);
                     return Err(NetworkError::Failed(failures));
                 }
             }
@@ -492,7 +496,7 @@ impl<R> Spawned<R> {
             Exit::Stopped => Ok(None),
             Exit::Failed(f) => {
                 let mut failures = Vec::new();
-                f.flatten_into(&mut failures);
+                flatten_into(f, &mut failures);
                 Err(NetworkError::Failed(failures))
             }
         }

@@ -9,10 +9,11 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::error::{flatten_into, Deadlock, NetworkError, Operation, Waiting};
 use crate::channel::Side;
-use crate::error::{Deadlock, Failure, NetworkError, Operation, Waiting};
 use crate::park::process::ProcessContext;
 use crate::park::{Context, WaitOp};
+use crate::process::Failure;
 use crate::process::{Exit, RecordedEnd, ScopedProcess};
 
 /// How often the supervisor looks for a deadlock while processes run.
@@ -81,7 +82,7 @@ pub(super) fn supervise<'a, R: Send + 'a>(
                     match exit {
                         Exit::Done(r) => results[i] = Some(r),
                         Exit::Stopped => {}
-                        Exit::Failed(f) => f.flatten_into(&mut failures),
+                        Exit::Failed(f) => flatten_into(f, &mut failures),
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {

@@ -30,9 +30,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::channel::ChannelError;
-use crate::error::{BoxError, Failure};
+mod failure;
+
 use crate::park::process::{self, ProcessContext};
 use crate::topology::NodeInfo;
+pub use failure::{BoxError, Failure};
 
 /// A process whose body may borrow from its surroundings for `'a`; see [`Process`].
 ///

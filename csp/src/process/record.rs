@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::channel::{ChannelInfo, EndId, Side};
+use crate::channel::{ChannelInfo, EndId, Input, Output, SharedInput, SharedOutput, Side};
 
 /// A value that holds channel ends: the ends themselves, and containers of them.
 ///
@@ -141,6 +141,33 @@ impl Recorder {
             side,
             path,
         });
+    }
+}
+
+// The channel layer knows nothing of processes: their ends are recorded from here.
+impl<T> Ends for Output<T> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        let (info, id) = self.info();
+        rec.push(info.clone(), id, Side::Write);
+    }
+}
+
+impl<T> Ends for Input<T> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        let (info, id) = self.info();
+        rec.push(info.clone(), id, Side::Read);
+    }
+}
+
+impl<T> Ends for SharedOutput<T> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        (**self).record_ends(rec)
+    }
+}
+
+impl<T> Ends for SharedInput<T> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        (**self).record_ends(rec)
     }
 }
 

@@ -1,80 +1,11 @@
-//! Errors of a network run. Channel errors live in [`crate::channel`].
+//! Errors of a network run: [`NetworkError`] and the deadlock report. Channel errors
+//! live in [`crate::channel`], a process's [`Failure`] in [`crate::process`].
+//!
+//! Layer: parallel; uses process and topology.
 
 use std::fmt;
 
-/// The error type a process body may return: any error, boxed.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// How one process failed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Failure {
-    /// The process panicked.
-    Panicked {
-        /// The process's name.
-        process: String,
-        /// The panic message.
-        message: String,
-    },
-    /// The process returned an error (other than a channel's `Poisoned`, which counts
-    /// as stopping, not failing).
-    Error {
-        /// The process's name.
-        process: String,
-        /// What it returned.
-        error: BoxError,
-    },
-    /// The process could not be started (e.g. the OS refused a thread).
-    Start {
-        /// The process's name.
-        process: String,
-        /// What the OS said.
-        error: std::io::Error,
-    },
-}
-
-impl Failure {
-    /// The name of the process that failed.
-    pub fn process(&self) -> &str {
-        match self {
-            Failure::Panicked { process, .. }
-            | Failure::Error { process, .. }
-            | Failure::Start { process, .. } => process,
-        }
-    }
-}
-
-impl Failure {
-    /// A nested network's failure is the list of its processes' failures: report those,
-    /// each under its full path (`farm/parse[2]`), not "process 'farm' failed: 3
-    /// processes failed: ...".
-    pub(crate) fn flatten_into(self, out: &mut Vec<Failure>) {
-        match self {
-            Failure::Error { process, error } => match error.downcast::<NetworkError>() {
-                Ok(inner) => match *inner {
-                    NetworkError::Failed(failures) => {
-                        out.extend(failures.into_iter().map(|f| f.under(&process)))
-                    }
-                    other => out.push(Failure::Error {
-                        process,
-                        error: Box::new(other),
-                    }),
-                },
-                Err(error) => out.push(Failure::Error { process, error }),
-            },
-            other => out.push(other),
-        }
-    }
-
-    /// The same failure, named by its path below the process `parent`.
-    fn under(mut self, parent: &str) -> Failure {
-        let (Failure::Panicked { process, .. }
-        | Failure::Error { process, .. }
-        | Failure::Start { process, .. }) = &mut self;
-        *process = format!("{parent}/{process}");
-        self
-    }
-}
+use crate::process::Failure;
 
 /// What one process of a deadlocked network waits for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,9 +44,9 @@ impl fmt::Display for Operation {
 }
 
 /// Every live process of a network waits, with no timeout, for another one of them:
-/// nothing inside the network can ever move again. [`Parallel::run`]
-/// (crate::Parallel::run) finds this, poisons the network's channels (so every process
-/// ends) and returns it as [`NetworkError::Deadlock`].
+/// nothing inside the network can ever move again. [`Parallel::run`](crate::Parallel::run)
+/// finds this, poisons the network's channels (so every process ends) and returns it as
+/// [`NetworkError::Deadlock`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deadlock {
     /// Each waiting process and what it waits for, in the order processes were added.
@@ -132,22 +63,6 @@ impl fmt::Display for Deadlock {
             write!(f, "'{}' {} '{}'", w.process, w.operation, w.channel)?;
         }
         Ok(())
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Panicked { process, message } => {
-                write!(f, "process '{process}' panicked: {message}")
-            }
-            Failure::Error { process, error } => {
-                write!(f, "process '{process}' failed: {error}")
-            }
-            Failure::Start { process, error } => {
-                write!(f, "process '{process}' could not start: {error}")
-            }
-        }
     }
 }
 
@@ -210,5 +125,26 @@ impl NetworkError {
             NetworkError::Failed(f) => f,
             NetworkError::Invalid(_) | NetworkError::Deadlock(_) => &[],
         }
+    }
+}
+
+/// A nested network's failure is the list of its processes' failures: report those,
+/// each under its full path (`farm/parse[2]`), not "process 'farm' failed: 3 processes
+/// failed: ...".
+pub(crate) fn flatten_into(failure: Failure, out: &mut Vec<Failure>) {
+    match failure {
+        Failure::Error { process, error } => match error.downcast::<NetworkError>() {
+            Ok(inner) => match *inner {
+                NetworkError::Failed(failures) => {
+                    out.extend(failures.into_iter().map(|f| f.under(&process)))
+                }
+                other => out.push(Failure::Error {
+                    process,
+                    error: Box::new(other),
+                }),
+            },
+            Err(error) => out.push(Failure::Error { process, error }),
+        },
+        other => out.push(other),
     }
 }

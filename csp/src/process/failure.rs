@@ -1,0 +1,74 @@
+//! How a process fails: [`Failure`], and the error type a process body returns.
+//!
+//! Layer: process; uses nothing above it.
+
+use std::fmt;
+
+/// The error type a process body may return: any error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How one process failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The process panicked.
+    Panicked {
+        /// The process's name.
+        process: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The process returned an error (other than a channel's `Poisoned`, which counts
+    /// as stopping, not failing).
+    Error {
+        /// The process's name.
+        process: String,
+        /// What it returned.
+        error: BoxError,
+    },
+    /// The process could not be started (e.g. the OS refused a thread).
+    Start {
+        /// The process's name.
+        process: String,
+        /// What the OS said.
+        error: std::io::Error,
+    },
+}
+
+impl Failure {
+    /// The name of the process that failed.
+    pub fn process(&self) -> &str {
+        match self {
+            Failure::Panicked { process, .. }
+            | Failure::Error { process, .. }
+            | Failure::Start { process, .. } => process,
+        }
+    }
+}
+
+impl Failure {
+    /// The same failure, named by its path below the process `parent` (`farm/parse[2]`).
+    pub(crate) fn under(mut self, parent: &str) -> Failure {
+        let (Failure::Panicked { process, .. }
+        | Failure::Error { process, .. }
+        | Failure::Start { process, .. }) = &mut self;
+        *process = format!("{parent}/{process}");
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Panicked { process, message } => {
+                write!(f, "process '{process}' panicked: {message}")
+            }
+            Failure::Error { process, error } => {
+                write!(f, "process '{process}' failed: {error}")
+            }
+            Failure::Start { process, error } => {
+                write!(f, "process '{process}' could not start: {error}")
+            }
+        }
+    }
+}
