@@ -39,6 +39,13 @@ pub(crate) fn spin_wait() {
     loom::thread::yield_now();
 }
 
+#[cfg(loom)]
+pub(crate) use loom::thread_local;
+/// Per-thread storage: loom's under `cfg(loom)`, whose model threads all run on one OS
+/// thread and whose values must not outlive one execution.
+#[cfg(not(loom))]
+pub(crate) use std::thread_local;
+
 /// The handle that wakes a parked thread.
 #[cfg(not(loom))]
 pub(crate) type Thread = std::thread::Thread;

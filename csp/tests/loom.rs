@@ -55,6 +55,48 @@ fn rendezvous_delivers_once() {
     });
 }
 
+/// From a thread's third wait on, its waits reuse contexts (a thread caches two) and
+/// packets (a wait queue keeps two spares) whose last partner may still hold them: no
+/// value is lost, duplicated or delivered out of order.
+#[test]
+fn reused_contexts_and_packets_keep_exchanges_apart() {
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let writer = thread::spawn(move || (1..=3).all(|v| tx.write(v).is_ok()));
+        let got: Vec<u32> = (0..3).map(|_| rx.read().unwrap()).collect();
+        assert_eq!(got, [1, 2, 3]);
+        assert!(writer.join().unwrap());
+    });
+}
+
+/// A timed-out read leaves its context to the thread's next waits, possibly still held
+/// by a writer that found it decided: the later reads get every value, in order.
+#[test]
+fn waits_after_a_timed_out_read_reuse_its_context() {
+    static REACHED: Reached<2> = Reached::new(["read in time", "timed out"]);
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().one2one();
+        let writer = thread::spawn(move || (1..=2).all(|v| tx.write(v).is_ok()));
+        let mut got = Vec::new();
+        match rx.read_timeout(HOUR) {
+            Ok(v) => {
+                REACHED.hit(0);
+                got.push(v);
+            }
+            Err(e) => {
+                assert!(e.is_timeout(), "{e}");
+                REACHED.hit(1);
+            }
+        }
+        while got.len() < 2 {
+            got.push(rx.read().unwrap());
+        }
+        assert_eq!(got, [1, 2]);
+        assert!(writer.join().unwrap());
+    });
+    REACHED.assert_all();
+}
+
 /// A write whose deadline has passed races a reader: the value is either delivered
 /// (write `Ok`, reader got it) or handed back (`Timeout`, reader got nothing), never both
 /// and never neither.

@@ -100,13 +100,11 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
     let reason_channel = (0..n)
         .find_map(|p| set.get(p).map(|g| g.key()))
         .unwrap_or(0);
-    let mut registered: Vec<usize> = Vec::with_capacity(enabled);
     loop {
-        let ctx = Context::new(WaitReason {
+        let ctx = Context::acquire(WaitReason {
             op: WaitOp::Alt,
             channel: reason_channel,
         });
-        registered.clear();
         let mut claimed = false;
         let mut now_ready = None;
         let mut restart = false;
@@ -114,7 +112,7 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
             let p = order(k);
             let Some(g) = set.get(p) else { continue };
             match g.poll(Some((&ctx, p))) {
-                Polled::Pending => registered.push(p),
+                Polled::Pending => {}
                 Polled::Ready => {
                     now_ready = Some(Ok(p));
                     break;
@@ -134,14 +132,14 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
             }
         }
         if let Some(ready) = now_ready {
-            cancel(set, &registered, None);
+            cancel(set, None);
             return match ready {
                 Ok(p) => Ok(Chosen::Guard(p)),
                 Err((position, error)) => Err(Refused::Guard { position, error }),
             };
         }
         if restart {
-            cancel(set, &registered, None);
+            cancel(set, None);
             continue;
         }
         let wake_at = match (timeout, claimed) {
@@ -156,14 +154,14 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
                     Some(g) => g.complete_selected(&ctx),
                     None => Ok(()),
                 };
-                cancel(set, &registered, Some(p));
+                cancel(set, Some(p));
                 return match completed {
                     Ok(()) => Ok(Chosen::Guard(p)),
                     Err(error) => Err(Refused::Guard { position: p, error }),
                 };
             }
             Outcome::Poisoned(p) | Outcome::Retired(p) => {
-                cancel(set, &registered, None);
+                cancel(set, None);
                 // The channel is final now: polling it again gives its error.
                 let Some(g) = set.get(p) else {
                     return Err(Refused::Internal {
@@ -177,7 +175,7 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
                 };
             }
             Outcome::Aborted => {
-                cancel(set, &registered, None);
+                cancel(set, None);
                 if timeout.is_some_and(|at| crate::sync::now() >= at) {
                     return Ok(Chosen::Timeout);
                 }
@@ -199,9 +197,10 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
     }
 }
 
-/// Withdraws every registration but `keep`'s.
-fn cancel<S: GuardSet + ?Sized>(set: &mut S, registered: &[usize], keep: Option<usize>) {
-    for &p in registered {
+/// Withdraws every registration but `keep`'s. A guard knows whether it is registered
+/// (it holds its packet or offer), so no list of them is kept (it would be allocated).
+fn cancel<S: GuardSet + ?Sized>(set: &mut S, keep: Option<usize>) {
+    for p in 0..set.len() {
         if Some(p) != keep {
             if let Some(g) = set.get(p) {
                 g.cancel();

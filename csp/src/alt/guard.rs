@@ -36,24 +36,17 @@ fn split<T>(p: Attempt<T>) -> (Polled, Option<T>) {
     }
 }
 
-/// Polls a channel guard through `poll`; when the alt registers (`me`), with a fresh
-/// packet, kept only if the guard is now pending (a cancelled packet may still be held by
-/// a partner that lost the race for it).
+/// Polls a channel guard through `poll`; when the alt registers (`me`), the channel
+/// puts the guard's packet in `packet` if the guard is now pending.
 fn register<T>(
     me: Option<(&Arc<Context>, usize)>,
+    packet: &mut Option<Arc<Packet<T>>>,
     poll: impl FnOnce(Option<Registering<'_, T>>) -> Attempt<T>,
-) -> (Attempt<T>, Option<Arc<Packet<T>>>) {
+) -> Attempt<T> {
     let Some((ctx, case)) = me else {
-        return (poll(None), None);
+        return poll(None);
     };
-    let packet = Packet::new(None);
-    let result = poll(Some(Registering {
-        ctx,
-        case,
-        packet: &packet,
-    }));
-    let kept = matches!(result, Attempt::Pending).then_some(packet);
-    (result, kept)
+    poll(Some(Registering { ctx, case, packet }))
 }
 
 /// One guard of an alt, whatever its kind and value type.
@@ -113,8 +106,7 @@ impl<T> Guard for InputSlot<'_, T> {
 
     fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled {
         let end = self.end;
-        let (poll, packet) = register(me, |r| end.alt_read(r));
-        self.packet = packet;
+        let poll = register(me, &mut self.packet, |r| end.alt_read(r));
         let (polled, value) = split(poll);
         if value.is_some() {
             self.value = value;
@@ -124,7 +116,7 @@ impl<T> Guard for InputSlot<'_, T> {
 
     fn cancel(&mut self) {
         if let Some(packet) = self.packet.take() {
-            self.end.alt_cancel(&packet);
+            self.end.alt_cancel(packet);
         }
     }
 
@@ -132,6 +124,7 @@ impl<T> Guard for InputSlot<'_, T> {
         if let Some(packet) = self.packet.take() {
             ctx.wait_for(packet.done());
             self.value = packet.take();
+            self.end.recycle(packet);
         }
         Ok(())
     }
@@ -173,14 +166,12 @@ impl<T> Guard for OutputSlot<'_, T> {
 
     fn poll(&mut self, me: Option<(&Arc<Context>, usize)>) -> Polled {
         let (end, value) = (self.end, &mut self.value);
-        let (poll, packet) = register(me, |r| end.alt_write(value, r));
-        self.packet = packet;
-        split(poll).0
+        split(register(me, &mut self.packet, |r| end.alt_write(value, r))).0
     }
 
     fn cancel(&mut self) {
         if let Some(packet) = self.packet.take() {
-            if let Some(v) = self.end.alt_cancel(&packet) {
+            if let Some(v) = self.end.alt_cancel(packet) {
                 self.value = Some(v);
             }
         }
@@ -189,7 +180,9 @@ impl<T> Guard for OutputSlot<'_, T> {
     fn complete_selected(&mut self, ctx: &Context) -> Result<(), ChannelError> {
         if let Some(packet) = self.packet.take() {
             ctx.wait_for(packet.done());
-            return self.end.delivered(&packet);
+            let delivered = self.end.delivered(&packet);
+            self.end.recycle(packet);
+            return delivered;
         }
         Ok(())
     }

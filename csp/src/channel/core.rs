@@ -305,11 +305,11 @@ impl<T> Core<T> {
                 Deadline::Never => None,
                 Deadline::At(d) => Some(d),
             };
-            let ctx = Context::new(WaitReason {
+            let ctx = Context::acquire(WaitReason {
                 op: WaitOp::Write,
                 channel: self.id,
             });
-            let packet = Packet::new(Some(value));
+            let packet = st.writers.packet(Some(value));
             st.writers.push(Waiter {
                 ctx: ctx.clone(),
                 case: 0,
@@ -322,7 +322,9 @@ impl<T> Core<T> {
                 // block, if it runs one).
                 Outcome::Selected(_) => {
                     ctx.wait_for(packet.done());
-                    self.delivered(&packet)
+                    let delivered = self.delivered(&packet);
+                    self.recycle(Side::Write, packet);
+                    delivered
                 }
                 // Nobody committed to us, so nobody will touch the packet: take the value
                 // back. This is the step that makes timeouts lossless.
@@ -359,7 +361,7 @@ impl<T> Core<T> {
     ) -> Result<(), WriteError<V>> {
         if reader.extended {
             // The reader runs a block before we may return: wait for its release.
-            let me = Context::new(WaitReason {
+            let me = Context::acquire(WaitReason {
                 op: WaitOp::Release,
                 channel: self.id,
             });
@@ -446,11 +448,11 @@ impl<T> Core<T> {
                 Deadline::Never => None,
                 Deadline::At(d) => Some(d),
             };
-            let ctx = Context::new(WaitReason {
+            let ctx = Context::acquire(WaitReason {
                 op: WaitOp::Read,
                 channel: self.id,
             });
-            let packet = Packet::new(None);
+            let packet = st.readers.packet(None);
             st.readers.push(Waiter {
                 ctx: ctx.clone(),
                 case: 0,
@@ -464,7 +466,9 @@ impl<T> Core<T> {
                     let v = packet
                         .take()
                         .expect("invariant: a selected reader's packet was filled");
-                    Ok((v, packet.take_release()))
+                    let release = packet.take_release();
+                    self.recycle(Side::Read, packet);
+                    Ok((v, release))
                 }
                 other => {
                     let mut wake = Vec::new();
@@ -477,6 +481,13 @@ impl<T> Core<T> {
                 }
             };
         }
+    }
+
+    /// Gives the packet of a waiter of `side` whose exchange is over back to the
+    /// queue's spares, for the next waiter.
+    pub(super) fn recycle(&self, side: Side, packet: Arc<Packet<T>>) {
+        packet.empty();
+        self.lock().queue(side).keep_spare(packet);
     }
 
     /// Takes the next buffered value and releases the lock. Room appeared, so the first
@@ -524,7 +535,7 @@ impl<T> Core<T> {
             Deadline::Never => None,
             Deadline::At(d) => Some(d),
         };
-        let ctx = Context::new(WaitReason {
+        let ctx = Context::acquire(WaitReason {
             op: WaitOp::Claim,
             channel: self.id,
         });

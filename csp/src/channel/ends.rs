@@ -197,8 +197,13 @@ impl<T> Output<T> {
     }
 
     /// Withdraws an alt's registration; the value comes back if no reader took it.
-    pub(crate) fn alt_cancel(&self, packet: &Arc<Packet<T>>) -> Option<T> {
+    pub(crate) fn alt_cancel(&self, packet: Arc<Packet<T>>) -> Option<T> {
         self.end.core.alt_cancel(Side::Write, packet)
+    }
+
+    /// Keeps the packet of this end's completed output guard for the next waiter.
+    pub(crate) fn recycle(&self, packet: Arc<Packet<T>>) {
+        self.end.core.recycle(Side::Write, packet);
     }
 
     fn write_by(&self, value: T, deadline: Deadline) -> Result<(), WriteError<T>> {
@@ -314,8 +319,13 @@ impl<T> Input<T> {
     }
 
     /// Withdraws an alt's registration from this end's channel.
-    pub(crate) fn alt_cancel(&self, packet: &Arc<Packet<T>>) {
+    pub(crate) fn alt_cancel(&self, packet: Arc<Packet<T>>) {
         drop(self.end.core.alt_cancel(Side::Read, packet));
+    }
+
+    /// Keeps the packet of this end's completed input guard for the next waiter.
+    pub(crate) fn recycle(&self, packet: Arc<Packet<T>>) {
+        self.end.core.recycle(Side::Read, packet);
     }
 
     fn read_by(&self, deadline: Deadline) -> Result<T, ChannelError> {

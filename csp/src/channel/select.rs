@@ -22,12 +22,13 @@ use super::waker::Waiter;
 use super::{EndId, Side};
 use crate::park::{Context, Outcome, Packet, Release};
 
-/// The alt's identity while it registers: its context, the guard's index, and the
-/// guard's packet (where a partner leaves or takes the value).
+/// The alt's identity while it registers: its context, the guard's index, and where
+/// the guard keeps its packet (where a partner leaves or takes the value) once it is
+/// registered.
 pub(crate) struct Registering<'a, T> {
     pub(crate) ctx: &'a Arc<Context>,
     pub(crate) case: usize,
-    pub(crate) packet: &'a Arc<Packet<T>>,
+    pub(crate) packet: &'a mut Option<Arc<Packet<T>>>,
 }
 
 /// What one attempt at a guard's operation on this channel gave (the alt layer turns it
@@ -122,12 +123,14 @@ impl<T> Core<T> {
         }
         match me {
             Some(r) => {
+                let packet = st.readers.packet(None);
                 st.readers.push(Waiter {
                     ctx: r.ctx.clone(),
                     case: r.case,
-                    packet: r.packet.clone(),
+                    packet: packet.clone(),
                     extended: false,
                 });
+                *r.packet = Some(packet);
                 Attempt::Pending
             }
             None => Attempt::NotReady,
@@ -196,13 +199,14 @@ impl<T> Core<T> {
                 let v = value
                     .take()
                     .expect("invariant: an output guard holds its value until it completes");
-                r.packet.put(v, None);
+                let packet = st.writers.packet(Some(v));
                 st.writers.push(Waiter {
                     ctx: r.ctx.clone(),
                     case: r.case,
-                    packet: r.packet.clone(),
+                    packet: packet.clone(),
                     extended: false,
                 });
+                *r.packet = Some(packet);
                 Attempt::Pending
             }
             None => Attempt::NotReady,
@@ -236,15 +240,20 @@ impl<T> Core<T> {
         Ok(w)
     }
 
-    /// Takes a registered guard's waiter off `side`'s queue. For an output guard that
-    /// was not chosen, its value comes back out of the packet.
-    pub(crate) fn alt_cancel(&self, side: Side, packet: &Arc<Packet<T>>) -> Option<T> {
+    /// Takes a registered guard's waiter off `side`'s queue and keeps its packet as a
+    /// spare. For an output guard that was not chosen, its value comes back out of the
+    /// packet. The alt is decided elsewhere, so no partner fills or empties the packet
+    /// any more (one that popped the stale waiter lost the CAS for it).
+    pub(crate) fn alt_cancel(&self, side: Side, packet: Arc<Packet<T>>) -> Option<T> {
         let mut wake = Vec::new();
         let mut st = self.lock();
-        st.queue(side).remove(packet);
+        st.queue(side).remove(&packet);
         st.dequeued(side, &mut wake);
+        // Moved out, not dropped, under the lock.
+        let value = packet.take();
+        st.queue(side).keep_spare(packet);
         drop(st);
         unpark_all(wake);
-        packet.take()
+        value
     }
 }

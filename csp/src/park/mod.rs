@@ -19,6 +19,7 @@ pub(crate) mod process;
 
 pub(crate) use parker::Unparker;
 
+use std::cell::RefCell;
 use std::time::Instant;
 
 use std::sync::Arc;
@@ -120,13 +121,41 @@ pub(crate) struct Context {
     reason: WaitReason,
 }
 
+/// How many contexts a thread keeps for its next waits. A partner that completed our
+/// last wait may still hold that context for a moment (it lets go just after the unpark),
+/// so the next wait takes another; a few cover several partners finishing at once.
+const CACHED_CONTEXTS: usize = 4;
+
+sync::thread_local! {
+    static CONTEXTS: RefCell<[Option<Arc<Context>>; CACHED_CONTEXTS]> =
+        RefCell::new(Default::default());
+}
+
 impl Context {
-    pub(crate) fn new(reason: WaitReason) -> Arc<Context> {
-        Arc::new(Context {
+    /// The one place a context is built: a waiter of this thread, not yet decided.
+    fn fresh(reason: WaitReason) -> Context {
+        Context {
             state: AtomicUsize::new(WAITING),
             unparker: Unparker::current(),
             reason,
-        })
+        }
+    }
+
+    /// A context for a new wait of this thread. It is one of the thread's cached
+    /// contexts that nobody else holds any more (reset in place: no allocation), or a
+    /// new one that the cache keeps from then on.
+    pub(crate) fn acquire(reason: WaitReason) -> Arc<Context> {
+        CONTEXTS
+            .try_with(|cache| {
+                // Nothing under the borrow calls back here; a failed borrow would only
+                // cost an allocation.
+                let mut cache = cache.try_borrow_mut().ok()?;
+                Some(reuse_or_keep(&mut cache[..], &reason))
+            })
+            .ok()
+            .flatten()
+            // No cache (the thread is being torn down): an uncached context.
+            .unwrap_or_else(|| Arc::new(Context::fresh(reason)))
     }
 
     /// Commits this waiter to `outcome` if nobody has yet. Exactly one caller ever wins.
@@ -273,6 +302,36 @@ impl Context {
     }
 }
 
+/// Resets the first cached context that only the cache holds, or makes a new one and
+/// keeps it in the first empty place (or the first place, when every cached context is
+/// still held: its holder frees it).
+fn reuse_or_keep(cache: &mut [Option<Arc<Context>>], reason: &WaitReason) -> Arc<Context> {
+    for ctx in cache.iter_mut().flatten() {
+        // `get_mut` succeeds only if no other `Arc` (or `Weak`) exists, and it
+        // synchronises with their drops: nobody can look at the old state any more.
+        if let Some(unique) = Arc::get_mut(ctx) {
+            *unique = Context::fresh(reason.clone());
+            return ctx.clone();
+        }
+    }
+    let ctx = Arc::new(Context::fresh(reason.clone()));
+    keep(cache, ctx.clone());
+    // The partner of a wait may hold its context a moment after the wait is over, so
+    // the first wait also makes the next one's: how long a partner takes to let go
+    // then never decides whether a steady state allocates.
+    if cache.iter().flatten().count() < 2 {
+        keep(cache, Arc::new(Context::fresh(reason.clone())));
+    }
+    ctx
+}
+
+fn keep(cache: &mut [Option<Arc<Context>>], ctx: Arc<Context>) {
+    let place = cache.iter().position(Option::is_none).unwrap_or(0);
+    if let Some(slot) = cache.get_mut(place) {
+        *slot = Some(ctx);
+    }
+}
+
 /// Where a value travels between two committed parties. The party that commits fills
 /// or empties it, then sets `done` and unparks the other; the other only looks inside
 /// after seeing `done`.
@@ -313,14 +372,33 @@ impl<T> Release<T> {
 
 impl<T> Packet<T> {
     pub(crate) fn new(value: Option<T>) -> Arc<Packet<T>> {
-        Arc::new(Packet {
+        Arc::new(Packet::fresh(value))
+    }
+
+    fn fresh(value: Option<T>) -> Packet<T> {
+        Packet {
             slot: Mutex::new(Slot {
                 value,
                 release: None,
             }),
             done: AtomicBool::new(false),
             abandoned: AtomicBool::new(false),
-        })
+        }
+    }
+
+    /// Makes a spare packet (see [`Packet::empty`]) ready for a new exchange.
+    pub(crate) fn reset(&mut self, value: Option<T>) {
+        *self = Packet::fresh(value);
+    }
+
+    /// Empties a packet whose exchange is over (its owner has seen `done`, so the
+    /// partner will not fill it again), dropping what was left here rather than where a
+    /// spare is reused, under a channel's lock.
+    pub(crate) fn empty(&self) {
+        let mut slot = sync::lock(&self.slot);
+        let left = (slot.value.take(), slot.release.take());
+        drop(slot);
+        drop(left);
     }
 
     pub(crate) fn take(&self) -> Option<T> {
