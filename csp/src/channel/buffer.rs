@@ -2,6 +2,9 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
+
+use super::ring::{Ring, MAX_RING};
 
 /// How a channel buffers. The default, `Rendezvous`, buffers nothing: a write returns only
 /// once a reader has taken the value (CSP's synchronisation).
@@ -38,6 +41,8 @@ pub enum Policy {
 /// policies and for `Priority`, which need room for at least one value.
 pub(crate) enum Buffer<T> {
     None,
+    /// `Fifo(n)` up to `MAX_RING`: a ring the channel also reaches without its lock.
+    Ring(Arc<Ring<T>>),
     Queue {
         items: VecDeque<T>,
         cap: usize,
@@ -76,6 +81,7 @@ impl<T> Buffer<T> {
         };
         match policy {
             Policy::Rendezvous | Policy::Fifo(0) => Buffer::None,
+            Policy::Fifo(n) if n <= MAX_RING => Buffer::Ring(Arc::new(Ring::new(n))),
             Policy::Fifo(n) => queue(n, WhenFull::Block),
             Policy::OverwriteOldest(n) => queue(n.max(1), WhenFull::DropOldest),
             Policy::DropNewest(n) => queue(n.max(1), WhenFull::DropNewest),
@@ -95,10 +101,19 @@ impl<T> Buffer<T> {
         }
     }
 
+    /// The ring, for the channel's lock-free fast path.
+    pub(crate) fn ring(&self) -> Option<Arc<Ring<T>>> {
+        match self {
+            Buffer::Ring(r) => Some(r.clone()),
+            _ => None,
+        }
+    }
+
     /// The policy, as diagrams and reports show it.
     pub(crate) fn describe(&self) -> String {
         match self {
             Buffer::None => "rendezvous".into(),
+            Buffer::Ring(r) => format!("fifo({})", r.capacity()),
             Buffer::Queue { cap, when_full, .. } => match (when_full, *cap) {
                 (WhenFull::Block, usize::MAX) => "unbounded".into(),
                 (WhenFull::Block, n) => format!("fifo({n})"),
@@ -112,6 +127,7 @@ impl<T> Buffer<T> {
     pub(crate) fn len(&self) -> usize {
         match self {
             Buffer::None => 0,
+            Buffer::Ring(r) => r.len_locked(),
             Buffer::Queue { items, .. } => items.len(),
             Buffer::Priority { heap, .. } => heap.len(),
         }
@@ -125,6 +141,7 @@ impl<T> Buffer<T> {
     pub(crate) fn has_room(&self) -> bool {
         match self {
             Buffer::None => false,
+            Buffer::Ring(r) => r.len_locked() < r.capacity(),
             Buffer::Queue { items, cap, .. } => items.len() < *cap,
             Buffer::Priority { heap, cap, .. } => heap.len() < *cap,
         }
@@ -142,6 +159,10 @@ impl<T> Buffer<T> {
     pub(crate) fn push(&mut self, value: T) -> Pushed<T> {
         match self {
             Buffer::None => Pushed::Full(value),
+            Buffer::Ring(r) => match r.push_locked(value) {
+                Ok(()) => Pushed::Stored(None),
+                Err(v) => Pushed::Full(v),
+            },
             Buffer::Queue {
                 items,
                 cap,
@@ -184,6 +205,7 @@ impl<T> Buffer<T> {
     pub(crate) fn pop(&mut self) -> Option<T> {
         match self {
             Buffer::None => None,
+            Buffer::Ring(r) => r.pop_locked(),
             Buffer::Queue { items, .. } => items.pop_front(),
             Buffer::Priority { heap, .. } => heap.pop().map(|r| r.value),
         }
