@@ -301,9 +301,10 @@ impl<T> Core<T> {
         mut value: T,
         deadline: Deadline,
     ) -> Result<(), WriteError<T>> {
+        // No spinning here when the ring is full: the lock path's park spins first
+        // anyway, and on a loaded machine a second spin only burns the partner's core.
         if let Some(ring) = &self.ring {
-            let patient = !matches!(deadline, Deadline::Now);
-            match ring.push_or_wait(value, &self.hint, patient) {
+            match ring.fast_push(value, &self.hint) {
                 Ok(()) => return Ok(()),
                 Err(v) => value = v,
             }
@@ -446,11 +447,8 @@ impl<T> Core<T> {
         deadline: Deadline,
         extended: bool,
     ) -> Result<(T, Option<Release<T>>), ChannelError> {
-        if let Some(ring) = &self.ring {
-            let patient = !matches!(deadline, Deadline::Now);
-            if let Some(v) = ring.pop_or_wait(&self.hint, patient) {
-                return Ok((v, None));
-            }
+        if let Some(v) = self.ring.as_ref().and_then(|r| r.fast_pop(&self.hint)) {
+            return Ok((v, None));
         }
         let mut passed = false;
         loop {

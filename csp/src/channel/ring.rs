@@ -25,7 +25,7 @@
 
 use std::mem::MaybeUninit;
 
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 
 use super::core::{READ_MAY_GO, WRITE_MAY_GO};
 use crate::sync::{self, AtomicUsize, Ordering, UnsafeCell};
@@ -243,54 +243,6 @@ impl<T> Ring<T> {
             hint.fetch_or(WRITE_MAY_GO, Ordering::Release);
         }
         v
-    }
-
-    /// `fast_push`, retried with a short backoff while the ring is full but open to the
-    /// fast path: a reader about to make room is far cheaper to wait for than a park
-    /// (crossbeam waits the same way). `patient` is false for `try_write`.
-    pub(crate) fn push_or_wait(
-        &self,
-        mut value: T,
-        hint: &AtomicUsize,
-        patient: bool,
-    ) -> Result<(), T> {
-        let backoff = Backoff::new();
-        loop {
-            match self.fast_push(value, hint) {
-                Ok(()) => return Ok(()),
-                Err(v) => value = v,
-            }
-            if !self.keep_trying(patient, &backoff) {
-                return Err(value);
-            }
-        }
-    }
-
-    /// `fast_pop`, retried as `push_or_wait` does while the ring is empty.
-    pub(crate) fn pop_or_wait(&self, hint: &AtomicUsize, patient: bool) -> Option<T> {
-        let backoff = Backoff::new();
-        loop {
-            if let Some(v) = self.fast_pop(hint) {
-                return Some(v);
-            }
-            if !self.keep_trying(patient, &backoff) {
-                return None;
-            }
-        }
-    }
-
-    /// After a refused fast operation: whether to back off and try again. Not once the
-    /// ring is frozen (the lock path is the only way on), and never under loom, where a
-    /// model must reach the lock path rather than spin.
-    fn keep_trying(&self, patient: bool, backoff: &Backoff) -> bool {
-        if !patient || cfg!(loom) || backoff.is_completed() {
-            return false;
-        }
-        if self.tail.load(Ordering::Relaxed) & self.slow != 0 {
-            return false;
-        }
-        backoff.snooze();
-        true
     }
 
     /// Under the channel lock: stores `value` unless the ring is full.
