@@ -21,6 +21,28 @@ pub(crate) use loom::sync::{
     Mutex, MutexGuard,
 };
 
+/// A cell whose accesses loom checks for data races (the ring buffer's slots). Both
+/// builds offer loom's closure API, so the ring's code is the same under either.
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Calls `f` with a pointer to the contents; the caller upholds exclusive access.
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
 /// Locks `m`. Lock poisoning is ignored: the crate's own code never panics while holding
 /// one of its locks, and the one piece of user code that runs under a channel lock (a
 /// priority buffer's `Ord`) is caught and turned into channel poison (see `buffer`), so

@@ -172,6 +172,97 @@ fn fifo_refill_and_retire_lose_nothing() {
     });
 }
 
+/// The `Fifo` ring's fast path racing its lock path: a reader that finds the ring empty
+/// parks while the writer pushes, a writer that finds it full parks while the reader
+/// pops, and a value pushed without the lock is seen by a reader that took it. Every
+/// value arrives once, in order, and the model reaches all four ways through.
+#[test]
+fn fifo_fast_path_and_lock_path_deliver_once_in_order() {
+    static REACHED: Reached<4> = Reached::new([
+        "write without the lock",
+        "write refused to the lock path (full or frozen)",
+        "read without the lock",
+        "read refused to the lock path (empty or frozen)",
+    ]);
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+        let writer = thread::spawn(move || {
+            for v in 1..=3 {
+                tx.write(v).unwrap();
+            }
+        }); // dropping tx retires the channel
+        let mut got = Vec::new();
+        loop {
+            match rx.read() {
+                Ok(v) => got.push(v),
+                Err(e) => {
+                    assert!(e.is_retired(), "{e}");
+                    break;
+                }
+            }
+        }
+        writer.join().unwrap();
+        assert_eq!(got, vec![1, 2, 3]);
+        for (branch, n) in rx.fast_path_stats().into_iter().enumerate() {
+            if n > 0 {
+                REACHED.hit(branch);
+            }
+        }
+    });
+    REACHED.assert_all();
+}
+
+/// Poison from the reading end racing a writer on the `Fifo` ring, fast or locked: a
+/// write is `Ok` (its value buffered, and dropped by the poison unless read first) or
+/// `Poisoned` with its value back; nothing is read after the poison nor read twice, and
+/// once the first write has failed the second never succeeds.
+#[test]
+fn poison_racing_fifo_writes_hands_back_or_buffers() {
+    static REACHED: Reached<3> = Reached::new([
+        "both writes buffered",
+        "a write got its value back",
+        "a value read before the poison",
+    ]);
+    loom::model(|| {
+        let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+        let writer = thread::spawn(move || {
+            let first = tx.write(1).map_err(|e| e.into_parts());
+            let second = tx.write(2).map_err(|e| e.into_parts());
+            (first, second)
+        });
+        let got = rx.try_read().ok();
+        rx.poison();
+        assert!(matches!(rx.read(), Err(ChannelError::Poisoned { .. })));
+        let (first, second) = writer.join().unwrap();
+        for (v, r) in [(1, &first), (2, &second)] {
+            match r {
+                Ok(()) => {}
+                Err((ChannelError::Poisoned { .. }, Some(back))) => {
+                    assert_eq!(*back, v, "another value came back");
+                    assert_ne!(got, Some(v), "read and handed back");
+                    REACHED.hit(1);
+                }
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(
+            !(first.is_err() && second.is_ok()),
+            "a write after poison went through"
+        );
+        assert!(
+            got.is_none() || got == Some(1),
+            "read out of order: {got:?}"
+        );
+        if first.is_ok() && second.is_ok() {
+            REACHED.hit(0);
+        }
+        if got.is_some() {
+            REACHED.hit(2);
+        }
+    });
+    REACHED.assert_all();
+}
+
 /// A writer blocked on a rendezvous channel is released by poison from the reading end
 /// and gets its value back.
 #[test]

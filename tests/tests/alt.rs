@@ -58,6 +58,62 @@ fn a_skip_is_never_chosen_while_an_input_is_ready_whatever_its_place() {
     );
 }
 
+/// A `Fifo` channel's writes and reads may complete without its lock (its ring's fast
+/// path); an alt's first look reads the channel's readiness hint instead of locking. A
+/// write or read that returned before the alt looked must show in that hint: otherwise a
+/// skip would be chosen over an input holding a value, or over an output with room. Each
+/// alt below runs right after the lock path found the ring empty (or full) and a
+/// lock-free operation changed that.
+#[test]
+fn a_skip_never_overtakes_a_guard_made_ready_by_a_lock_free_operation() {
+    const ROUNDS: u32 = 2_000;
+    watchdog(120, "skip vs lock-free fifo", || {
+        let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+        let (go_tx, go_rx) = Channel::<()>::new().one2one();
+        let (ack_tx, ack_rx) = Channel::<()>::new().one2one();
+        let writer = thread::spawn(move || {
+            for i in 0..ROUNDS {
+                tx.write(i).unwrap(); // the last alt emptied the ring: no lock now
+                go_tx.write(()).unwrap();
+                ack_rx.read().unwrap();
+            }
+        });
+        for i in 0..ROUNDS {
+            go_rx.read().unwrap();
+            let got = Alt::new()
+                .skip(|| None)
+                .input(&rx, Some)
+                .pri_select()
+                .unwrap();
+            assert_eq!(got, Some(i), "skip chosen over a buffered value");
+            ack_tx.write(()).unwrap();
+        }
+        writer.join().unwrap();
+
+        let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+        let (go_tx, go_rx) = Channel::<()>::new().one2one();
+        let (ack_tx, ack_rx) = Channel::<()>::new().one2one();
+        let reader = thread::spawn(move || {
+            for i in 0..ROUNDS {
+                go_rx.read().unwrap();
+                assert_eq!(rx.read().unwrap(), i); // the last alt filled it: no lock now
+                ack_tx.write(()).unwrap();
+            }
+        });
+        for i in 0..ROUNDS {
+            let wrote = Alt::new()
+                .skip(|| false)
+                .output(&tx, i, || true)
+                .pri_select()
+                .unwrap();
+            assert!(wrote, "skip chosen over an output with room");
+            go_tx.write(()).unwrap();
+            ack_rx.read().unwrap();
+        }
+        reader.join().unwrap();
+    });
+}
+
 #[test]
 fn fair_select_over_two_always_ready_inputs_shares_evenly() {
     const SELECTS: usize = 10_000;

@@ -271,3 +271,141 @@ fn claimed_reads_on_a_shared_input() {
         assert_eq!(total, 4000);
     });
 }
+
+/// Every kind of operation on a small ring-buffered channel at once: blocking, `try_*`
+/// and timed writes and reads, 4 writers and 4 readers on `Fifo(8)`, so the ring is
+/// full and empty often and operations keep crossing between the lock-free path and the
+/// lock path. Every message is read exactly once, a refused write hands back the very
+/// value, and each writer's values reach any one reader in the order written.
+#[test]
+fn any2any_fifo_8_mixed_blocking_try_and_timed_ops_each_read_exactly_once() {
+    const WRITERS: u64 = 4;
+    const READERS: usize = 4;
+    const PER_WRITER: u64 = 50_000; // 200,000 in total
+    watchdog(300, "any2any fifo(8) mixed", || {
+        let (tx, rx) = Channel::<u64>::new().fifo(8).any2any();
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    for seq in 0..PER_WRITER {
+                        let mut v = encode(w, seq);
+                        loop {
+                            let r = match seq % 3 {
+                                0 => tx.write(v),
+                                1 => tx.try_write(v),
+                                _ => tx.write_timeout(v, Duration::from_micros(seq % 5)),
+                            };
+                            match r {
+                                Ok(()) => break,
+                                Err(e) => {
+                                    let kind = e.error();
+                                    assert!(
+                                        matches!(kind, ChannelError::Full { .. })
+                                            || kind.is_timeout(),
+                                        "{kind}"
+                                    );
+                                    v = e.into_inner().expect("a refused write hands it back");
+                                    assert_eq!(v, encode(w, seq), "another value came back");
+                                }
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let readers: Vec<_> = (0..READERS)
+            .map(|r| {
+                let rx = rx.clone();
+                thread::spawn(move || {
+                    let mut tally = Tally::new(WRITERS as usize);
+                    let mut last = [None::<u64>; WRITERS as usize];
+                    for op in (r as u64).. {
+                        let got = match op % 3 {
+                            0 => rx.read(),
+                            1 => rx.try_read(),
+                            _ => rx.read_timeout(Duration::from_micros(op % 4)),
+                        };
+                        let v = match got {
+                            Ok(v) => v,
+                            Err(ChannelError::Empty { .. }) => continue,
+                            Err(e) if e.is_timeout() => continue,
+                            Err(e) if e.is_retired() => break,
+                            Err(e) => panic!("unexpected {e}"),
+                        };
+                        let (w, seq) = tally.add(v);
+                        assert!(
+                            last[w].is_none_or(|l| l < seq),
+                            "reordered: {l:?} then {seq}",
+                            l = last[w]
+                        );
+                        last[w] = Some(seq);
+                    }
+                    tally
+                })
+            })
+            .collect();
+        drop(rx);
+        for w in writers {
+            w.join().unwrap();
+        }
+        let mut total = Tally::new(WRITERS as usize);
+        for r in readers {
+            total.merge(&r.join().unwrap());
+        }
+        total.assert_exactly_once(PER_WRITER);
+    });
+}
+
+/// Retire racing the last writes of a small ring: each writer retires (or drops) its end
+/// right after its last write while readers are still draining and parking on an empty
+/// ring. Every value written is read, and every reader then sees `Retired`.
+#[test]
+fn retire_racing_the_last_writes_on_fifo_8_loses_nothing() {
+    const WRITERS: u64 = 4;
+    const READERS: usize = 4;
+    const PER_WRITER: u64 = 1_000;
+    watchdog(300, "fifo(8) retire race", || {
+        for round in 0..40 {
+            let (tx, rx) = Channel::<u64>::new().fifo(8).any2any();
+            let writers: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    let tx = tx.clone();
+                    thread::spawn(move || {
+                        for seq in 0..PER_WRITER {
+                            tx.write(encode(w, seq)).unwrap();
+                        }
+                        if (w + round) % 2 == 0 {
+                            tx.retire();
+                        }
+                    })
+                })
+                .collect();
+            drop(tx);
+            let readers: Vec<_> = (0..READERS)
+                .map(|_| {
+                    let rx = rx.clone();
+                    thread::spawn(move || {
+                        let mut tally = Tally::new(WRITERS as usize);
+                        for v in &rx {
+                            tally.add(v);
+                        }
+                        let last = rx.read().unwrap_err();
+                        assert!(last.is_retired(), "{last}");
+                        tally
+                    })
+                })
+                .collect();
+            drop(rx);
+            for w in writers {
+                w.join().unwrap();
+            }
+            let mut total = Tally::new(WRITERS as usize);
+            for r in readers {
+                total.merge(&r.join().unwrap());
+            }
+            total.assert_exactly_once(PER_WRITER);
+        }
+    });
+}

@@ -2,6 +2,9 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
+
+use super::ring::{Ring, MAX_RING};
 
 /// How a channel buffers. The default, `Rendezvous`, buffers nothing: a write returns only
 /// once a reader has taken the value (CSP's synchronisation).
@@ -38,6 +41,8 @@ pub enum Policy {
 /// policies and for `Priority`, which need room for at least one value.
 pub(crate) enum Buffer<T> {
     None,
+    /// `Fifo(n)` up to `MAX_RING`: a ring the channel also reaches without its lock.
+    Ring(Arc<Ring<T>>),
     Queue {
         items: VecDeque<T>,
         cap: usize,
@@ -81,6 +86,7 @@ impl<T> Buffer<T> {
         };
         match policy {
             Policy::Rendezvous | Policy::Fifo(0) => Buffer::None,
+            Policy::Fifo(n) if n <= MAX_RING => Buffer::Ring(Arc::new(Ring::new(n))),
             Policy::Fifo(n) => queue(n, WhenFull::Block),
             Policy::OverwriteOldest(n) => queue(n.max(1), WhenFull::DropOldest),
             Policy::DropNewest(n) => queue(n.max(1), WhenFull::DropNewest),
@@ -101,10 +107,19 @@ impl<T> Buffer<T> {
         }
     }
 
+    /// The ring, for the channel's lock-free fast path.
+    pub(crate) fn ring(&self) -> Option<Arc<Ring<T>>> {
+        match self {
+            Buffer::Ring(r) => Some(r.clone()),
+            _ => None,
+        }
+    }
+
     /// The policy, as diagrams and reports show it.
     pub(crate) fn describe(&self) -> String {
         match self {
             Buffer::None => "rendezvous".into(),
+            Buffer::Ring(r) => format!("fifo({})", r.capacity()),
             Buffer::Queue { cap, when_full, .. } => match (when_full, *cap) {
                 (WhenFull::Block, usize::MAX) => "unbounded".into(),
                 (WhenFull::Block, n) => format!("fifo({n})"),
@@ -118,6 +133,7 @@ impl<T> Buffer<T> {
     pub(crate) fn len(&self) -> usize {
         match self {
             Buffer::None => 0,
+            Buffer::Ring(r) => r.len_locked(),
             Buffer::Queue { items, .. } => items.len(),
             Buffer::Priority { broken: true, .. } => 0,
             Buffer::Priority { heap, .. } => heap.len(),
@@ -132,6 +148,7 @@ impl<T> Buffer<T> {
     pub(crate) fn has_room(&self) -> bool {
         match self {
             Buffer::None => false,
+            Buffer::Ring(r) => r.len_locked() < r.capacity(),
             Buffer::Queue { items, cap, .. } => items.len() < *cap,
             Buffer::Priority { broken: true, .. } => false,
             Buffer::Priority { heap, cap, .. } => heap.len() < *cap,
@@ -150,6 +167,10 @@ impl<T> Buffer<T> {
     pub(crate) fn push(&mut self, value: T) -> Pushed<T> {
         match self {
             Buffer::None => Pushed::Full(value),
+            Buffer::Ring(r) => match r.push_locked(value) {
+                Ok(()) => Pushed::Stored(None),
+                Err(v) => Pushed::Full(v),
+            },
             Buffer::Queue {
                 items,
                 cap,
@@ -194,6 +215,7 @@ impl<T> Buffer<T> {
     pub(crate) fn pop(&mut self) -> Option<T> {
         match self {
             Buffer::None => None,
+            Buffer::Ring(r) => r.pop_locked(),
             Buffer::Queue { items, .. } => items.pop_front(),
             Buffer::Priority { broken: true, .. } => None,
             Buffer::Priority { heap, broken, .. } => {

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use super::buffer::{Buffer, Pushed};
 use super::error::{ChannelError, RetiredSide, WriteError};
+use super::ring::Ring;
 use super::waker::{ClaimWaiter, Claims, WaitQueue, Waiter};
 use super::{Codec, EndId, Kind, Side};
 use crate::park::{Context, Outcome, Packet, Release, WaitOp, WaitReason};
@@ -38,22 +39,33 @@ pub(crate) struct Core<T> {
     /// `WRITE_MAY_GO`), stored each time the lock is released: an alt's first look at
     /// its guards reads it instead of taking every channel's lock.
     hint: AtomicUsize,
+    /// A `Fifo(n)` channel's buffer, also reached without the lock while the channel
+    /// needs none (see `ring`): the same ring as `State::buffer`'s.
+    ring: Option<Arc<Ring<T>>>,
     state: Mutex<State<T>>,
 }
 
 pub(crate) const READ_MAY_GO: usize = 1;
 pub(crate) const WRITE_MAY_GO: usize = 2;
 
-/// The channel's state, locked; releasing it publishes the readiness hint.
+/// The channel's state, locked; releasing it publishes the readiness hint and, when the
+/// channel needs no lock, lets the ring's fast path run again.
 pub(super) struct Locked<'a, T> {
     state: MutexGuard<'a, State<T>>,
     hint: &'a AtomicUsize,
+    ring: Option<&'a Ring<T>>,
 }
 
 impl<T> Drop for Locked<'_, T> {
     fn drop(&mut self) {
-        // Still under the lock: the hint is never older than the last release.
+        // Still under the lock: the hint is never older than the last release. Thawing
+        // comes after it, so fast operations only ever add bits to a stored hint.
         self.hint.store(self.state.hint(), Ordering::Release);
+        if let Some(ring) = self.ring {
+            if !self.state.needs_lock() {
+                ring.thaw();
+            }
+        }
     }
 }
 
@@ -103,6 +115,20 @@ impl<T> State<T> {
         h
     }
 
+    /// Whether an operation could meet a party the ring knows nothing of: a waiter (a
+    /// parked operation or a registered alt), a claim, poison or a retired side. While
+    /// so, every operation takes the lock.
+    fn needs_lock(&self) -> bool {
+        self.poisoned
+            || !self.readers.is_empty()
+            || !self.writers.is_empty()
+            || self.open.contains(&0)
+            || self
+                .claims
+                .iter()
+                .any(|c| c.holder.is_some() || !c.queue.is_empty())
+    }
+
     pub(super) fn queue(&mut self, side: Side) -> &mut WaitQueue<T> {
         match side {
             Side::Read => &mut self.readers,
@@ -139,6 +165,7 @@ impl<T> Core<T> {
             let _ = cell.set(StdArc::from(n));
         }
         let policy = StdArc::from(buffer.describe());
+        let ring = buffer.ring();
         let state = State {
             buffer,
             readers: WaitQueue::new(),
@@ -155,6 +182,7 @@ impl<T> Core<T> {
             policy,
             poisoned: AtomicBool::new(false),
             hint: AtomicUsize::new(state.hint()),
+            ring,
             state: Mutex::new(state),
         }
     }
@@ -187,10 +215,22 @@ impl<T> Core<T> {
     }
 
     pub(super) fn lock(&self) -> Locked<'_, T> {
-        Locked {
-            state: sync::lock(&self.state),
-            hint: &self.hint,
+        let state = sync::lock(&self.state);
+        let ring = self.ring.as_deref();
+        if let Some(r) = ring {
+            r.freeze();
         }
+        Locked {
+            state,
+            hint: &self.hint,
+            ring,
+        }
+    }
+
+    /// The fast path's counts (`ring::STAT_*`), for loom models.
+    #[cfg(loom)]
+    pub(crate) fn ring_stats(&self) -> [usize; 4] {
+        self.ring.as_ref().map_or([0; 4], |r| r.stats())
     }
 
     /// The readiness hint itself, for an alt that checks it without a call per guard.
@@ -261,6 +301,14 @@ impl<T> Core<T> {
         mut value: T,
         deadline: Deadline,
     ) -> Result<(), WriteError<T>> {
+        // No spinning here when the ring is full: the lock path's park spins first
+        // anyway, and on a loaded machine a second spin only burns the partner's core.
+        if let Some(ring) = &self.ring {
+            match ring.fast_push(value, &self.hint) {
+                Ok(()) => return Ok(()),
+                Err(v) => value = v,
+            }
+        }
         let mut passed = false;
         loop {
             let mut st = self.lock();
@@ -401,6 +449,9 @@ impl<T> Core<T> {
         deadline: Deadline,
         extended: bool,
     ) -> Result<(T, Option<Release<T>>), ChannelError> {
+        if let Some(v) = self.ring.as_ref().and_then(|r| r.fast_pop(&self.hint)) {
+            return Ok((v, None));
+        }
         let mut passed = false;
         loop {
             let mut st = self.lock();

@@ -305,6 +305,15 @@ impl<T> Input<T> {
         }
     }
 
+    /// How often the channel's lock-free fast path stored, refused a write, took, and
+    /// refused a read (all zero for a channel without one). For loom models only, which
+    /// check that both the fast and the lock path were explored.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn fast_path_stats(&self) -> [usize; 4] {
+        self.end.core.ring_stats()
+    }
+
     /// The channel's readiness hint and the bit that says a read may go.
     pub(crate) fn read_hint(&self) -> (&crate::sync::AtomicUsize, usize) {
         (self.end.core.hint(), super::core::READ_MAY_GO)

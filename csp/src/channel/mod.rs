@@ -51,6 +51,7 @@ mod buffer;
 mod core;
 mod ends;
 mod error;
+mod ring;
 pub(crate) mod select;
 mod waker;
 

@@ -1,0 +1,345 @@
+//! The lock-free fast path of a `Fifo(n)` channel: a bounded MPMC ring (crossbeam's
+//! array flavour, after Vyukov) that holds the channel's buffered values.
+//!
+//! Every slot has a stamp saying whose turn it is: `stamp == tail` lets a writer fill it,
+//! `stamp == head + 1` lets a reader empty it. A writer claims a slot by one CAS on
+//! `tail`, a reader by one CAS on `head`; the stamp, stored with `Release` after the slot
+//! is written or read and loaded with `Acquire` before, is what orders the two accesses
+//! to the value.
+//!
+//! **When the fast path may run.** `head` and `tail` each carry a `SLOW` bit. A fast push
+//! or pop refuses (and its caller takes the channel lock) while the bit is set, and
+//! since the bit lives in the very word its CAS changes, "the bit was clear" and "the
+//! slot was claimed" are one atomic step. The lock holder sets both bits right after
+//! taking the lock (`freeze`), so from then on it alone moves `head` and `tail`: it
+//! decides "empty, so park" or "full, so park" on a ring nobody else changes. It clears
+//! them again (`thaw`) just before releasing the lock, and only if the channel needs no
+//! lock at all: no parked or alting waiter, no claim held or queued, not poisoned, no
+//! side retired. So a fast operation can only happen while a lock-path write or read
+//! would have gone straight to the buffer too, and no wake-up can be lost: whoever would
+//! park freezes the ring first and then looks at it.
+//!
+//! A fast operation that claimed its slot just before the freeze may still be writing or
+//! reading the value; the lock holder sees `tail` (or `head`) already moved and waits
+//! the few instructions until the stamp says the slot is done.
+
+use std::mem::MaybeUninit;
+
+use crossbeam_utils::CachePadded;
+
+use super::core::{READ_MAY_GO, WRITE_MAY_GO};
+use crate::sync::{self, AtomicUsize, Ordering, UnsafeCell};
+
+/// The largest `Fifo(n)` that gets a ring: a ring allocates all its slots up front, so a
+/// larger buffer stays a lazily growing queue behind the lock.
+pub(crate) const MAX_RING: usize = 1 << 16;
+
+struct Slot<T> {
+    /// `index + lap` when the slot is free for the writer of that lap, `+ 1` once it
+    /// holds that writer's value.
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+pub(crate) struct Ring<T> {
+    /// The next slot to read: index in the low bits, `SLOW` above them, lap above that.
+    head: CachePadded<AtomicUsize>,
+    /// The next slot to write, laid out as `head`.
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[Slot<T>]>,
+    cap: usize,
+    /// The `SLOW` bit: the smallest power of two above every index.
+    slow: usize,
+    /// What one lap adds to a position (twice `slow`, so the lap never touches `SLOW`).
+    one_lap: usize,
+    #[cfg(loom)]
+    stats: [std::sync::atomic::AtomicUsize; 4],
+}
+
+// SAFETY: values are moved in by one thread and out by another, so `T: Send` suffices;
+// each slot's value is accessed by one thread at a time, handed over by its stamp
+// (`Release` store after the access, `Acquire` load before the next one).
+unsafe impl<T: Send> Send for Ring<T> {}
+// SAFETY: as for `Send`: shared access never yields a `&T`, only moves values through
+// slots whose ownership the stamps hand over.
+unsafe impl<T: Send> Sync for Ring<T> {}
+
+/// Why a fast operation refused (for the loom model's counts).
+#[cfg(loom)]
+pub(crate) const STAT_PUSHED: usize = 0;
+#[cfg(loom)]
+pub(crate) const STAT_PUSH_REFUSED: usize = 1;
+#[cfg(loom)]
+pub(crate) const STAT_POPPED: usize = 2;
+#[cfg(loom)]
+pub(crate) const STAT_POP_REFUSED: usize = 3;
+
+impl<T> Ring<T> {
+    /// A ring of `cap` slots; `cap` is at least 1 and at most [`MAX_RING`].
+    pub(crate) fn new(cap: usize) -> Ring<T> {
+        let cap = cap.clamp(1, MAX_RING);
+        let slow = (cap + 1).next_power_of_two();
+        let slots = (0..cap)
+            .map(|i| Slot {
+                stamp: AtomicUsize::new(i),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Ring {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            slots,
+            cap,
+            slow,
+            one_lap: slow * 2,
+            #[cfg(loom)]
+            stats: Default::default(),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// The position after `pos` (index and lap, `SLOW` clear).
+    fn next(&self, pos: usize) -> usize {
+        let index = pos & (self.slow - 1);
+        if index + 1 < self.cap {
+            pos + 1
+        } else {
+            (pos & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    fn slot(&self, pos: usize) -> &Slot<T> {
+        &self.slots[pos & (self.slow - 1)]
+    }
+
+    /// Stores `value` unless the ring is full, or (`locked` false) the `SLOW` bit is set.
+    /// `locked` is for the holder of the channel lock, which has frozen the ring.
+    fn push(&self, value: T, locked: bool) -> Result<(), T> {
+        let mut raw = self.tail.load(Ordering::Relaxed);
+        let mut patience = Patience::new(locked);
+        loop {
+            if raw & self.slow != 0 && !locked {
+                return Err(value);
+            }
+            let tail = raw & !self.slow;
+            let slot = self.slot(tail);
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                let new = self.next(tail) | (raw & self.slow);
+                match self
+                    .tail
+                    .compare_exchange_weak(raw, new, Ordering::AcqRel, Ordering::Relaxed)
+                {
+                    Ok(_) => {
+                        // SAFETY: the CAS gave this thread the slot for this lap, and the
+                        // `Acquire` load of `stamp == tail` ordered the previous reader's
+                        // move out before this write; no one touches the slot until the
+                        // stamp below says it is full.
+                        slot.value.with_mut(|p| unsafe { (*p).write(value) });
+                        slot.stamp.store(tail + 1, Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(now) => raw = now,
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
+                // The slot still holds last lap's value: full, unless its reader has
+                // claimed it (head moved) and is still moving it out.
+                let head = self.head.load(Ordering::Relaxed) & !self.slow;
+                if head.wrapping_add(self.one_lap) == tail || !patience.wait() {
+                    return Err(value);
+                }
+                raw = self.tail.load(Ordering::Relaxed);
+            } else {
+                // Another writer claimed this slot and `tail` moved on: look again.
+                if !patience.wait() {
+                    return Err(value);
+                }
+                raw = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Takes the oldest value unless the ring is empty, or (`locked` false) the `SLOW`
+    /// bit is set.
+    fn pop(&self, locked: bool) -> Option<T> {
+        let mut raw = self.head.load(Ordering::Relaxed);
+        let mut patience = Patience::new(locked);
+        loop {
+            if raw & self.slow != 0 && !locked {
+                return None;
+            }
+            let head = raw & !self.slow;
+            let slot = self.slot(head);
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == head + 1 {
+                let new = self.next(head) | (raw & self.slow);
+                match self
+                    .head
+                    .compare_exchange_weak(raw, new, Ordering::AcqRel, Ordering::Relaxed)
+                {
+                    Ok(_) => {
+                        // SAFETY: the CAS gave this thread the full slot for this lap; the
+                        // `Acquire` load of `stamp == head + 1` ordered the writer's
+                        // `write` before this read, which moves the value out exactly
+                        // once: the stamp below hands the slot to next lap's writer.
+                        let v = slot.value.with_mut(|p| unsafe { (*p).assume_init_read() });
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        return Some(v);
+                    }
+                    Err(now) => raw = now,
+                }
+            } else if stamp == head {
+                // Not filled yet: empty, unless a writer has claimed it (tail moved) and
+                // is still writing.
+                let tail = self.tail.load(Ordering::Relaxed) & !self.slow;
+                if tail == head || !patience.wait() {
+                    return None;
+                }
+                raw = self.head.load(Ordering::Relaxed);
+            } else {
+                if !patience.wait() {
+                    return None;
+                }
+                raw = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The fast write: `Err` gives the value back for the lock path (full, or the
+    /// channel needs its lock). A stored value sets `READ_MAY_GO`, after the store, so a
+    /// reader that learns of the write learns of the value too; clearing stays the lock
+    /// holder's business (a set bit may be stale).
+    #[inline]
+    pub(crate) fn fast_push(&self, value: T, hint: &AtomicUsize) -> Result<(), T> {
+        let r = self.push(value, false);
+        #[cfg(loom)]
+        self.count(if r.is_ok() {
+            STAT_PUSHED
+        } else {
+            STAT_PUSH_REFUSED
+        });
+        if r.is_ok() && hint.load(Ordering::Relaxed) & READ_MAY_GO == 0 {
+            hint.fetch_or(READ_MAY_GO, Ordering::Release);
+        }
+        r
+    }
+
+    /// The fast read: `None` sends the caller to the lock path (empty, or the channel
+    /// needs its lock). A taken value sets `WRITE_MAY_GO`, as `fast_push` does.
+    #[inline]
+    pub(crate) fn fast_pop(&self, hint: &AtomicUsize) -> Option<T> {
+        let v = self.pop(false);
+        #[cfg(loom)]
+        self.count(if v.is_some() {
+            STAT_POPPED
+        } else {
+            STAT_POP_REFUSED
+        });
+        if v.is_some() && hint.load(Ordering::Relaxed) & WRITE_MAY_GO == 0 {
+            hint.fetch_or(WRITE_MAY_GO, Ordering::Release);
+        }
+        v
+    }
+
+    /// Under the channel lock: stores `value` unless the ring is full.
+    pub(crate) fn push_locked(&self, value: T) -> Result<(), T> {
+        self.push(value, true)
+    }
+
+    /// Under the channel lock: takes the oldest value.
+    pub(crate) fn pop_locked(&self) -> Option<T> {
+        self.pop(true)
+    }
+
+    /// Under the channel lock: how many values are stored (the ring is frozen, so this
+    /// is exact; a slot claimed just before the freeze counts).
+    pub(crate) fn len_locked(&self) -> usize {
+        let head = self.head.load(Ordering::Relaxed) & !self.slow;
+        let tail = self.tail.load(Ordering::Relaxed) & !self.slow;
+        let (hix, tix) = (head & (self.slow - 1), tail & (self.slow - 1));
+        if hix < tix {
+            tix - hix
+        } else if hix > tix {
+            self.cap - hix + tix
+        } else if head == tail {
+            0
+        } else {
+            self.cap
+        }
+    }
+
+    /// Just after taking the channel lock: stops fast operations. The read-modify-writes
+    /// read the latest `head` and `tail`, so the lock holder's later loads are exact;
+    /// if the bits are set already, the previous holder's did that and the lock handed
+    /// it over.
+    pub(crate) fn freeze(&self) {
+        if self.tail.load(Ordering::Relaxed) & self.slow == 0 {
+            self.tail.fetch_or(self.slow, Ordering::AcqRel);
+            self.head.fetch_or(self.slow, Ordering::AcqRel);
+        }
+    }
+
+    /// Just before releasing the channel lock, when the channel needs no lock: lets fast
+    /// operations run again.
+    pub(crate) fn thaw(&self) {
+        if self.tail.load(Ordering::Relaxed) & self.slow != 0 {
+            self.head.fetch_and(!self.slow, Ordering::AcqRel);
+            self.tail.fetch_and(!self.slow, Ordering::AcqRel);
+        }
+    }
+
+    #[cfg(loom)]
+    fn count(&self, stat: usize) {
+        self.stats[stat].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How often each fast operation succeeded or refused (`STAT_*`), for loom models.
+    #[cfg(loom)]
+    pub(crate) fn stats(&self) -> [usize; 4] {
+        self.stats
+            .each_ref()
+            .map(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        // `&mut self`: no operation is in flight, so `pop` never waits.
+        while let Some(v) = self.pop(true) {
+            drop(v);
+        }
+    }
+}
+
+/// How long an operation waits for a slot another thread has claimed but not finished.
+/// The lock holder waits as long as it takes (that thread is a few instructions from
+/// done); a fast operation spins a little and then takes the lock path instead.
+struct Patience {
+    left: u32,
+    locked: bool,
+}
+
+impl Patience {
+    fn new(locked: bool) -> Patience {
+        // Under loom a spin without a yield is a livelock the checker reports.
+        let left = if cfg!(loom) { 0 } else { 64 };
+        Patience { left, locked }
+    }
+
+    fn wait(&mut self) -> bool {
+        if self.locked {
+            sync::spin_wait();
+            return true;
+        }
+        if self.left == 0 {
+            return false;
+        }
+        self.left -= 1;
+        std::hint::spin_loop();
+        true
+    }
+}
