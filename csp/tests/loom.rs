@@ -1,7 +1,7 @@
 //! Loom model tests of the channel core, claims and barriers: every interleaving (up to
 //! the preemption bound) of the wait-and-commit protocol. Each model with more than one
 //! possible outcome counts its outcomes and fails if one was never reached. Run with
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 CARGO_TARGET_DIR=target/loom
 //! cargo test -p csp --test loom --release` (the whole suite takes well under a second
 //! once built).
 #![cfg(loom)]

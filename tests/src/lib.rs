@@ -56,6 +56,8 @@ pub fn untag(v: u64) -> (usize, u64) {
 pub struct Tally {
     count: Vec<u64>,
     sum: Vec<u64>,
+    /// The last sequence number seen from each writer (for `add_in_order`).
+    last: Vec<Option<u64>>,
 }
 
 impl Tally {
@@ -64,6 +66,7 @@ impl Tally {
         Tally {
             count: vec![0; writers],
             sum: vec![0; writers],
+            last: vec![None; writers],
         }
     }
 
@@ -73,6 +76,35 @@ impl Tally {
         self.count[w] += 1;
         self.sum[w] += seq;
         (w, seq)
+    }
+
+    /// Counts one message as [`add`](Self::add) does, and checks that it comes after
+    /// the previous one this tally saw from the same writer: one writer's values reach
+    /// any one reader in the order written.
+    pub fn add_in_order(&mut self, v: u64) -> (usize, u64) {
+        let (w, seq) = self.add(v);
+        let previous = self.last[w].replace(seq);
+        assert!(
+            previous.is_none_or(|l| l < seq),
+            "writer {w}: reordered, {previous:?} then {seq}"
+        );
+        (w, seq)
+    }
+
+    /// Joins the writer threads, then merges the readers' tallies into one.
+    pub fn join(
+        writers: usize,
+        writer_threads: Vec<std::thread::JoinHandle<()>>,
+        reader_threads: Vec<std::thread::JoinHandle<Tally>>,
+    ) -> Tally {
+        for w in writer_threads {
+            w.join().expect("a writer panicked");
+        }
+        let mut total = Tally::new(writers);
+        for r in reader_threads {
+            total.merge(&r.join().expect("a reader panicked"));
+        }
+        total
     }
 
     /// Adds another reader's tally.

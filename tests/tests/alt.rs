@@ -424,14 +424,7 @@ fn exactly_once_with_4_alting_writers_and_4_alting_readers_over_8_shared_channel
             })
             .collect();
         drop(rxs);
-        for w in writers {
-            w.join().unwrap();
-        }
-        let mut total = Tally::new(WRITERS as usize);
-        for r in readers {
-            total.merge(&r.join().unwrap());
-        }
-        total.assert_exactly_once(PER_WRITER);
+        Tally::join(WRITERS as usize, writers, readers).assert_exactly_once(PER_WRITER);
     });
 }
 

@@ -30,30 +30,15 @@ fn any2any_rendezvous_8x8_a_million_messages_each_read_exactly_once() {
                 let rx = rx.clone();
                 thread::spawn(move || {
                     let mut tally = Tally::new(WRITERS as usize);
-                    let mut last = [None::<u64>; WRITERS as usize];
                     for v in &rx {
-                        let (w, seq) = tally.add(v);
-                        // One writer's values reach any one reader in the order written.
-                        assert!(
-                            last[w].is_none_or(|l| l < seq),
-                            "reordered: {l:?} then {seq}",
-                            l = last[w]
-                        );
-                        last[w] = Some(seq);
+                        tally.add_in_order(v);
                     }
                     tally
                 })
             })
             .collect();
         drop(rx);
-        for w in writers {
-            w.join().unwrap();
-        }
-        let mut total = Tally::new(WRITERS as usize);
-        for r in readers {
-            total.merge(&r.join().unwrap());
-        }
-        total.assert_exactly_once(PER_WRITER);
+        Tally::join(WRITERS as usize, writers, readers).assert_exactly_once(PER_WRITER);
     });
 }
 
@@ -320,7 +305,6 @@ fn any2any_fifo_8_mixed_blocking_try_and_timed_ops_each_read_exactly_once() {
                 let rx = rx.clone();
                 thread::spawn(move || {
                     let mut tally = Tally::new(WRITERS as usize);
-                    let mut last = [None::<u64>; WRITERS as usize];
                     for op in (r as u64).. {
                         let got = match op % 3 {
                             0 => rx.read(),
@@ -334,27 +318,14 @@ fn any2any_fifo_8_mixed_blocking_try_and_timed_ops_each_read_exactly_once() {
                             Err(e) if e.is_retired() => break,
                             Err(e) => panic!("unexpected {e}"),
                         };
-                        let (w, seq) = tally.add(v);
-                        assert!(
-                            last[w].is_none_or(|l| l < seq),
-                            "reordered: {l:?} then {seq}",
-                            l = last[w]
-                        );
-                        last[w] = Some(seq);
+                        tally.add_in_order(v);
                     }
                     tally
                 })
             })
             .collect();
         drop(rx);
-        for w in writers {
-            w.join().unwrap();
-        }
-        let mut total = Tally::new(WRITERS as usize);
-        for r in readers {
-            total.merge(&r.join().unwrap());
-        }
-        total.assert_exactly_once(PER_WRITER);
+        Tally::join(WRITERS as usize, writers, readers).assert_exactly_once(PER_WRITER);
     });
 }
 

@@ -233,6 +233,7 @@ impl<T> Buffer<T> {
             Buffer::None => Vec::new(),
             Buffer::Queue { items, .. } => items.drain(..).collect(),
             Buffer::Priority { heap, .. } => heap.drain().map(|r| r.value).collect(),
+            Buffer::Ring(r) => std::iter::from_fn(|| r.pop_locked()).collect(),
         }
     }
 }
