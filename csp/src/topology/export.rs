@@ -1,4 +1,6 @@
 //! Drawings and models of a network: Graphviz DOT, Mermaid, and CSPm for FDR.
+//! Part of the topology layer: uses its [`Topology`] and the process layer's
+//! `ModelContext`.
 //!
 //! A channel with exactly one writer and one reader in the network is drawn as an arrow
 //! between them; a shared channel (several writers or readers) or one with a side

@@ -1,5 +1,6 @@
 //! Validation over petgraph: processes and channels as one bipartite digraph (writer →
 //! channel → reader), so a shared channel with many ends costs one edge per end.
+//! Part of the topology layer: uses only its [`Topology`] and `channel::Side`.
 
 use std::collections::{HashSet, VecDeque};
 

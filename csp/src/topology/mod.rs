@@ -7,6 +7,10 @@
 //! without running anything; [`Parallel::topology`](crate::Parallel::topology) gives the
 //! graph itself, to draw (`to_dot`, `to_mermaid`) or to model-check (`to_cspm`, for FDR).
 //!
+//! Layer: topology, above process. It may use `process` (the processes as recorded:
+//! paths, ends, models) and `channel` (what a channel is, without its type); `Parallel`
+//! builds a [`Topology`] and acts on its [`Report`], never the other way round.
+//!
 //! **Errors** (the network is refused):
 //! - a *dangling* channel: one side is held by processes of the network, and the other
 //!   side's open ends by no process of it — unless the channel is declared part of the
@@ -59,16 +63,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::channel::{ChannelInfo, Kind, Side};
-use crate::process::{Model, RecordedEnd};
-
-/// One process of a flattened network.
-#[derive(Clone)]
-pub(crate) struct NodeInfo {
-    /// Its path: its name, prefixed by the names of the networks it is nested in.
-    pub(crate) path: String,
-    pub(crate) ends: Vec<RecordedEnd>,
-    pub(crate) model: Option<Model>,
-}
+use crate::process::ProcessNode;
 
 /// What a `Parallel` declares about its network besides its processes.
 #[derive(Clone, Default)]
@@ -138,13 +133,13 @@ pub struct ChannelSummary {
 /// assert!(topology.to_mermaid().contains("p0 -->|\"numbers\"| p1"));
 /// ```
 pub struct Topology {
-    pub(crate) processes: Vec<NodeInfo>,
+    pub(crate) processes: Vec<ProcessNode>,
     pub(crate) channels: Vec<ChannelNode>,
     pub(crate) declarations: Declarations,
 }
 
 impl Topology {
-    pub(crate) fn new(processes: Vec<NodeInfo>, declarations: Declarations) -> Topology {
+    pub(crate) fn new(processes: Vec<ProcessNode>, declarations: Declarations) -> Topology {
         let mut index: HashMap<u64, usize> = HashMap::new();
         let mut channels: Vec<ChannelNode> = Vec::new();
         for (p, node) in processes.iter().enumerate() {
