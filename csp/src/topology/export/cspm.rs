@@ -24,7 +24,7 @@ const UNBOUNDED_BOUND: usize = 3;
 
 /// What a buffered channel's buffer does, read from its policy text.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Buffer {
+enum BufferModel {
     Fifo(usize),
     OverwriteOldest(usize),
     DropNewest(usize),
@@ -32,20 +32,20 @@ enum Buffer {
     Unbounded,
 }
 
-impl Buffer {
+impl BufferModel {
     /// `None` for rendezvous, and for a policy this export does not know (see
     /// [`known`]).
-    fn of(policy: &str) -> Option<Buffer> {
+    fn of(policy: &str) -> Option<BufferModel> {
         if policy == "unbounded" {
-            return Some(Buffer::Unbounded);
+            return Some(BufferModel::Unbounded);
         }
         let (name, rest) = policy.split_once('(')?;
         let n: usize = rest.strip_suffix(')')?.parse().ok()?;
         match name {
-            "fifo" => Some(Buffer::Fifo(n)),
-            "overwrite_oldest" => Some(Buffer::OverwriteOldest(n)),
-            "drop_newest" => Some(Buffer::DropNewest(n)),
-            "priority" => Some(Buffer::Priority(n)),
+            "fifo" => Some(BufferModel::Fifo(n)),
+            "overwrite_oldest" => Some(BufferModel::OverwriteOldest(n)),
+            "drop_newest" => Some(BufferModel::DropNewest(n)),
+            "priority" => Some(BufferModel::Priority(n)),
             _ => None,
         }
     }
@@ -53,7 +53,7 @@ impl Buffer {
 
 /// Whether the export can model `policy` (the channel layer may grow new ones).
 fn known(policy: &str) -> bool {
-    policy == "rendezvous" || Buffer::of(policy).is_some()
+    policy == "rendezvous" || BufferModel::of(policy).is_some()
 }
 
 /// One channel's CSPm events.
@@ -61,7 +61,7 @@ struct Events {
     /// The channel's CSPm name (rendezvous) or the stem of `_in`/`_out`.
     name: String,
     /// `None`: rendezvous.
-    buffer: Option<Buffer>,
+    buffer: Option<BufferModel>,
     /// The processes on each side, each once, in order: their index is their position.
     writers: Vec<usize>,
     readers: Vec<usize>,
@@ -72,7 +72,7 @@ impl Events {
         Events {
             name,
             // An unknown policy is modelled as rendezvous, and the script says so.
-            buffer: Buffer::of(&c.policy),
+            buffer: BufferModel::of(&c.policy),
             writers: dedup(&c.writers),
             readers: dedup(&c.readers),
         }
@@ -201,7 +201,7 @@ pub(crate) fn cspm(t: &Topology) -> String {
         .iter()
         .map(|c| {
             let stem = identifier("", &c.name, &mut taken);
-            if Buffer::of(&c.policy).is_some() {
+            if BufferModel::of(&c.policy).is_some() {
                 // `_in`/`_out` and `BUFF_` must not meet another name either.
                 for n in [
                     format!("{stem}_in"),
@@ -223,9 +223,15 @@ pub(crate) fn cspm(t: &Topology) -> String {
             members.push(buffer(&mut s, c, events, b));
         }
     }
+    let by_id: HashMap<u64, usize> = t
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i))
+        .collect();
     let mut placeholders = 0;
     for p in 0..t.processes.len() {
-        let (member, placeholder) = process(&mut s, t, &channels, p, &mut taken);
+        let (member, placeholder) = process(&mut s, t, &channels, &by_id, p, &mut taken);
         placeholders += usize::from(placeholder);
         members.push(member);
     }
@@ -280,7 +286,10 @@ fn declarations(s: &mut String, channels: &[Events]) {
     if !all.is_empty() {
         s.push('\n');
     }
-    if channels.iter().any(|e| e.buffer == Some(Buffer::Unbounded)) {
+    if channels
+        .iter()
+        .any(|e| e.buffer == Some(BufferModel::Unbounded))
+    {
         let _ = writeln!(
             s,
             "-- Unbounded channels are approximated by FIFO buffers of capacity UB: the\n\
@@ -291,7 +300,7 @@ fn declarations(s: &mut String, channels: &[Events]) {
     }
     if channels
         .iter()
-        .any(|e| matches!(e.buffer, Some(Buffer::Priority(_))))
+        .any(|e| matches!(e.buffer, Some(BufferModel::Priority(_))))
     {
         s.push_str(
             "-- A priority buffer's queue, greatest first, equal values oldest first.\n\
@@ -302,25 +311,25 @@ fn declarations(s: &mut String, channels: &[Events]) {
 }
 
 /// The buffer process of a buffered channel; its member of the parallel.
-fn buffer(s: &mut String, c: &ChannelNode, e: &Events, b: Buffer) -> Member {
+fn buffer(s: &mut String, c: &ChannelNode, e: &Events, b: BufferModel) -> Member {
     let n = &e.name;
     let input = format!("{n}_in{}", if e.shared(Side::Write) { "?_" } else { "" });
     let output = format!("{n}_out{}", if e.shared(Side::Read) { "?_" } else { "" });
     let me = format!("BUFF_{n}");
     let (cap, note, store) = match b {
-        Buffer::Fifo(cap) => (cap.to_string(), "a writer waits while it is full", "s^<x>"),
-        Buffer::Unbounded => ("UB".into(), "bounded by UB, see above", "s^<x>"),
-        Buffer::Priority(cap) => (
+        BufferModel::Fifo(cap) => (cap.to_string(), "a writer waits while it is full", "s^<x>"),
+        BufferModel::Unbounded => ("UB".into(), "bounded by UB, see above", "s^<x>"),
+        BufferModel::Priority(cap) => (
             cap.to_string(),
             "the reader gets the greatest value (T's order stands for the type's Ord)",
             "pinsert(x, s)",
         ),
-        Buffer::OverwriteOldest(cap) => (
+        BufferModel::OverwriteOldest(cap) => (
             cap.to_string(),
             "a write never waits: when full it drops the oldest value",
             "",
         ),
-        Buffer::DropNewest(cap) => (
+        BufferModel::DropNewest(cap) => (
             cap.to_string(),
             "a write never waits: when full the value written is dropped",
             "",
@@ -328,10 +337,10 @@ fn buffer(s: &mut String, c: &ChannelNode, e: &Events, b: Buffer) -> Member {
     };
     let _ = writeln!(s, "-- channel '{}', {}: {note}", c.name, c.policy);
     let write = match b {
-        Buffer::OverwriteOldest(_) => {
+        BufferModel::OverwriteOldest(_) => {
             format!("{input}?x -> {me}(if #s < {cap} then s^<x> else tail(s)^<x>)")
         }
-        Buffer::DropNewest(_) => {
+        BufferModel::DropNewest(_) => {
             format!("{input}?x -> {me}(if #s < {cap} then s^<x> else s)")
         }
         _ => format!("#s < {cap} & {input}?x -> {me}({store})"),
@@ -347,48 +356,28 @@ fn buffer(s: &mut String, c: &ChannelNode, e: &Events, b: Buffer) -> Member {
 }
 
 /// One process's definition (its model, or a marked placeholder); its member of the
-/// parallel, and whether it is a placeholder.
+/// parallel, and whether it is a placeholder. `by_id` finds a channel by its id.
 fn process(
     s: &mut String,
     t: &Topology,
     channels: &[Events],
+    by_id: &HashMap<u64, usize>,
     p: usize,
     taken: &mut HashSet<String>,
 ) -> (Member, bool) {
     let node = &t.processes[p];
     let name = identifier("P_", &node.path, taken);
-    let by_id: HashMap<u64, usize> = t
-        .channels
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id, i))
-        .collect();
     let mut ends = Vec::new();
-    let mut alphabet: Vec<String> = Vec::new();
-    let mut sets: Vec<String> = Vec::new();
+    let mut events = Vec::new();
     for e in &node.ends {
-        let (prefix, events) = match by_id.get(&e.channel_id()) {
+        let (prefix, its) = match by_id.get(&e.channel_id()) {
             Some(c) => channels[*c].end(e.side(), p),
             None => ("UNKNOWN".to_string(), "UNKNOWN".to_string()),
         };
         ends.push((e.path().to_string(), prefix));
-        let list = if events.starts_with("{|") {
-            &mut sets
-        } else {
-            &mut alphabet
-        };
-        if !list.contains(&events) {
-            list.push(events);
-        }
+        events.push(its);
     }
-    if !alphabet.is_empty() {
-        sets.insert(0, format!("{{| {} |}}", alphabet.join(", ")));
-    }
-    let alphabet = match sets.len() {
-        0 => "{}".to_string(),
-        1 => sets.remove(0),
-        _ => format!("Union({{{}}})", sets.join(", ")),
-    };
+    let alphabet = alphabet(events);
     let _ = writeln!(s, "-- process '{}'", node.path);
     let placeholder = match &node.model {
         Some(model) => {
@@ -421,6 +410,31 @@ fn process(
     (Member { name, alphabet }, placeholder)
 }
 
+/// A process's alphabet from its ends' events (see [`Events::end`]): the channels and
+/// prefixes in one `{| |}`, whole sets beside it.
+fn alphabet(events: Vec<String>) -> String {
+    let mut plain: Vec<String> = Vec::new();
+    let mut sets: Vec<String> = Vec::new();
+    for e in events {
+        let list = if e.starts_with("{|") {
+            &mut sets
+        } else {
+            &mut plain
+        };
+        if !list.contains(&e) {
+            list.push(e);
+        }
+    }
+    if !plain.is_empty() {
+        sets.insert(0, format!("{{| {} |}}", plain.join(", ")));
+    }
+    match sets.len() {
+        0 => "{}".to_string(),
+        1 => sets.remove(0),
+        _ => format!("Union({{{}}})", sets.join(", ")),
+    }
+}
+
 /// The alphabetised parallel of every member, folded left:
 /// `(P1 [A1 || A2] P2) [A1 ∪ A2 || A3] P3 ...`.
 fn system(s: &mut String, members: &[Member]) {
@@ -443,4 +457,43 @@ fn system(s: &mut String, members: &[Member]) {
         system = "SKIP".into();
     }
     let _ = writeln!(s, "SYSTEM =\n    {system}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::cspm;
+    use crate::channel::Kind;
+    use crate::topology::{ChannelNode, Declarations, Topology};
+
+    /// A channel layer newer than this export may name a policy it cannot model: the
+    /// script must say so rather than pass it off as modelled.
+    #[test]
+    fn an_unknown_policy_is_modelled_as_rendezvous_and_marked() {
+        let t = Topology {
+            processes: Vec::new(),
+            channels: vec![ChannelNode {
+                id: 1,
+                name: Arc::from("odd"),
+                kind: Kind::One2One,
+                policy: Arc::from("sliding(4)"),
+                can_cross: true,
+                writers: Vec::new(),
+                readers: Vec::new(),
+                boundary: true,
+                open: [1, 1],
+            }],
+            declarations: Declarations::default(),
+        };
+        let script = cspm(&t);
+        assert!(
+            script.contains(
+                "-- ABSTRACTED: channel 'odd' has a policy this export does not know (sliding(4))"
+            ),
+            "{script}"
+        );
+        assert!(script.contains("channel odd : T\n"), "{script}");
+        assert!(!script.contains("BUFF_odd"), "{script}");
+    }
 }
