@@ -252,7 +252,7 @@ fn header(s: &mut String, t: &Topology) {
     s.push_str(
         "-- Check it with FDR (`refines network.csp`). Values are abstracted to the finite\n\
          -- type T = {0..K-1} (raise K to model more values); finite streams are modelled\n\
-         -- as unbounded (retiring and poisoning are not modelled); buffered channels are\n\
+         -- as infinite (retiring and poisoning are not modelled); buffered channels are\n\
          -- buffer processes of their capacity and policy.\n",
     );
     for c in &t.channels {
