@@ -26,10 +26,10 @@ use std::sync::Arc;
 /// assert!(net.topology().to_cspm().contains("P_worker = jobs?x -> results!x -> P_worker"));
 /// ```
 #[derive(Clone)]
-pub struct Model(Source);
+pub struct Model(Kind);
 
 #[derive(Clone)]
-enum Source {
+enum Kind {
     Template(Arc<str>),
     Generated(fn(&ModelContext) -> String),
 }
@@ -38,19 +38,19 @@ impl Model {
     /// A CSPm template: `{SELF}` is the process, `{param}` the channel of the end held
     /// by parameter `param` (`{outputs[1]}`, `{pair.requests}` for nested ends).
     pub fn template(text: &str) -> Model {
-        Model(Source::Template(Arc::from(text)))
+        Model(Kind::Template(Arc::from(text)))
     }
 
     /// A model written by a function of the process's context (how the components in
     /// [`csp::components`](crate::components) describe themselves).
     pub fn generated(f: fn(&ModelContext) -> String) -> Model {
-        Model(Source::Generated(f))
+        Model(Kind::Generated(f))
     }
 
     pub(crate) fn render(&self, ctx: &ModelContext) -> String {
         match &self.0 {
-            Source::Generated(f) => f(ctx),
-            Source::Template(t) => {
+            Kind::Generated(f) => f(ctx),
+            Kind::Template(t) => {
                 let mut out = String::with_capacity(t.len());
                 let mut rest: &str = t;
                 while let Some(open) = rest.find('{') {
