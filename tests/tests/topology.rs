@@ -355,7 +355,9 @@ fn a_process_without_a_model_gets_a_marked_placeholder_and_shared_channels_a_nod
     let t = net.topology();
     let cspm = t.to_cspm();
     assert!(cspm.contains("-- PLACEHOLDER: no model"), "{cspm}");
-    assert!(cspm.contains("P_w_0 = RUN({| work |})"), "{cspm}");
+    // Each writer has its own events, so a write needs the reader, not both writers.
+    assert!(cspm.contains("P_w_0 = RUN({| work.0 |})"), "{cspm}");
+    assert!(cspm.contains("P_w_1 = RUN({| work.1 |})"), "{cspm}");
     let mermaid = t.to_mermaid();
     assert!(mermaid.contains("c0((\"work\"))"), "{mermaid}");
     assert!(
@@ -413,4 +415,48 @@ fn a_writer_left_open_outside_the_network_is_warned() {
         .contains("1 open writing end(s) held outside"));
     drop(tx);
     assert!(net.validate().problems().is_empty());
+}
+
+/// Every buffer policy, channels with two writers, and one with two of each: the model
+/// must give each buffer its process and each sharer its own events. The expected
+/// script was reviewed by hand against the CSPm grammar (no CSPm parser installs here).
+#[test]
+fn cspm_models_buffers_as_processes_and_shared_ends_by_index() {
+    use csp::components::{id, merge};
+    use csp::Policy;
+    let (jobs, jobs_in) = Channel::<u64>::new().named("jobs").fifo(2).any2one();
+    let (results, results_in) = Channel::<u64>::new().named("results").any2one();
+    let (log, log_in) = Channel::<u64>::new()
+        .named("log")
+        .buffer(Policy::OverwriteOldest(3))
+        .one2one();
+    let (spill, spill_in) = Channel::<u64>::new()
+        .named("spill")
+        .buffer(Policy::DropNewest(1))
+        .one2one();
+    let (urgent, urgent_in) = Channel::<u64>::new().named("urgent").priority(2).one2one();
+    let (backlog, backlog_in) = Channel::<u64>::new()
+        .named("backlog")
+        .buffer(Policy::Unbounded)
+        .one2one();
+    let (out, out_in) = Channel::<u64>::new().named("out").any2any();
+    let net: Parallel<()> = Parallel::new()
+        .add(generate(0..3, jobs.clone().into()).named("gen_a"))
+        .add(generate(0..3, jobs.into()).named("gen_b"))
+        .add(id(jobs_in, results.clone().into()))
+        .add(generate(0..3, results.into()).named("gen_c"))
+        .add(delta(results_in, vec![log, spill, urgent, backlog]))
+        .add(
+            merge(
+                vec![log_in, spill_in, urgent_in, backlog_in],
+                out.clone().into(),
+            )
+            .map(|_| ()),
+        )
+        .add(generate(0..3, out.into()).named("gen_d"))
+        .add(sink(out_in.clone().into()).map(|_| ()))
+        .add(sink(out_in.into()).map(|_| ()));
+    let cspm = net.topology().to_cspm();
+    let expected = include_str!("golden/buffers.csp");
+    assert_eq!(cspm, expected, "got:\n{cspm}");
 }

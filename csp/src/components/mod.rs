@@ -1,6 +1,9 @@
 //! Plug-and-play processes (JCSP's `plugNplay`, occam's legoland): each is a
 //! `#[process]` function returning a [`Process`](crate::Process).
 //!
+//! Layer: components, above parallel. They may use every layer below (channels, alt,
+//! processes, `Parallel`) and point their CSPm models at `topology::export::models`.
+//!
 //! They end cleanly: when their input is retired they retire their outputs; when a
 //! downstream reader has retired they stop and retire their input; when a channel is
 //! poisoned they stop, and (the poison rule, see the crate docs) every channel they hold

@@ -2,6 +2,10 @@
 //! when a combinator ([`Parallel`](crate::Parallel), [`Sequence`](crate::Sequence),
 //! [`spawn`](crate::spawn)) runs it.
 //!
+//! Layer: process, above alt. It may use `channel`, `park` and `error`; it knows
+//! nothing of the topology, `Parallel` or the components above it, which build on
+//! what it records ([`RecordedEnd`]s, a [`Model`], a nested network's processes).
+//!
 //! Make one with `#[process]` on a function, or from a closure:
 //!
 //! ```
@@ -33,7 +37,6 @@ use crate::channel::ChannelError;
 mod failure;
 
 use crate::park::process::{self, ProcessContext};
-use crate::topology::NodeInfo;
 pub use failure::{BoxError, Failure};
 
 /// A process whose body may borrow from its surroundings for `'a`; see [`Process`].
@@ -59,7 +62,7 @@ pub struct ScopedProcess<'a, R = ()> {
     body: Box<dyn FnOnce() -> Result<R, BoxError> + Send + 'a>,
     pub(crate) model: Option<Model>,
     /// For a nested network: its processes, flattened (their paths relative to it).
-    pub(crate) nested: Option<Vec<NodeInfo>>,
+    pub(crate) nested: Option<Vec<ProcessNode>>,
 }
 
 /// A process that owns everything it uses: what `#[process]` functions return, and what
@@ -158,7 +161,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     }
 
     /// Gives the process a CSPm model, used by
-    /// [`Topology::to_cspm`](crate::topology::Topology::to_cspm) (see [`Model`]).
+    /// [`Topology::to_cspm`](crate::Topology::to_cspm) (see [`Model`]).
     ///
     /// ```
     /// use csp::process::Model;
@@ -170,18 +173,18 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         self
     }
 
-    /// The processes this one stands for in a topology: itself, or a nested network's
+    /// The processes this one stands for in a network: itself, or a nested network's
     /// processes with their paths under its name.
-    pub(crate) fn nodes(&self, name: &str) -> Vec<NodeInfo> {
+    pub(crate) fn nodes(&self, name: &str) -> Vec<ProcessNode> {
         match &self.nested {
             Some(children) => children
                 .iter()
-                .map(|c| NodeInfo {
+                .map(|c| ProcessNode {
                     path: format!("{name}/{}", c.path),
                     ..c.clone()
                 })
                 .collect(),
-            None => vec![NodeInfo {
+            None => vec![ProcessNode {
                 path: name.to_string(),
                 ends: self.ends.clone(),
                 model: self.model.clone(),
@@ -237,6 +240,16 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         };
         (self.name, self.ends, runnable)
     }
+}
+
+/// One process of a flattened network, as recorded before it runs: what the layers
+/// above (validation, diagrams, models) build their picture from.
+#[derive(Clone)]
+pub(crate) struct ProcessNode {
+    /// Its path: its name, prefixed by the names of the networks it is nested in.
+    pub(crate) path: String,
+    pub(crate) ends: Vec<RecordedEnd>,
+    pub(crate) model: Option<Model>,
 }
 
 /// How one process ended.

@@ -1,4 +1,4 @@
-//! A process's CSPm model, for [`Topology::to_cspm`](crate::topology::Topology::to_cspm).
+//! A process's CSPm model, for [`Topology::to_cspm`](crate::Topology::to_cspm).
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! Validation over petgraph: processes and channels as one bipartite digraph (writer →
 //! channel → reader), so a shared channel with many ends costs one edge per end.
+//! Part of the topology layer: uses only its [`Topology`] and `channel::Side`.
 
 use std::collections::{HashSet, VecDeque};
 
@@ -17,108 +18,136 @@ const CLIENT_SERVER_OK: &str = "deadlock-free by the client-server design rule (
      request it is sent and answers it";
 
 pub(crate) fn validate(t: &Topology) -> Report {
-    let mut linted: Vec<Problem> = Vec::new();
-    let mut deadlock_free = None;
-    let level = |lint: Lint| {
-        t.declarations
+    let mut check = Check {
+        t,
+        problems: Vec::new(),
+        linted: Vec::new(),
+    };
+    for c in &t.channels {
+        check.dangling(c);
+        check.self_rendezvous(c);
+    }
+    for c in &t.channels {
+        check.outside_ends(c);
+    }
+    check.no_channels();
+    let deadlock_free = check.cycles();
+    // Errors first, then the lints in the order they were found.
+    let mut problems = check.problems;
+    problems.extend(check.linted);
+    Report {
+        problems,
+        deadlock_free,
+    }
+}
+
+/// One validation pass: the topology and what it found so far.
+struct Check<'t> {
+    t: &'t Topology,
+    /// The errors that are not lints (dangling, self-rendezvous).
+    problems: Vec<Problem>,
+    /// The lints, after the network's levels.
+    linted: Vec<Problem>,
+}
+
+impl Check<'_> {
+    /// The level the network set for `lint` (the last setting wins), else `Warn`.
+    fn level(&self, lint: Lint) -> Level {
+        self.t
+            .declarations
             .levels
             .iter()
             .rev()
             .find(|(l, _)| *l == lint)
             .map_or(Level::Warn, |(_, level)| *level)
-    };
-    let mut lint = |lint: Lint, processes: Vec<String>, channels: Vec<String>, message, hint| {
-        let severity = match level(lint) {
+    }
+
+    /// Records a lint unless the network allows it; a denied one is an error.
+    fn lint(&mut self, lint: Lint, processes: Vec<String>, channels: Vec<String>, text: Text) {
+        let severity = match self.level(lint) {
             Level::Allow => return,
             Level::Warn => Severity::Warning,
             Level::Deny => Severity::Error,
         };
-        linted.push(Problem {
+        self.linted.push(Problem {
             kind: ProblemKind::Lint(lint),
             severity,
             processes,
             channels,
-            message,
-            hint,
+            message: text.message,
+            hint: text.hint.into(),
         });
-    };
-    let names = |ps: &[usize]| -> Vec<String> {
+    }
+
+    fn error(&mut self, kind: ProblemKind, processes: Vec<String>, c: &ChannelNode, text: Text) {
+        self.problems.push(Problem {
+            kind,
+            severity: Severity::Error,
+            processes,
+            channels: vec![c.name.to_string()],
+            message: text.message,
+            hint: text.hint.into(),
+        });
+    }
+
+    /// The paths of processes `ps`, each once, in order.
+    fn names(&self, ps: &[usize]) -> Vec<String> {
         let mut seen = HashSet::new();
         ps.iter()
             .filter(|p| seen.insert(**p))
-            .map(|p| t.processes[*p].path.clone())
+            .map(|p| self.t.processes[*p].path.clone())
             .collect()
-    };
-    // A message names at most a few processes; `Problem::processes` keeps them all.
-    let quoted = |ps: &[String]| {
-        const SHOWN: usize = 8;
-        let mut s = ps
-            .iter()
-            .take(SHOWN)
-            .map(|p| format!("'{p}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if ps.len() > SHOWN {
-            s.push_str(&format!(" and {} more", ps.len() - SHOWN));
-        }
-        s
-    };
-
-    let mut errors = Vec::new();
-    for c in &t.channels {
-        if !c.boundary {
-            // A side nobody holds open any more is a finished stream, not a dangling one.
-            let open_readers = c.open[Side::Read as usize] > 0;
-            let open_writers = c.open[Side::Write as usize] > 0;
-            let (side, holders, missing) = match (c.writers.is_empty(), c.readers.is_empty()) {
-                (false, true) if open_readers => ("written", &c.writers, "reads"),
-                (true, false) if open_writers => ("read", &c.readers, "writes"),
-                _ => ("", &c.writers, ""),
-            };
-            if !side.is_empty() {
-                let ps = names(holders);
-                errors.push(Problem {
-                    kind: ProblemKind::Dangling,
-                    severity: Severity::Error,
-                    message: format!(
-                        "channel '{}' is {side} by {} but no process in the network {missing} it",
-                        c.name,
-                        quoted(&ps)
-                    ),
-                    processes: ps,
-                    channels: vec![c.name.to_string()],
-                    hint: "give the other end to a process of this network, or, if the \
-                           caller of run() holds it (e.g. main reads the results), declare \
-                           it with .boundary(&end)"
-                        .into(),
-                });
-            }
-        }
-        if c.rendezvous() && !c.writers.is_empty() && !c.readers.is_empty() {
-            let p = c.writers[0];
-            if c.writers.iter().chain(&c.readers).all(|q| *q == p) {
-                let ps = names(&[p]);
-                errors.push(Problem {
-                    kind: ProblemKind::SelfRendezvous,
-                    severity: Severity::Error,
-                    message: format!(
-                        "rendezvous channel '{}' has only one party, process {}: it would wait on itself",
-                        c.name,
-                        quoted(&ps)
-                    ),
-                    processes: ps,
-                    channels: vec![c.name.to_string()],
-                    hint: "give one end to another process, or give the channel a buffer \
-                           (.fifo(n)) if the process really talks to itself"
-                        .into(),
-                });
-            }
-        }
     }
 
-    for c in &t.channels {
+    /// One side held in the network, the other side's open ends by none of its processes.
+    fn dangling(&mut self, c: &ChannelNode) {
+        if c.boundary {
+            return;
+        }
+        // A side nobody holds open any more is a finished stream, not a dangling one.
+        let open_readers = c.open[Side::Read as usize] > 0;
+        let open_writers = c.open[Side::Write as usize] > 0;
+        let (side, holders, missing) = match (c.writers.is_empty(), c.readers.is_empty()) {
+            (false, true) if open_readers => ("written", &c.writers, "reads"),
+            (true, false) if open_writers => ("read", &c.readers, "writes"),
+            _ => return,
+        };
+        let ps = self.names(holders);
+        let message = format!(
+            "channel '{}' is {side} by {} but no process in the network {missing} it",
+            c.name,
+            quoted(&ps)
+        );
+        let hint = "give the other end to a process of this network, or, if the caller of \
+                    run() holds it (e.g. main reads the results), declare it with \
+                    .boundary(&end)";
+        self.error(ProblemKind::Dangling, ps, c, Text { message, hint });
+    }
+
+    /// A rendezvous channel whose every end is held by one process.
+    fn self_rendezvous(&mut self, c: &ChannelNode) {
+        if !c.rendezvous() || c.writers.is_empty() || c.readers.is_empty() {
+            return;
+        }
+        let p = c.writers[0];
+        if !c.writers.iter().chain(&c.readers).all(|q| *q == p) {
+            return;
+        }
+        let ps = self.names(&[p]);
+        let message = format!(
+            "rendezvous channel '{}' has only one party, process {}: it would wait on itself",
+            c.name,
+            quoted(&ps)
+        );
+        let hint = "give one end to another process, or give the channel a buffer (.fifo(n)) \
+                    if the process really talks to itself";
+        self.error(ProblemKind::SelfRendezvous, ps, c, Text { message, hint });
+    }
+
+    /// Open ends of a network channel held outside the network (a forgotten `drop(tx)`).
+    fn outside_ends(&mut self, c: &ChannelNode) {
         if c.boundary || c.writers.is_empty() || c.readers.is_empty() {
-            continue;
+            return;
         }
         for (side, held, what, who) in [
             (
@@ -135,72 +164,53 @@ pub(crate) fn validate(t: &Topology) -> Report {
             ),
         ] {
             let outside = c.open[side as usize].saturating_sub(held.len());
-            if outside > 0 {
-                let ps = names(held);
-                lint(
-                    Lint::OutsideEnds,
-                    ps,
-                    vec![c.name.to_string()],
-                    format!(
-                        "channel '{}' has {outside} open {what} end(s) held outside the network: {who}",
-                        c.name
-                    ),
-                    "drop the caller's copy before run() (e.g. `drop(tx)` after cloning it into \
-                     the processes), or declare it with .boundary(&end) if it is used on purpose"
-                        .into(),
-                );
+            if outside == 0 {
+                continue;
             }
-        }
-    }
-
-    for p in &t.processes {
-        if p.ends.is_empty() {
-            lint(
-                Lint::NoChannels,
-                vec![p.path.clone()],
-                Vec::new(),
-                format!("process '{}' records no channel ends", p.path),
-                "if it uses channels, hand them over with Process::with_ends or make it a \
-                 #[process] fn, so that validation, diagrams and poisoning see them"
-                    .into(),
+            let message = format!(
+                "channel '{}' has {outside} open {what} end(s) held outside the network: {who}",
+                c.name
             );
+            let hint = "drop the caller's copy before run() (e.g. `drop(tx)` after cloning it \
+                        into the processes), or declare it with .boundary(&end) if it is used \
+                        on purpose";
+            let ps = self.names(held);
+            let channels = vec![c.name.to_string()];
+            self.lint(Lint::OutsideEnds, ps, channels, Text { message, hint });
         }
     }
 
-    // Channels declared as client-server pairs are judged by that rule, not as cycles.
-    let request: HashSet<u64> = t
-        .declarations
-        .client_server
-        .iter()
-        .flat_map(|(req, _)| req.iter().copied())
-        .collect();
-    let paired: HashSet<u64> = t
-        .declarations
-        .client_server
-        .iter()
-        .flat_map(|(req, reply)| req.iter().chain(reply).copied())
-        .collect();
-
-    let rendezvous = Bipartite::new(t, |c| c.rendezvous() && !paired.contains(&c.id));
-    for cycle in rendezvous.cycles() {
-        let ps: Vec<usize> = cycle.members.clone();
-        lint(
-            Lint::RendezvousCycle,
-            names(&ps),
-            cycle.channels(t),
-            format!(
-                "processes {} are linked in a cycle of rendezvous channels and may deadlock, e.g. {}",
-                quoted(&names(&ps)),
-                cycle.describe(t)
-            ),
-            "check that the cycle cannot block (e.g. one process alts over its input and \
-             output), buffer one of its channels, or declare client->server pairs with \
-             .client_server(..); allow this lint if the design is proven"
-                .into(),
-        );
+    fn no_channels(&mut self) {
+        for p in &self.t.processes {
+            if !p.ends.is_empty() {
+                continue;
+            }
+            let message = format!("process '{}' records no channel ends", p.path);
+            let hint = "if it uses channels, hand them over with Process::with_ends or make it \
+                        a #[process] fn, so that validation, diagrams and poisoning see them";
+            let ps = vec![p.path.clone()];
+            self.lint(Lint::NoChannels, ps, Vec::new(), Text { message, hint });
+        }
     }
 
-    if !t.declarations.client_server.is_empty() {
+    /// Rendezvous cycles outside the declared client-server pairs, then the
+    /// client-server rule itself; returns the rule's verdict when it holds.
+    fn cycles(&mut self) -> Option<String> {
+        let t = self.t;
+        let pairs = &t.declarations.client_server;
+        // Channels declared as client-server pairs are judged by that rule, not as cycles.
+        let request: HashSet<u64> = pairs.iter().flat_map(|(req, _)| req.clone()).collect();
+        let paired: HashSet<u64> = pairs
+            .iter()
+            .flat_map(|(req, reply)| req.iter().chain(reply).copied())
+            .collect();
+        let rendezvous = Bipartite::new(t, |c| c.rendezvous() && !paired.contains(&c.id));
+        for cycle in rendezvous.cycles() {
+            self.rendezvous_cycle(&cycle);
+        }
+        if pairs.is_empty() {
+            return None;
+        }
         let plain = Bipartite::new(t, |c| !paired.contains(&c.id));
         let calls = Bipartite::new(t, |c| request.contains(&c.id));
         let broken = plain
@@ -214,30 +224,59 @@ pub(crate) fn validate(t: &Topology) -> Report {
                 )
             }))
             .collect::<Vec<_>>();
-        if broken.is_empty() {
-            deadlock_free = Some(CLIENT_SERVER_OK.to_string());
-        }
+        let holds = broken.is_empty();
         for (cycle, what) in broken {
-            lint(
+            let message = format!(
+                "the client-server rule does not hold: {what}: {}",
+                cycle.describe(t)
+            );
+            let hint = "make every cycle go through a request/reply pair, with servers never \
+                        calling back their own clients";
+            let ps = self.names(&cycle.members);
+            self.lint(
                 Lint::ClientServer,
-                names(&cycle.members),
+                ps,
                 cycle.channels(t),
-                format!(
-                    "the client-server rule does not hold: {what}: {}",
-                    cycle.describe(t)
-                ),
-                "make every cycle go through a request/reply pair, with servers never \
-                 calling back their own clients"
-                    .into(),
+                Text { message, hint },
             );
         }
+        holds.then(|| CLIENT_SERVER_OK.to_string())
     }
-    let mut problems = errors;
-    problems.extend(linted);
-    Report {
-        problems,
-        deadlock_free,
+
+    fn rendezvous_cycle(&mut self, cycle: &Cycle) {
+        let ps = self.names(&cycle.members);
+        let message = format!(
+            "processes {} are linked in a cycle of rendezvous channels and may deadlock, e.g. {}",
+            quoted(&ps),
+            cycle.describe(self.t)
+        );
+        let hint = "check that the cycle cannot block (e.g. one process alts over its input \
+                    and output), buffer one of its channels, or declare client->server pairs \
+                    with .client_server(..); allow this lint if the design is proven";
+        let channels = cycle.channels(self.t);
+        self.lint(Lint::RendezvousCycle, ps, channels, Text { message, hint });
     }
+}
+
+/// What a problem says: what was found, and how to fix it.
+struct Text {
+    message: String,
+    hint: &'static str,
+}
+
+/// Processes for a message: at most a few named; `Problem::processes` keeps them all.
+fn quoted(ps: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut s = ps
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("'{p}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ps.len() > SHOWN {
+        s.push_str(&format!(" and {} more", ps.len() - SHOWN));
+    }
+    s
 }
 
 /// Writer → channel → reader over the channels `keep` selects.

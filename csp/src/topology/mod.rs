@@ -7,6 +7,10 @@
 //! without running anything; [`Parallel::topology`](crate::Parallel::topology) gives the
 //! graph itself, to draw (`to_dot`, `to_mermaid`) or to model-check (`to_cspm`, for FDR).
 //!
+//! Layer: topology, above process. It may use `process` (the processes as recorded:
+//! paths, ends, models) and `channel` (what a channel is, without its type); `Parallel`
+//! builds a [`Topology`] and acts on its [`Report`], never the other way round.
+//!
 //! **Errors** (the network is refused):
 //! - a *dangling* channel: one side is held by processes of the network, and the other
 //!   side's open ends by no process of it — unless the channel is declared part of the
@@ -59,16 +63,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::channel::{ChannelInfo, Kind, Side};
-use crate::process::{Model, RecordedEnd};
-
-/// One process of a flattened network.
-#[derive(Clone)]
-pub(crate) struct NodeInfo {
-    /// Its path: its name, prefixed by the names of the networks it is nested in.
-    pub(crate) path: String,
-    pub(crate) ends: Vec<RecordedEnd>,
-    pub(crate) model: Option<Model>,
-}
+use crate::process::ProcessNode;
 
 /// What a `Parallel` declares about its network besides its processes.
 #[derive(Clone, Default)]
@@ -138,13 +133,13 @@ pub struct ChannelSummary {
 /// assert!(topology.to_mermaid().contains("p0 -->|\"numbers\"| p1"));
 /// ```
 pub struct Topology {
-    pub(crate) processes: Vec<NodeInfo>,
+    pub(crate) processes: Vec<ProcessNode>,
     pub(crate) channels: Vec<ChannelNode>,
     pub(crate) declarations: Declarations,
 }
 
 impl Topology {
-    pub(crate) fn new(processes: Vec<NodeInfo>, declarations: Declarations) -> Topology {
+    pub(crate) fn new(processes: Vec<ProcessNode>, declarations: Declarations) -> Topology {
         let mut index: HashMap<u64, usize> = HashMap::new();
         let mut channels: Vec<ChannelNode> = Vec::new();
         for (p, node) in processes.iter().enumerate() {
@@ -231,9 +226,47 @@ impl Topology {
     }
 
     /// The network as a CSPm script for FDR: channel declarations over a finite data
-    /// type, each process's definition (exact for `csp::components`, the model a
-    /// process declares with `#[process(model = "...")]`, or a marked placeholder), the
-    /// network as an alphabetised parallel, and `assert SYSTEM :[deadlock free]`.
+    /// type, each process's definition, the network as an alphabetised parallel, and
+    /// `assert SYSTEM :[deadlock free]`.
+    ///
+    /// What is exact, given the values abstracted to `T = {0..K-1}` (`K = 2`):
+    /// - channels: a rendezvous channel is one event per value; a buffered channel is a
+    ///   process `BUFF_c` between `c_in` (its writers) and `c_out` (its readers) that
+    ///   holds up to its capacity in a sequence: `fifo(n)` (a writer waits while it is
+    ///   full), `overwrite_oldest(n)` and `drop_newest(n)` (a write never waits; when full
+    ///   the oldest, or the written, value is lost), `priority(n)` (the reader gets the
+    ///   greatest value, equal ones oldest first; `T`'s order stands for the type's `Ord`);
+    /// - shared channels: each process on a shared side has its own index in the events
+    ///   (`c_in.1!x`), so a communication involves one writer and one reader, as it does
+    ///   at run time;
+    /// - the components' bodies, where they do not depend on a closure or a value: `id`,
+    ///   `prefix`, `tail`, `succ` (modulo `K`), `sink`/`collect`, `delta`, `delta_par`,
+    ///   `merge` (an external choice over its inputs; its fairness is not modelled).
+    ///
+    /// What is abstracted, and said so in the script:
+    /// - `unbounded` channels are FIFO buffers of capacity `UB = 3`: the model's writer
+    ///   waits when the program's would not, so a deadlock found with such a buffer full
+    ///   may not exist (raise `UB`);
+    /// - `map`'s function (any value may come out), `filter`'s predicate (a value is
+    ///   passed on or not), `plex`'s tags (modelled as `merge`), and `generate`'s items
+    ///   (any values, forever);
+    /// - termination: retiring and poisoning are not modelled, every stream is infinite;
+    /// - a process without a model is `RUN` of its channels (or `SKIP` without any),
+    ///   marked `PLACEHOLDER`; a model given with `#[process(model = "...")]` is taken
+    ///   as written;
+    /// - a buffer policy this export does not know is modelled as rendezvous, marked
+    ///   `ABSTRACTED`.
+    ///
+    /// ```
+    /// use csp::components::{generate, sink};
+    /// use csp::{Channel, Parallel};
+    /// let (tx, rx) = Channel::<u8>::new().named("jobs").fifo(2).one2one();
+    /// let net: Parallel<()> = Parallel::new().add(generate(0..3, tx)).add(sink(rx).map(|_| ()));
+    /// let cspm = net.topology().to_cspm();
+    /// assert!(cspm.contains("#s < 2 & jobs_in?x -> BUFF_jobs(s^<x>)"));
+    /// assert!(cspm.contains("P_generate = |~| v : T @ jobs_in!v -> P_generate"));
+    /// assert!(cspm.contains("P_sink = jobs_out?_ -> P_sink"));
+    /// ```
     pub fn to_cspm(&self) -> String {
         export::cspm(self)
     }

@@ -1,5 +1,5 @@
 //! What validation found: problems with the processes and channels they concern, and a
-//! hint for each.
+//! hint for each. Part of the topology layer; plain data, it uses nothing else.
 
 use std::fmt;
 

@@ -1,0 +1,158 @@
+//! Drawings and models of a network: Graphviz DOT, Mermaid, and CSPm for FDR.
+//! Part of the topology layer: uses its [`Topology`] and the process layer's
+//! `ModelContext`.
+//!
+//! A channel with exactly one writer and one reader in the network is drawn as an arrow
+//! between them; a shared channel (several writers or readers) or one with a side
+//! outside the network gets a node of its own, so every end shows. One walker decides
+//! that; a [`Renderer`] per format only spells each element.
+
+mod cspm;
+pub(crate) mod models;
+
+pub(crate) use cspm::cspm;
+
+use std::collections::HashSet;
+
+use super::{ChannelNode, Topology};
+
+/// How one drawing format spells the elements the walker meets. Identifiers are given
+/// already made (`p0`, `c1`, `outside`); each method returns one line, unindented.
+trait Renderer {
+    /// Everything before the first process.
+    fn header(&self) -> &'static str;
+    fn process(&self, id: &str, name: &str) -> String;
+    /// A one-to-one channel drawn as a labelled arrow between its two processes.
+    fn arrow(&self, from: &str, to: &str, label: &str) -> String;
+    /// A channel drawn as a node of its own.
+    fn channel(&self, id: &str, label: &str) -> String;
+    /// An unlabelled edge to or from a channel node.
+    fn edge(&self, from: &str, to: &str) -> String;
+    /// The node that stands for everything outside the network.
+    fn outside(&self) -> &'static str;
+    /// Everything after the last line.
+    fn footer(&self) -> &'static str;
+}
+
+struct Dot;
+
+impl Renderer for Dot {
+    fn header(&self) -> &'static str {
+        "digraph network {\n    rankdir=LR;\n    node [shape=box];\n"
+    }
+    fn process(&self, id: &str, name: &str) -> String {
+        format!("{id} [label=\"{}\"];", dot_escape(name))
+    }
+    fn arrow(&self, from: &str, to: &str, label: &str) -> String {
+        format!("{from} -> {to} [label=\"{}\"];", dot_escape(label))
+    }
+    fn channel(&self, id: &str, label: &str) -> String {
+        format!("{id} [shape=ellipse, label=\"{}\"];", dot_escape(label))
+    }
+    fn edge(&self, from: &str, to: &str) -> String {
+        format!("{from} -> {to};")
+    }
+    fn outside(&self) -> &'static str {
+        "outside [shape=plaintext, label=\"(outside)\"];"
+    }
+    fn footer(&self) -> &'static str {
+        "}\n"
+    }
+}
+
+struct Mermaid;
+
+impl Renderer for Mermaid {
+    fn header(&self) -> &'static str {
+        "flowchart LR\n"
+    }
+    fn process(&self, id: &str, name: &str) -> String {
+        format!("{id}[\"{}\"]", mermaid_escape(name))
+    }
+    fn arrow(&self, from: &str, to: &str, label: &str) -> String {
+        format!("{from} -->|\"{}\"| {to}", mermaid_escape(label))
+    }
+    fn channel(&self, id: &str, label: &str) -> String {
+        format!("{id}((\"{}\"))", mermaid_escape(label))
+    }
+    fn edge(&self, from: &str, to: &str) -> String {
+        format!("{from} --> {to}")
+    }
+    fn outside(&self) -> &'static str {
+        "outside[/\"(outside)\"/]"
+    }
+    fn footer(&self) -> &'static str {
+        ""
+    }
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+fn mermaid_escape(s: &str) -> String {
+    s.replace('"', "#quot;")
+}
+
+pub(crate) fn dot(t: &Topology) -> String {
+    draw(t, &Dot)
+}
+
+pub(crate) fn mermaid(t: &Topology) -> String {
+    draw(t, &Mermaid)
+}
+
+/// The walker: processes first, then each channel as an arrow or as a node with its ends.
+fn draw(t: &Topology, r: &dyn Renderer) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for (i, p) in t.processes.iter().enumerate() {
+        lines.push(r.process(&format!("p{i}"), &p.path));
+    }
+    let mut outside = false;
+    for (i, c) in t.channels.iter().enumerate() {
+        if let ([w], [rd]) = (c.writers.as_slice(), c.readers.as_slice()) {
+            lines.push(r.arrow(&format!("p{w}"), &format!("p{rd}"), &label(c)));
+            continue;
+        }
+        let id = format!("c{i}");
+        lines.push(r.channel(&id, &label(c)));
+        for w in dedup(&c.writers) {
+            lines.push(r.edge(&format!("p{w}"), &id));
+        }
+        for rd in dedup(&c.readers) {
+            lines.push(r.edge(&id, &format!("p{rd}")));
+        }
+        if c.writers.is_empty() {
+            outside = true;
+            lines.push(r.edge("outside", &id));
+        }
+        if c.readers.is_empty() {
+            outside = true;
+            lines.push(r.edge(&id, "outside"));
+        }
+    }
+    if outside {
+        lines.push(r.outside().to_string());
+    }
+    let mut s = String::from(r.header());
+    for line in lines {
+        s.push_str("    ");
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s.push_str(r.footer());
+    s
+}
+
+fn label(c: &ChannelNode) -> String {
+    if c.rendezvous() {
+        c.name.to_string()
+    } else {
+        format!("{} {}", c.name, c.policy)
+    }
+}
+
+fn dedup(ps: &[usize]) -> Vec<usize> {
+    let mut seen = HashSet::new();
+    ps.iter().copied().filter(|p| seen.insert(*p)).collect()
+}
