@@ -146,6 +146,16 @@ impl<T> State<T> {
     }
 }
 
+/// The deadline of a wait that may block (`Some(None)`: no deadline), or `None` for a
+/// `try_*` operation that must not.
+fn blocking(deadline: Deadline) -> Option<Option<Instant>> {
+    match deadline {
+        Deadline::Now => None,
+        Deadline::Never => Some(None),
+        Deadline::At(d) => Some(Some(d)),
+    }
+}
+
 pub(super) fn unpark_all(wake: Vec<Arc<Context>>) {
     for ctx in wake {
         ctx.unpark();
@@ -311,7 +321,7 @@ impl<T> Core<T> {
         }
         let mut passed = false;
         loop {
-            let mut st = self.lock();
+            let st = self.lock();
             if st.poisoned {
                 drop(st);
                 return Err(WriteError::new(self.poisoned_error(), value));
@@ -330,13 +340,10 @@ impl<T> Core<T> {
                     Err(e) => return Err(WriteError::new(e, value)),
                 }
             }
-            if let Some(reader) = st.readers.select() {
-                let mut wake = Vec::new();
-                st.dequeued(Side::Read, &mut wake);
-                drop(st);
-                unpark_all(wake);
-                return self.hand_to_reader(reader, value);
-            }
+            let mut st = match self.take_waiter(st, Side::Read) {
+                Ok(reader) => return self.hand_to_reader(reader, value),
+                Err(st) => st,
+            };
             match st.buffer.push(value) {
                 Pushed::Stored(dropped) => {
                     drop(st);
@@ -345,51 +352,80 @@ impl<T> Core<T> {
                 }
                 Pushed::Full(v) => value = v,
             }
-            let deadline = match deadline {
-                Deadline::Now => {
-                    drop(st);
-                    return Err(WriteError::new(self.would_block_error(Side::Write), value));
-                }
-                Deadline::Never => None,
-                Deadline::At(d) => Some(d),
-            };
-            let ctx = Context::acquire(WaitReason {
-                op: WaitOp::Write,
-                channel: self.id,
-            });
-            let packet = st.writers.packet(Some(value));
-            st.writers.push(Waiter {
-                ctx: ctx.clone(),
-                case: 0,
-                packet: packet.clone(),
-                extended: false,
-            });
-            drop(st);
-            return match ctx.wait_until(deadline) {
-                // A reader took the value; wait until it says so (after its extended
-                // block, if it runs one).
-                Outcome::Selected(_) => {
-                    ctx.wait_for(packet.done());
-                    let delivered = self.delivered(&packet);
-                    self.recycle(Side::Write, packet);
-                    delivered
-                }
-                // Nobody committed to us, so nobody will touch the packet: take the value
-                // back. This is the step that makes timeouts lossless.
-                other => {
-                    let mut wake = Vec::new();
-                    let mut st = self.lock();
-                    st.writers.remove(&packet);
-                    st.dequeued(Side::Write, &mut wake);
-                    drop(st);
-                    unpark_all(wake);
-                    let value = packet
-                        .take()
-                        .expect("invariant: an unselected writer still holds its value");
-                    Err(WriteError::new(self.wait_error(other, Side::Write), value))
-                }
-            };
+            return self.park_writer(st, value, deadline);
         }
+    }
+
+    /// Queues a writer that found neither a reader nor room, and waits for a reader.
+    fn park_writer(
+        &self,
+        mut st: Locked<'_, T>,
+        value: T,
+        deadline: Deadline,
+    ) -> Result<(), WriteError<T>> {
+        let Some(deadline) = blocking(deadline) else {
+            drop(st);
+            return Err(WriteError::new(self.would_block_error(Side::Write), value));
+        };
+        let ctx = Context::acquire(WaitReason {
+            op: WaitOp::Write,
+            channel: self.id,
+        });
+        let packet = st.writers.packet(Some(value));
+        st.writers.push(Waiter {
+            ctx: ctx.clone(),
+            case: 0,
+            packet: packet.clone(),
+            extended: false,
+        });
+        drop(st);
+        match ctx.wait_until(deadline) {
+            // A reader took the value; wait until it says so (after its extended
+            // block, if it runs one).
+            Outcome::Selected(_) => {
+                ctx.wait_for(packet.done());
+                let delivered = self.delivered(&packet);
+                self.recycle(Side::Write, packet);
+                delivered
+            }
+            // Nobody committed to us, so nobody will touch the packet: take the value
+            // back. This is the step that makes timeouts lossless.
+            other => {
+                self.withdraw(Side::Write, &packet);
+                let value = packet
+                    .take()
+                    .expect("invariant: an unselected writer still holds its value");
+                Err(WriteError::new(self.wait_error(other, Side::Write), value))
+            }
+        }
+    }
+
+    /// Commits to the first live waiter of `side`'s queue and releases the lock (waking
+    /// a claim that waited for that queue to drain); the lock comes back if there is none.
+    fn take_waiter<'a>(
+        &self,
+        mut st: Locked<'a, T>,
+        side: Side,
+    ) -> Result<Waiter<T>, Locked<'a, T>> {
+        let Some(waiter) = st.queue(side).select() else {
+            return Err(st);
+        };
+        let mut wake = Vec::new();
+        st.dequeued(side, &mut wake);
+        drop(st);
+        unpark_all(wake);
+        Ok(waiter)
+    }
+
+    /// Takes a waiter that nobody committed to (timed out, poisoned, retired) out of
+    /// `side`'s queue.
+    fn withdraw(&self, side: Side, packet: &Arc<Packet<T>>) {
+        let mut wake = Vec::new();
+        let mut st = self.lock();
+        st.queue(side).remove(packet);
+        st.dequeued(side, &mut wake);
+        drop(st);
+        unpark_all(wake);
     }
 
     /// After a reader released this writer: `Ok`, or `Poisoned` if the reader's extended
@@ -454,7 +490,7 @@ impl<T> Core<T> {
         }
         let mut passed = false;
         loop {
-            let mut st = self.lock();
+            let st = self.lock();
             if st.poisoned {
                 drop(st);
                 return Err(self.poisoned_error());
@@ -468,69 +504,73 @@ impl<T> Core<T> {
                 let v = self.pop_buffered(st);
                 return Ok((v.expect("invariant: a non-empty buffer pops a value"), None));
             }
-            if let Some(w) = st.writers.select() {
-                let mut wake = Vec::new();
-                st.dequeued(Side::Write, &mut wake);
-                drop(st);
-                unpark_all(wake);
-                let v = w
-                    .packet
-                    .take()
-                    .expect("invariant: a selected writer's packet holds its value");
-                let release = Release {
-                    ctx: w.ctx,
-                    packet: w.packet,
-                };
-                if extended {
-                    return Ok((v, Some(release)));
-                }
-                release.release();
-                return Ok((v, None));
-            }
+            let st = match self.take_waiter(st, Side::Write) {
+                Ok(writer) => return Ok(Self::take_from_writer(writer, extended)),
+                Err(st) => st,
+            };
             if st.open[Side::Write as usize] == 0 {
                 drop(st);
                 return Err(self.retired_error(RetiredSide::Writers));
             }
-            let deadline = match deadline {
-                Deadline::Now => {
-                    drop(st);
-                    return Err(self.would_block_error(Side::Read));
-                }
-                Deadline::Never => None,
-                Deadline::At(d) => Some(d),
-            };
-            let ctx = Context::acquire(WaitReason {
-                op: WaitOp::Read,
-                channel: self.id,
-            });
-            let packet = st.readers.packet(None);
-            st.readers.push(Waiter {
-                ctx: ctx.clone(),
-                case: 0,
-                packet: packet.clone(),
-                extended,
-            });
+            return self.park_reader(st, deadline, extended);
+        }
+    }
+
+    /// The value of a writer this reader committed to; the writer is released now, or
+    /// (`extended`) by the returned `Release` after the reader's block.
+    fn take_from_writer(w: Waiter<T>, extended: bool) -> (T, Option<Release<T>>) {
+        let v = w
+            .packet
+            .take()
+            .expect("invariant: a selected writer's packet holds its value");
+        let release = Release {
+            ctx: w.ctx,
+            packet: w.packet,
+        };
+        if extended {
+            return (v, Some(release));
+        }
+        release.release();
+        (v, None)
+    }
+
+    /// Queues a reader that found nothing to read, and waits for a writer.
+    fn park_reader(
+        &self,
+        mut st: Locked<'_, T>,
+        deadline: Deadline,
+        extended: bool,
+    ) -> Result<(T, Option<Release<T>>), ChannelError> {
+        let Some(deadline) = blocking(deadline) else {
             drop(st);
-            return match ctx.wait_until(deadline) {
-                Outcome::Selected(_) => {
-                    ctx.wait_for(packet.done());
-                    let v = packet
-                        .take()
-                        .expect("invariant: a selected reader's packet was filled");
-                    let release = packet.take_release();
-                    self.recycle(Side::Read, packet);
-                    Ok((v, release))
-                }
-                other => {
-                    let mut wake = Vec::new();
-                    let mut st = self.lock();
-                    st.readers.remove(&packet);
-                    st.dequeued(Side::Read, &mut wake);
-                    drop(st);
-                    unpark_all(wake);
-                    Err(self.wait_error(other, Side::Read))
-                }
-            };
+            return Err(self.would_block_error(Side::Read));
+        };
+        let ctx = Context::acquire(WaitReason {
+            op: WaitOp::Read,
+            channel: self.id,
+        });
+        let packet = st.readers.packet(None);
+        st.readers.push(Waiter {
+            ctx: ctx.clone(),
+            case: 0,
+            packet: packet.clone(),
+            extended,
+        });
+        drop(st);
+        match ctx.wait_until(deadline) {
+            Outcome::Selected(_) => {
+                ctx.wait_for(packet.done());
+                let v = packet
+                    .take()
+                    .expect("invariant: a selected reader's packet was filled");
+                let release = packet.take_release();
+                self.recycle(Side::Read, packet);
+                Ok((v, release))
+            }
+            other => {
+                self.withdraw(Side::Read, &packet);
+                Err(self.wait_error(other, Side::Read))
+            }
         }
     }
 
@@ -578,13 +618,9 @@ impl<T> Core<T> {
         wants_claim: bool,
         deadline: Deadline,
     ) -> Result<(), ChannelError> {
-        let deadline = match deadline {
-            Deadline::Now => {
-                drop(st);
-                return Err(self.would_block_error(side));
-            }
-            Deadline::Never => None,
-            Deadline::At(d) => Some(d),
+        let Some(deadline) = blocking(deadline) else {
+            drop(st);
+            return Err(self.would_block_error(side));
         };
         let ctx = Context::acquire(WaitReason {
             op: WaitOp::Claim,
