@@ -156,8 +156,10 @@ fn the_check_can_be_turned_off_for_processes_with_their_own_threads() {
                 Ok(d.write(v)?)
             });
             let q = Process::with_ends("q", (c_tx, d_rx), |(c, d)| {
+                // Long enough for the check to see both processes parked even on a
+                // loaded machine (it looks every 20 ms).
                 let helper = std::thread::spawn(move || {
-                    Timer::sleep(Duration::from_millis(300));
+                    Timer::sleep(Duration::from_millis(1000));
                     c.write(7)
                 });
                 let v = d.read()?;

@@ -12,7 +12,7 @@ use std::time::Instant;
 use super::buffer::{Buffer, Pushed};
 use super::error::{ChannelError, RetiredSide, WriteError};
 use super::ring::Ring;
-use super::waker::{ClaimWaiter, Claims, WaitQueue, Waiter};
+use super::waker::{ClaimWaiter, Claims, Spares, WaitQueue, Waiter};
 use super::{Codec, EndId, Kind, Side};
 use crate::park::{Context, Outcome, Packet, Release, WaitOp, WaitReason};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
@@ -43,6 +43,13 @@ pub(crate) struct Core<T> {
     /// needs none (see `ring`): the same ring as `State::buffer`'s.
     ring: Option<Arc<Ring<T>>>,
     state: Mutex<State<T>>,
+    /// Spare packets per side (indexed by `Side`), behind their own small lock: a
+    /// finished waiter gives its packet back without taking the channel's lock again,
+    /// which its partner is likely to be holding right then. Never held while taking
+    /// the channel's lock (the order is channel, then spares), and nothing under it
+    /// blocks, calls user code or (under loom) reaches a modelled operation, so std's
+    /// mutex serves under loom too.
+    spares: [std::sync::Mutex<Spares<T>>; 2],
 }
 
 pub(crate) const READ_MAY_GO: usize = 1;
@@ -194,6 +201,10 @@ impl<T> Core<T> {
             hint: AtomicUsize::new(state.hint()),
             ring,
             state: Mutex::new(state),
+            spares: [
+                std::sync::Mutex::new(Spares::new()),
+                std::sync::Mutex::new(Spares::new()),
+            ],
         }
     }
 
@@ -371,7 +382,7 @@ impl<T> Core<T> {
             op: WaitOp::Write,
             channel: self.id,
         });
-        let packet = st.writers.packet(Some(value));
+        let packet = self.packet(Side::Write, Some(value));
         st.writers.push(Waiter {
             ctx: ctx.clone(),
             case: 0,
@@ -549,7 +560,7 @@ impl<T> Core<T> {
             op: WaitOp::Read,
             channel: self.id,
         });
-        let packet = st.readers.packet(None);
+        let packet = self.packet(Side::Read, None);
         st.readers.push(Waiter {
             ctx: ctx.clone(),
             case: 0,
@@ -574,11 +585,22 @@ impl<T> Core<T> {
         }
     }
 
-    /// Gives the packet of a waiter of `side` whose exchange is over back to the
-    /// queue's spares, for the next waiter.
+    pub(super) fn spares(&self, side: Side) -> std::sync::MutexGuard<'_, Spares<T>> {
+        self.spares[side as usize]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A packet for a new waiter of `side`, holding `value` (see `Spares`).
+    pub(super) fn packet(&self, side: Side, value: Option<T>) -> Arc<Packet<T>> {
+        self.spares(side).packet(value)
+    }
+
+    /// Gives the packet of a waiter of `side` whose exchange is over back to the side's
+    /// spares, for the next waiter.
     pub(super) fn recycle(&self, side: Side, packet: Arc<Packet<T>>) {
         packet.empty();
-        self.lock().queue(side).keep_spare(packet);
+        self.spares(side).keep(packet);
     }
 
     /// Takes the next buffered value and releases the lock. Room appeared, so the first

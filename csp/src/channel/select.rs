@@ -123,7 +123,7 @@ impl<T> Core<T> {
         }
         match me {
             Some(r) => {
-                let packet = st.readers.packet(None);
+                let packet = self.packet(Side::Read, None);
                 st.readers.push(Waiter {
                     ctx: r.ctx.clone(),
                     case: r.case,
@@ -199,7 +199,7 @@ impl<T> Core<T> {
                 let v = value
                     .take()
                     .expect("invariant: an output guard holds its value until it completes");
-                let packet = st.writers.packet(Some(v));
+                let packet = self.packet(Side::Write, Some(v));
                 st.writers.push(Waiter {
                     ctx: r.ctx.clone(),
                     case: r.case,
@@ -251,9 +251,9 @@ impl<T> Core<T> {
         st.dequeued(side, &mut wake);
         // Moved out, not dropped, under the lock.
         let value = packet.take();
-        st.queue(side).keep_spare(packet);
         drop(st);
         unpark_all(wake);
+        self.spares(side).keep(packet);
         value
     }
 }

@@ -21,47 +21,57 @@ pub(crate) struct Waiter<T> {
     pub(crate) extended: bool,
 }
 
-/// How many used packets a queue keeps for its next waiters.
+/// How many used packets a side keeps for its next waiters.
 const SPARE_PACKETS: usize = 4;
 
-pub(crate) struct WaitQueue<T> {
-    waiters: VecDeque<Waiter<T>>,
-    /// Empty packets of finished waiters, reused by the next ones so that a blocking
-    /// operation allocates nothing. The partner of a finished exchange may still hold
-    /// one for a moment; it is reused only once nobody else does.
-    spares: Vec<Arc<Packet<T>>>,
+/// Empty packets of one side's finished waiters, reused by the next ones so that a
+/// blocking operation allocates nothing. The partner of a finished exchange may still
+/// hold one for a moment; it is reused only once nobody else does.
+pub(crate) struct Spares<T> {
+    packets: Vec<Arc<Packet<T>>>,
 }
 
-impl<T> WaitQueue<T> {
+impl<T> Spares<T> {
     pub(crate) fn new() -> Self {
-        WaitQueue {
-            waiters: VecDeque::new(),
-            spares: Vec::new(),
+        Spares {
+            packets: Vec::new(),
         }
     }
 
     /// A packet holding `value` for a new waiter: a spare nobody else holds any more,
     /// else a new one.
     pub(crate) fn packet(&mut self, value: Option<T>) -> Arc<Packet<T>> {
-        for (i, spare) in self.spares.iter_mut().enumerate() {
+        for (i, spare) in self.packets.iter_mut().enumerate() {
             // Unique: no partner can reach it any more, and none can get it back.
             if let Some(packet) = Arc::get_mut(spare) {
                 packet.reset(value);
-                return self.spares.swap_remove(i);
+                return self.packets.swap_remove(i);
             }
         }
         // The partner of a wait may hold its packet a moment after the wait is over, so
         // the first waiter also makes the next one's (see `Context::acquire`).
-        if self.spares.is_empty() {
-            self.spares.push(Packet::new(None));
+        if self.packets.is_empty() {
+            self.packets.push(Packet::new(None));
         }
         Packet::new(value)
     }
 
     /// Keeps the packet of a finished waiter (emptied by [`Packet::empty`]) for reuse.
-    pub(crate) fn keep_spare(&mut self, packet: Arc<Packet<T>>) {
-        if self.spares.len() < SPARE_PACKETS {
-            self.spares.push(packet);
+    pub(crate) fn keep(&mut self, packet: Arc<Packet<T>>) {
+        if self.packets.len() < SPARE_PACKETS {
+            self.packets.push(packet);
+        }
+    }
+}
+
+pub(crate) struct WaitQueue<T> {
+    waiters: VecDeque<Waiter<T>>,
+}
+
+impl<T> WaitQueue<T> {
+    pub(crate) fn new() -> Self {
+        WaitQueue {
+            waiters: VecDeque::new(),
         }
     }
 
