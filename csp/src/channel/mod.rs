@@ -173,6 +173,11 @@ pub(crate) trait ChannelInfo: Send + Sync {
     fn can_cross(&self) -> bool;
     /// How many ends of `side` are open (not yet retired or dropped).
     fn open_ends(&self, side: Side) -> usize;
+    /// Moves the channel's state into memory shared with OS processes forked after this
+    /// call (the fork runtime calls it for every channel whose ends are placed in two OS
+    /// processes, while the program is still single-threaded). Idempotent.
+    #[allow(dead_code)] // the fork runtime calls it
+    fn make_shared(&self) -> Result<(), ChannelError>;
 }
 
 impl<T: Send> ChannelInfo for Core<T> {
@@ -199,6 +204,9 @@ impl<T: Send> ChannelInfo for Core<T> {
     }
     fn open_ends(&self, side: Side) -> usize {
         Core::open_ends(self, side)
+    }
+    fn make_shared(&self) -> Result<(), ChannelError> {
+        Core::make_shared(self)
     }
 }
 
