@@ -68,6 +68,14 @@ pub(crate) enum WhenFull {
     DropNewest,
 }
 
+/// What a full buffer does, and how a priority buffer orders (see `Buffer::shape`).
+pub(crate) enum Shape<T> {
+    Fifo,
+    DropOldest,
+    DropNewest,
+    Priority(fn(&T, &T) -> Ordering),
+}
+
 /// What became of a pushed value.
 pub(crate) enum Pushed<T> {
     /// Stored; `Some` is a value the lossy policy dropped to make it fit (to be dropped
@@ -104,6 +112,25 @@ impl<T> Buffer<T> {
             seq: 0,
             cmp: T::cmp,
             broken: false,
+        }
+    }
+
+    /// The policy as the cross-process flavour needs it: a capacity (0 for a
+    /// rendezvous, `usize::MAX` unbounded), what a full buffer does, and for a priority
+    /// buffer the order of its values.
+    pub(crate) fn shape(&self) -> (usize, Shape<T>) {
+        match self {
+            Buffer::None => (0, Shape::Fifo),
+            Buffer::Ring(r) => (r.capacity(), Shape::Fifo),
+            Buffer::Queue { cap, when_full, .. } => (
+                *cap,
+                match when_full {
+                    WhenFull::Block => Shape::Fifo,
+                    WhenFull::DropOldest => Shape::DropOldest,
+                    WhenFull::DropNewest => Shape::DropNewest,
+                },
+            ),
+            Buffer::Priority { cap, cmp, .. } => (*cap, Shape::Priority(*cmp)),
         }
     }
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, Arc as StdArc, OnceLock};
 use std::time::Instant;
 
 use super::buffer::{Buffer, Pushed};
+use super::crossing::Crossing;
 use super::error::{ChannelError, RetiredSide, WriteError};
 use super::ring::Ring;
 use super::waker::{ClaimWaiter, Claims, Spares, WaitQueue, Waiter};
@@ -50,6 +51,19 @@ pub(crate) struct Core<T> {
     /// blocks, calls user code or (under loom) reaches a modelled operation, so std's
     /// mutex serves under loom too.
     spares: [std::sync::Mutex<Spares<T>>; 2],
+    /// Where the channel's state lives once it crosses OS processes (set by
+    /// `make_shared` before a fork, then never again): from then on the ends use it
+    /// instead of the in-memory state above (see `Flavor`).
+    crossing: OnceLock<Crossing<T>>,
+}
+
+/// Which flavour carries a channel's operations: the in-memory core, or shared memory
+/// between OS processes. The ends choose by it on every operation (crossbeam-channel's
+/// `flavors` idea; here the choice can change once, before a fork, which is why it is
+/// looked up rather than fixed when the end is made).
+pub(crate) enum Flavor<'a, T> {
+    Memory(&'a Core<T>),
+    Crossing(&'a Crossing<T>),
 }
 
 pub(crate) const READ_MAY_GO: usize = 1;
@@ -98,12 +112,18 @@ pub(super) struct State<T> {
     /// Ends of each side not yet retired, indexed by `Side`.
     pub(super) open: [usize; 2],
     pub(super) poisoned: bool,
+    /// The channel moved to the cross-process flavour: this state is unused from then
+    /// on, and its hint says "may go" so that an alt asks the other flavour.
+    pub(super) crossed: bool,
 }
 
 impl<T> State<T> {
     /// Conservative: a set bit means "may complete without waiting" (waiters counted
     /// may be stale), a clear bit means it certainly cannot.
     fn hint(&self) -> usize {
+        if self.crossed {
+            return READ_MAY_GO | WRITE_MAY_GO;
+        }
         let mut h = 0;
         if self.poisoned
             || !self.buffer.is_empty()
@@ -127,6 +147,7 @@ impl<T> State<T> {
     /// so, every operation takes the lock.
     fn needs_lock(&self) -> bool {
         self.poisoned
+            || self.crossed
             || !self.readers.is_empty()
             || !self.writers.is_empty()
             || self.open.contains(&0)
@@ -190,6 +211,7 @@ impl<T> Core<T> {
             claims: [Claims::new(), Claims::new()],
             open: [1, 1],
             poisoned: false,
+            crossed: false,
         };
         Core {
             id,
@@ -205,6 +227,16 @@ impl<T> Core<T> {
                 std::sync::Mutex::new(Spares::new()),
                 std::sync::Mutex::new(Spares::new()),
             ],
+            crossing: OnceLock::new(),
+        }
+    }
+
+    /// The flavour that carries this channel's operations now.
+    #[inline]
+    pub(crate) fn flavor(&self) -> Flavor<'_, T> {
+        match self.crossing.get() {
+            None => Flavor::Memory(self),
+            Some(c) => Flavor::Crossing(c),
         }
     }
 
@@ -698,9 +730,29 @@ impl<T> Core<T> {
     }
 
     /// How many ends of `side` are open.
-    /// See `ChannelInfo::make_shared`. The cross-process flavour is not wired yet.
-    #[allow(dead_code)] // the fork runtime calls it
-    pub(crate) fn make_shared(&self) -> Result<(), ChannelError> {
+    /// Moves the channel to the cross-process flavour (see `ChannelInfo::make_shared`),
+    /// with the values buffered so far and the ends open now. Called while the program
+    /// is single-threaded, before the fork: nobody waits on the in-memory state.
+    pub(crate) fn make_shared(&self) -> Result<(), ChannelError>
+    where
+        T: 'static,
+    {
+        if self.crossing.get().is_some() {
+            return Ok(());
+        }
+        let name = self.name();
+        let Some(codec) = self.codec.clone() else {
+            return Err(ChannelError::Transport {
+                channel: name,
+                message: "made with Channel::local(): its values cannot cross OS processes".into(),
+            });
+        };
+        let mut st = self.lock();
+        let open = st.open;
+        let shared = super::crossing::share(&name, &codec, &mut st.buffer, open)?;
+        st.crossed = true;
+        drop(st);
+        let _ = self.crossing.set(Crossing::new(shared, name, codec));
         Ok(())
     }
 

@@ -9,9 +9,10 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::core::{Core, Deadline};
+use super::core::{Core, Deadline, Flavor};
 use super::error::{ChannelError, RetiredSide, WriteError};
 use super::select::{case, fail, Attempt, Registering};
+use super::shared::Held;
 use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
 use crate::park::{Outcome, Packet, Release};
 use std::sync::Arc;
@@ -52,7 +53,53 @@ impl<T> End<T> {
 
     fn retire(&self, side: Side) {
         if !self.retired.swap(true, Ordering::AcqRel) {
-            self.core.retire(side, self.id);
+            self.retire_now(side);
+        }
+    }
+
+    fn retire_now(&self, side: Side) {
+        match self.core.flavor() {
+            Flavor::Memory(core) => core.retire(side, self.id),
+            Flavor::Crossing(x) => {
+                x.release_claim(side, self.id);
+                x.retire(side);
+            }
+        }
+    }
+
+    fn poison(&self) {
+        match self.core.flavor() {
+            Flavor::Memory(core) => core.poison(),
+            Flavor::Crossing(x) => x.poison(),
+        }
+    }
+
+    fn is_poisoned(&self) -> bool {
+        match self.core.flavor() {
+            Flavor::Memory(core) => core.is_poisoned(),
+            Flavor::Crossing(x) => x.is_poisoned(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self.core.flavor() {
+            Flavor::Memory(core) => core.len(),
+            Flavor::Crossing(x) => x.len(),
+        }
+    }
+
+    fn claim(&self, side: Side) -> Result<(), ChannelError> {
+        self.check_open()?;
+        match self.core.flavor() {
+            Flavor::Memory(core) => core.claim(side, self.id),
+            Flavor::Crossing(x) => x.claim(side, self.id),
+        }
+    }
+
+    fn release_claim(&self, side: Side) {
+        match self.core.flavor() {
+            Flavor::Memory(core) => core.release_claim(side, self.id),
+            Flavor::Crossing(x) => x.release_claim(side, self.id),
         }
     }
 
@@ -63,9 +110,9 @@ impl<T> End<T> {
     fn drop_end(&self, side: Side) {
         if !self.retired.swap(true, Ordering::AcqRel) {
             if crate::park::process::drop_poisons() {
-                self.core.poison();
+                self.poison();
             } else {
-                self.core.retire(side, self.id);
+                self.retire_now(side);
             }
         }
     }
@@ -75,7 +122,10 @@ impl<T> End<T> {
         if self.retired.load(Ordering::Relaxed) {
             end.retired.store(true, Ordering::Relaxed);
         } else {
-            self.core.open_end(side);
+            match self.core.flavor() {
+                Flavor::Memory(core) => core.open_end(side),
+                Flavor::Crossing(x) => x.open_end(side),
+            }
         }
         end
     }
@@ -94,12 +144,12 @@ macro_rules! common_end_methods {
         /// fails with `Poisoned`. Use it to abort a network; [`retire`](Self::retire) to
         /// end a stream gracefully.
         pub fn poison(&self) {
-            self.end.core.poison()
+            self.end.poison()
         }
 
         /// Whether the channel is poisoned.
         pub fn is_poisoned(&self) -> bool {
-            self.end.core.is_poisoned()
+            self.end.is_poisoned()
         }
 
         /// Retires this end (dropping it does the same). Later operations on this end
@@ -111,7 +161,7 @@ macro_rules! common_end_methods {
 
         /// The number of buffered values.
         pub fn len(&self) -> usize {
-            self.end.core.len()
+            self.end.len()
         }
 
         /// Whether nothing is buffered.
@@ -144,6 +194,28 @@ macro_rules! common_end_methods {
         /// was made with `Channel::new`, not `Channel::local`).
         pub fn can_cross_processes(&self) -> bool {
             self.end.core.codec().is_some()
+        }
+
+        /// Moves this channel's state into memory shared with the OS processes forked
+        /// after this call, so that its ends keep working when they end up in different
+        /// processes. [`Parallel::run`](crate::Parallel::run) does this for every channel
+        /// that crosses its forked processes; call it yourself only if you fork by other
+        /// means. Idempotent. Fails for a channel made with `Channel::local()` (its
+        /// values cannot cross) and where the OS refuses shared memory.
+        ///
+        /// ```
+        /// let (tx, rx) = csp::Channel::<u32>::new().fifo(4).one2one();
+        /// tx.write(1)?;
+        /// rx.share_with_forks()?; // from here on, a forked child could hold `tx` or `rx`
+        /// tx.write(2)?;
+        /// assert_eq!((rx.read()?, rx.read()?), (1, 2));
+        /// # Ok::<(), csp::ChannelError>(())
+        /// ```
+        pub fn share_with_forks(&self) -> Result<(), ChannelError>
+        where
+            T: 'static,
+        {
+            self.end.core.make_shared()
         }
     };
 }
@@ -187,7 +259,12 @@ impl<T> Output<T> {
         if let Err(e) = self.end.check_open() {
             return fail(&me, Outcome::Retired(case(&me)), e);
         }
-        self.end.core.alt_write(self.end.id, value, me)
+        match self.end.core.flavor() {
+            Flavor::Memory(core) => core.alt_write(self.end.id, value, me),
+            Flavor::Crossing(x) => {
+                crossing_attempt(me, || x.try_write(value).map(|w| w.then_some(None)))
+            }
+        }
     }
 
     /// After a reader released this end's selected output guard: `Poisoned` if the
@@ -210,7 +287,10 @@ impl<T> Output<T> {
         if let Err(e) = self.end.check_open() {
             return Err(WriteError::new(e, value));
         }
-        self.end.core.write(self.end.id, value, deadline)
+        match self.end.core.flavor() {
+            Flavor::Memory(core) => core.write(self.end.id, value, deadline),
+            Flavor::Crossing(x) => x.write(value, deadline),
+        }
     }
 
     /// Writes `value`, blocking until a reader has taken it (rendezvous) or it is
@@ -324,7 +404,10 @@ impl<T> Input<T> {
         if let Err(e) = self.end.check_open() {
             return fail(&me, Outcome::Retired(case(&me)), e);
         }
-        self.end.core.alt_read(self.end.id, me)
+        match self.end.core.flavor() {
+            Flavor::Memory(core) => core.alt_read(self.end.id, me),
+            Flavor::Crossing(x) => crossing_attempt(me, || x.try_read().map(|v| v.map(Some))),
+        }
     }
 
     /// Withdraws an alt's registration from this end's channel.
@@ -339,10 +422,10 @@ impl<T> Input<T> {
 
     fn read_by(&self, deadline: Deadline) -> Result<T, ChannelError> {
         self.end.check_open()?;
-        self.end
-            .core
-            .read(self.end.id, deadline, false)
-            .map(|(v, _)| v)
+        match self.end.core.flavor() {
+            Flavor::Memory(core) => core.read(self.end.id, deadline, false).map(|(v, _)| v),
+            Flavor::Crossing(x) => x.read(deadline),
+        }
     }
 
     /// Reads a value, blocking until one is available.
@@ -416,10 +499,15 @@ impl<T> Input<T> {
     /// ```
     pub fn read_with<R>(&self, block: impl FnOnce(T) -> R) -> Result<R, ChannelError> {
         self.end.check_open()?;
-        let (v, release) = self.end.core.read(self.end.id, Deadline::Never, true)?;
-        let _release = ExtendedBlock {
-            core: &self.end.core,
-            release,
+        let (v, _release) = match self.end.core.flavor() {
+            Flavor::Memory(core) => {
+                let (v, release) = core.read(self.end.id, Deadline::Never, true)?;
+                (v, ExtendedBlock::Memory { core, release })
+            }
+            Flavor::Crossing(x) => {
+                let (v, held) = x.read_extended()?;
+                (v, ExtendedBlock::Crossing(Some(held)))
+            }
         };
         Ok(block(v))
     }
@@ -441,16 +529,49 @@ impl<T> Drop for Input<T> {
 
 /// Ends an extended rendezvous when the reader's block ends, even if it panics: the
 /// writer is never left blocked, and never told `Ok` for a block that did not complete.
-struct ExtendedBlock<'a, T> {
-    core: &'a Core<T>,
-    release: Option<Release<T>>,
+enum ExtendedBlock<'a, T> {
+    Memory {
+        core: &'a Core<T>,
+        release: Option<Release<T>>,
+    },
+    Crossing(Option<Held>),
 }
 
 impl<T> Drop for ExtendedBlock<'_, T> {
     fn drop(&mut self) {
-        if let Some(r) = self.release.take() {
-            self.core.end_extended(r, !std::thread::panicking());
+        let completed = !std::thread::panicking();
+        match self {
+            ExtendedBlock::Memory { core, release } => {
+                if let Some(r) = release.take() {
+                    core.end_extended(r, completed);
+                }
+            }
+            ExtendedBlock::Crossing(held) => {
+                if let Some(h) = held.take() {
+                    h.release(completed);
+                }
+            }
         }
+    }
+}
+
+/// An alt's attempt at a guard on a cross-process channel, which cannot hold an alt's
+/// registration (see `Crossing::try_read`). Polled without registering, `attempt` runs
+/// and completes the operation if it can without waiting. While the alt registers on
+/// its other guards, the guard answers `NotReady` without trying: completing it then
+/// would need the alt to commit itself first, so the engine instead looks at every
+/// guard again, unregistered, shortly after (see `alt::engine`'s repoll).
+fn crossing_attempt<'a, T>(
+    me: Option<Registering<'a, T>>,
+    attempt: impl FnOnce() -> Result<Option<Option<T>>, ChannelError>,
+) -> Attempt<T> {
+    if me.is_some() {
+        return Attempt::NotReady;
+    }
+    match attempt() {
+        Ok(Some(v)) => Attempt::Ready(v),
+        Ok(None) => Attempt::NotReady,
+        Err(e) => Attempt::Failed(e),
     }
 }
 
@@ -545,9 +666,7 @@ impl<T> SharedOutput<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn claim(&mut self) -> Result<Claim<'_, Output<T>>, ChannelError> {
-        let end = &self.0.end;
-        end.check_open()?;
-        end.core.claim(Side::Write, end.id)?;
+        self.0.end.claim(Side::Write)?;
         Ok(Claim { end: &self.0 })
     }
 }
@@ -569,9 +688,7 @@ impl<T> SharedInput<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn claim(&mut self) -> Result<Claim<'_, Input<T>>, ChannelError> {
-        let end = &self.0.end;
-        end.check_open()?;
-        end.core.claim(Side::Read, end.id)?;
+        self.0.end.claim(Side::Read)?;
         Ok(Claim { end: &self.0 })
     }
 }
@@ -596,13 +713,13 @@ mod sealed {
 
 impl<T> Claimable for Output<T> {
     fn release_claim(&self) {
-        self.end.core.release_claim(Side::Write, self.end.id)
+        self.end.release_claim(Side::Write)
     }
 }
 
 impl<T> Claimable for Input<T> {
     fn release_claim(&self) {
-        self.end.core.release_claim(Side::Read, self.end.id)
+        self.end.release_claim(Side::Read)
     }
 }
 

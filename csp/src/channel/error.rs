@@ -58,6 +58,26 @@ pub enum ChannelError {
         /// What the codec said.
         message: String,
     },
+    /// A value's encoding is larger than the channel's frame limit, so it cannot cross
+    /// an OS-process boundary (it is never truncated).
+    #[error("channel '{channel}': a message of {len} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The channel's name.
+        channel: Arc<str>,
+        /// The encoded size.
+        len: usize,
+        /// The channel's limit.
+        limit: usize,
+    },
+    /// The transport between OS processes failed (the OS refused shared memory, or a
+    /// limit of the cross-process flavour was reached).
+    #[error("channel '{channel}': {message}")]
+    Transport {
+        /// The channel's name.
+        channel: Arc<str>,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// Which side of a channel retired.
@@ -90,7 +110,9 @@ impl ChannelError {
             | ChannelError::Timeout { channel }
             | ChannelError::Full { channel }
             | ChannelError::Empty { channel }
-            | ChannelError::Codec { channel, .. } => channel,
+            | ChannelError::Codec { channel, .. }
+            | ChannelError::TooLarge { channel, .. }
+            | ChannelError::Transport { channel, .. } => channel,
         }
     }
 

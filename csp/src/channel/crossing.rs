@@ -1,0 +1,225 @@
+//! The cross-process flavour, typed: a channel whose ends sit in different OS processes.
+//!
+//! The fork runtime moves a channel here (`Core::make_shared`) before it forks, while the
+//! program is single-threaded; from then on every operation of the channel's ends goes
+//! through this flavour (see `Flavor`). Values travel as `postcard` frames through the
+//! byte-level shared-memory channel (`channel::shared`), which keeps the same
+//! wait-and-commit protocol as the in-memory core: a rendezvous write returns once a
+//! reader has the value, a timed-out write keeps its value, poison wakes everyone.
+//!
+//! Layer: channel; uses park (per-process poison note) and sync, nothing above.
+
+use std::sync::Arc;
+
+use super::buffer::{Buffer, Shape};
+use super::core::Deadline;
+use super::error::{ChannelError, RetiredSide, WriteError};
+use super::shared::{Config, Gone, Held, Mode, SharedChannel, SharedError, Wait};
+use super::{Codec, EndId, Side};
+
+/// A channel's state once it crosses OS processes.
+pub(crate) struct Crossing<T> {
+    chan: SharedChannel,
+    name: Arc<str>,
+    codec: Codec<T>,
+}
+
+fn wait_of(deadline: Deadline) -> Wait {
+    match deadline {
+        Deadline::Now => Wait::Try,
+        Deadline::Never => Wait::Forever,
+        Deadline::At(at) => Wait::Until(at),
+    }
+}
+
+impl<T> Crossing<T> {
+    pub(crate) fn new(chan: SharedChannel, name: Arc<str>, codec: Codec<T>) -> Self {
+        Crossing { chan, name, codec }
+    }
+
+    /// The channel error for a transport error, naming the channel.
+    fn error(&self, e: SharedError) -> ChannelError {
+        let channel = self.name.clone();
+        match e {
+            SharedError::Poisoned => {
+                crate::park::process::note_poisoned();
+                ChannelError::Poisoned { channel }
+            }
+            SharedError::Retired(Gone::Writers) => ChannelError::Retired {
+                channel,
+                side: RetiredSide::Writers,
+            },
+            SharedError::Retired(Gone::Readers) => ChannelError::Retired {
+                channel,
+                side: RetiredSide::Readers,
+            },
+            SharedError::Timeout => ChannelError::Timeout { channel },
+            SharedError::Full => ChannelError::Full { channel },
+            SharedError::Empty => ChannelError::Empty { channel },
+            SharedError::TooLarge { len, limit } => ChannelError::TooLarge {
+                channel,
+                len,
+                limit,
+            },
+            SharedError::Frame(e) => ChannelError::Codec {
+                channel,
+                operation: "decode",
+                message: e.to_string(),
+            },
+            other => ChannelError::Transport {
+                channel,
+                message: other.to_string(),
+            },
+        }
+    }
+
+    pub(crate) fn write(&self, value: T, deadline: Deadline) -> Result<(), WriteError<T>> {
+        let frame = match self.codec.encode(&self.name, &value) {
+            Ok(f) => f,
+            Err(e) => return Err(WriteError::new(e, value)),
+        };
+        match self.chan.write(&frame, wait_of(deadline)) {
+            Ok(()) => Ok(()),
+            // A reader's extended block panicked: it had the value, and lost it.
+            Err(SharedError::Lost) => Err(WriteError::lost(self.error(SharedError::Poisoned))),
+            Err(e) => Err(WriteError::new(self.error(e), value)),
+        }
+    }
+
+    pub(crate) fn read(&self, deadline: Deadline) -> Result<T, ChannelError> {
+        let frame = self
+            .chan
+            .read(wait_of(deadline))
+            .map_err(|e| self.error(e))?;
+        self.decode(&frame)
+    }
+
+    /// A frame that does not decode was sent by a broken or hostile peer: the channel
+    /// cannot be trusted any more, so it is poisoned, and the reader gets the error.
+    fn decode(&self, frame: &[u8]) -> Result<T, ChannelError> {
+        self.codec.decode(&self.name, frame).inspect_err(|_| {
+            self.chan.poison();
+        })
+    }
+
+    /// Extended rendezvous: the value, and what releases its writer when the reader's
+    /// block ends.
+    pub(crate) fn read_extended(&self) -> Result<(T, Held), ChannelError> {
+        let (frame, held) = self
+            .chan
+            .read_extended(Wait::Forever)
+            .map_err(|e| self.error(e))?;
+        match self.decode(&frame) {
+            Ok(v) => Ok((v, held)),
+            Err(e) => {
+                held.release(false);
+                Err(e)
+            }
+        }
+    }
+
+    /// An alt's attempt at an input guard. A cross-process channel cannot see the
+    /// alt's context (it lives in one process's memory), so the alt never registers
+    /// here: it tries without waiting, and looks again shortly while other guards may
+    /// wake it (see `alt::engine`, which treats `None` as "look again").
+    pub(crate) fn try_read(&self) -> Result<Option<T>, ChannelError> {
+        match self.chan.read(Wait::Try) {
+            Ok(frame) => self.decode(&frame).map(Some),
+            Err(SharedError::Empty) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// An alt's attempt at an output guard: `Ok(true)` if a reader took the value (or
+    /// the buffer did); `Ok(false)` if it would have to wait (the value stays).
+    pub(crate) fn try_write(&self, value: &mut Option<T>) -> Result<bool, ChannelError> {
+        let Some(v) = value.as_ref() else {
+            return Ok(true);
+        };
+        let frame = self.codec.encode(&self.name, v)?;
+        match self.chan.write(&frame, Wait::Try) {
+            Ok(()) => {
+                *value = None;
+                Ok(true)
+            }
+            Err(SharedError::Full) => Ok(false),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    pub(crate) fn claim(&self, side: Side, end: EndId) -> Result<(), ChannelError> {
+        self.chan.claim(side, end.get()).map_err(|e| self.error(e))
+    }
+
+    pub(crate) fn release_claim(&self, side: Side, end: EndId) {
+        self.chan.release_claim(side, end.get())
+    }
+
+    pub(crate) fn retire(&self, side: Side) {
+        self.chan.retire(side)
+    }
+
+    pub(crate) fn open_end(&self, side: Side) {
+        self.chan.open_end(side)
+    }
+
+    pub(crate) fn open_ends(&self, side: Side) -> usize {
+        self.chan.open_ends(side)
+    }
+
+    pub(crate) fn poison(&self) {
+        self.chan.poison()
+    }
+
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.chan.is_poisoned()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.chan.len()
+    }
+}
+
+/// The shared-memory channel for a channel now in memory: its policy, the ends open
+/// now, and the values it buffers (encoded, in the order a reader would get them).
+pub(super) fn share<T: 'static>(
+    name: &Arc<str>,
+    codec: &Codec<T>,
+    buffer: &mut Buffer<T>,
+    open: [usize; 2],
+) -> Result<SharedChannel, ChannelError> {
+    let transport = |e: SharedError| ChannelError::Transport {
+        channel: name.clone(),
+        message: e.to_string(),
+    };
+    let (capacity, shape) = buffer.shape();
+    let mode = match shape {
+        Shape::Fifo => Mode::Fifo,
+        Shape::DropOldest => Mode::OverwriteOldest,
+        Shape::DropNewest => Mode::DropNewest,
+        Shape::Priority(_) => Mode::Priority,
+    };
+    let config = Config {
+        capacity,
+        mode,
+        open,
+        ..Config::default()
+    };
+    let mut chan = SharedChannel::create(config).map_err(transport)?;
+    if let Shape::Priority(cmp) = shape {
+        let decode = codec.clone();
+        // Frames that do not decode compare equal: the reader that takes one gets the
+        // decode error.
+        chan.set_order(Arc::new(move |a: &[u8], b: &[u8]| {
+            match (decode.decode("", a), decode.decode("", b)) {
+                (Ok(a), Ok(b)) => cmp(&a, &b),
+                _ => std::cmp::Ordering::Equal,
+            }
+        }));
+    }
+    while let Some(v) = buffer.pop() {
+        let frame = codec.encode(name, &v)?;
+        chan.push_initial(&frame).map_err(transport)?;
+    }
+    Ok(chan)
+}
