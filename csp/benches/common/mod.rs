@@ -94,3 +94,11 @@ fn spin(stop: &AtomicBool) {
     }
     black_box(x);
 }
+
+/// Burns CPU until the process is killed: the body of a load *process* (for benchmarks
+/// that fork, where load threads would make the parent multithreaded).
+pub fn spin_forever() -> ! {
+    let never = AtomicBool::new(false);
+    spin(&never);
+    unreachable!("nothing sets the flag")
+}
