@@ -184,17 +184,30 @@ mod linux {
         let csp_ns = common::mean_ns_since(group, "csp", since);
         let raw_ns = common::mean_ns_since(group, "socketpair", since);
         if let (Some(a), Some(b)) = (csp_ns, raw_ns) {
-            println!("{group}: csp {a:.0} ns, socketpair {b:.0} ns, ratio csp/socketpair {:.2}", a / b);
+            println!(
+                "{group}: csp {a:.0} ns, socketpair {b:.0} ns, ratio csp/socketpair {:.2}",
+                a / b
+            );
         }
     }
 
     pub fn main() {
         let mut c = Criterion::default().configure_from_args();
-        pair(&mut c, "ipc_pingpong_idle", pingpong_csp, pingpong_socketpair);
+        pair(
+            &mut c,
+            "ipc_pingpong_idle",
+            pingpong_csp,
+            pingpong_socketpair,
+        );
         pair(&mut c, "ipc_stream_idle", stream_csp, stream_socketpair);
         {
             let _load = LoadProcesses::start();
-            pair(&mut c, "ipc_pingpong_loaded", pingpong_csp, pingpong_socketpair);
+            pair(
+                &mut c,
+                "ipc_pingpong_loaded",
+                pingpong_csp,
+                pingpong_socketpair,
+            );
             pair(&mut c, "ipc_stream_loaded", stream_csp, stream_socketpair);
         }
         c.final_summary();

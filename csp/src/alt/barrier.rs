@@ -83,7 +83,7 @@ impl Barrier {
     /// A barrier with no party enrolled yet.
     pub fn new() -> Barrier {
         let id = crate::channel::next_channel_id();
-        Barrier::with_name(id, format!("barrier#{id}"))
+        Barrier::with_name(id, format!("barrier#{}", crate::channel::short_id(id)))
     }
 
     /// A named barrier (the name appears in alt errors).

@@ -258,7 +258,7 @@ impl<T> Core<T> {
 
     pub(crate) fn name(&self) -> StdArc<str> {
         self.name
-            .get_or_init(|| StdArc::from(format!("chan#{}", self.id)))
+            .get_or_init(|| StdArc::from(format!("chan#{}", super::ids::local_part(self.id))))
             .clone()
     }
 

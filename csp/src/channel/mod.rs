@@ -52,6 +52,7 @@ mod core;
 mod crossing;
 mod ends;
 mod error;
+mod ids;
 mod ring;
 pub(crate) mod select;
 // The byte-level shared-memory channel exists on Linux only; elsewhere a stand-in
@@ -66,7 +67,6 @@ pub use ends::{Claim, Claimable, Input, IntoIter, Iter, Output, SharedInput, Sha
 pub use error::{ChannelError, RetiredSide, WriteError};
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -108,17 +108,10 @@ impl EndId {
     }
 }
 
-static NEXT_CHANNEL: AtomicU64 = AtomicU64::new(1);
-
-/// A fresh id for a channel or a barrier: one space for both, because an alt tells its
-/// guards apart by these ids (two guards on one id are refused).
-pub(crate) fn next_channel_id() -> u64 {
-    NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed)
-}
-static NEXT_END: AtomicU64 = AtomicU64::new(1);
+pub(crate) use self::ids::{local_part as short_id, next_channel_id};
 
 pub(crate) fn next_end_id() -> EndId {
-    EndId(NEXT_END.fetch_add(1, Ordering::Relaxed))
+    EndId(ids::next_end_id())
 }
 
 /// A value that can travel between OS processes: what [`Channel::new`] needs.
