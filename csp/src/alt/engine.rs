@@ -13,9 +13,14 @@ use super::Timer;
 use crate::channel::ChannelError;
 use crate::park::{Context, Outcome, WaitOp, WaitReason};
 
-/// How long an alt whose guard's side is claimed by another end waits before it looks
-/// again: claims are short, and an alt never queues behind one.
-const CLAIM_REPOLL: Duration = Duration::from_millis(1);
+/// How long an alt that cannot register on one of its guards waits before it looks at
+/// every guard again: first briefly, then twice as long each time up to the longest.
+/// That guard's side is claimed by another end (claims are short, and an alt never
+/// queues behind one), or its channel crosses OS processes (its partner cannot wake an
+/// alt in another process, see `channel::crossing`): the first looks catch a partner
+/// that is about to arrive, the longest bounds the cost of an alt that waits long.
+const FIRST_REPOLL: Duration = Duration::from_micros(20);
+const LONGEST_REPOLL: Duration = Duration::from_millis(1);
 
 /// The guards of one alt, by position; `None` for a guard disabled by its precondition.
 pub(crate) trait GuardSet {
@@ -69,22 +74,10 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
     check_distinct(set)?;
 
     // Attempt: the first ready guard in order wins, with no registration at all.
-    let mut enabled = 0;
-    for k in 0..n {
-        let p = order(k);
-        if !set.may_go(p) {
-            enabled += 1;
-            continue;
-        }
-        if let Some(g) = set.get(p) {
-            enabled += 1;
-            match g.poll(None) {
-                Polled::Ready => return Ok(Chosen::Guard(p)),
-                Polled::Failed(error) => return Err(Refused::Guard { position: p, error }),
-                _ => {}
-            }
-        }
-    }
+    let enabled = match look(set, order, true) {
+        Look::Chosen(decided) => return decided,
+        Look::Nothing { enabled } => enabled,
+    };
     if skip {
         return Ok(Chosen::Skip);
     }
@@ -97,6 +90,7 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
         None if enabled == 0 => return Err(Refused::NoGuard),
         _ => {}
     }
+    let mut repoll = FIRST_REPOLL;
     let reason_channel = (0..n)
         .find_map(|p| set.get(p).map(|g| g.key()))
         .unwrap_or(0);
@@ -105,93 +99,144 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
             op: WaitOp::Alt,
             channel: reason_channel,
         });
-        let mut claimed = false;
-        let mut now_ready = None;
-        let mut restart = false;
-        for k in 0..n {
-            let p = order(k);
-            let Some(g) = set.get(p) else { continue };
-            match g.poll(Some((&ctx, p))) {
-                Polled::Pending => {}
-                Polled::Ready => {
-                    now_ready = Some(Ok(p));
-                    break;
-                }
-                Polled::Failed(e) => {
-                    now_ready = Some(Err((p, e)));
-                    break;
-                }
-                Polled::Restart => {
-                    restart = true;
-                    break;
-                }
-                // Someone chose us while we registered: the outcome is final; the wait
-                // below returns it at once.
-                Polled::Taken => break,
-                Polled::Claimed | Polled::NotReady => claimed = true,
+        let claimed = match register(set, &ctx, order) {
+            Registered::Decided(decided) => {
+                cancel(set, None);
+                return decided;
             }
-        }
-        if let Some(ready) = now_ready {
-            cancel(set, None);
-            return match ready {
-                Ok(p) => Ok(Chosen::Guard(p)),
-                Err((position, error)) => Err(Refused::Guard { position, error }),
-            };
-        }
-        if restart {
-            cancel(set, None);
-            continue;
-        }
+            Registered::Restart => {
+                cancel(set, None);
+                continue;
+            }
+            Registered::Waiting { claimed } => claimed,
+        };
         let wake_at = match (timeout, claimed) {
-            (Some(at), true) => Some(at.min(saturating_after(crate::sync::now(), CLAIM_REPOLL))),
+            (Some(at), true) => Some(at.min(saturating_after(crate::sync::now(), repoll))),
             (Some(at), false) => Some(at),
-            (None, true) => Some(saturating_after(crate::sync::now(), CLAIM_REPOLL)),
+            (None, true) => Some(saturating_after(crate::sync::now(), repoll)),
             (None, false) => None,
         };
-        match ctx.wait_until(wake_at) {
-            Outcome::Selected(p) => {
-                let completed = match set.get(p) {
-                    Some(g) => g.complete_selected(&ctx),
-                    None => Ok(()),
-                };
-                cancel(set, Some(p));
-                return match completed {
-                    Ok(()) => Ok(Chosen::Guard(p)),
-                    Err(error) => Err(Refused::Guard { position: p, error }),
-                };
-            }
-            Outcome::Poisoned(p) | Outcome::Retired(p) => {
-                cancel(set, None);
-                // The channel is final now: polling it again gives its error.
-                let Some(g) = set.get(p) else {
-                    return Err(Refused::Internal {
-                        channel: Arc::from("?"),
-                    });
-                };
-                return match g.poll(None) {
-                    Polled::Ready => Ok(Chosen::Guard(p)),
-                    Polled::Failed(error) => Err(Refused::Guard { position: p, error }),
-                    _ => Err(Refused::Internal { channel: g.name() }),
-                };
-            }
-            Outcome::Aborted => {
-                cancel(set, None);
-                if timeout.is_some_and(|at| crate::sync::now() >= at) {
-                    return Ok(Chosen::Timeout);
+        if claimed {
+            repoll = (repoll * 2).min(LONGEST_REPOLL);
+        }
+        let outcome = ctx.wait_until(wake_at);
+        if let Some(decided) = woken(set, &ctx, outcome, timeout, order) {
+            return decided;
+        }
+    }
+}
+
+/// What a look at every guard without registering found.
+enum Look {
+    Chosen(Result<Chosen, Refused>),
+    /// None is ready; `enabled` guards were looked at.
+    Nothing {
+        enabled: usize,
+    },
+}
+
+/// Polls every enabled guard in order without registering; the first ready (or failed)
+/// one decides. With `hints`, a guard whose channel's hint says it cannot go is skipped.
+fn look<S: GuardSet + ?Sized>(set: &mut S, order: impl Fn(usize) -> usize, hints: bool) -> Look {
+    let mut enabled = 0;
+    for k in 0..set.len() {
+        let p = order(k);
+        if hints && !set.may_go(p) {
+            enabled += 1;
+            continue;
+        }
+        if let Some(g) = set.get(p) {
+            enabled += 1;
+            match g.poll(None) {
+                Polled::Ready => return Look::Chosen(Ok(Chosen::Guard(p))),
+                Polled::Failed(error) => {
+                    return Look::Chosen(Err(Refused::Guard { position: p, error }))
                 }
-                // Woken to look at a claimed side again: poll from the start.
-                for k in 0..n {
-                    let p = order(k);
-                    if let Some(g) = set.get(p) {
-                        match g.poll(None) {
-                            Polled::Ready => return Ok(Chosen::Guard(p)),
-                            Polled::Failed(error) => {
-                                return Err(Refused::Guard { position: p, error })
-                            }
-                            _ => {}
-                        }
-                    }
-                }
+                _ => {}
+            }
+        }
+    }
+    Look::Nothing { enabled }
+}
+
+/// What registering on every guard gave.
+enum Registered {
+    /// A guard completed (or failed) while registering: the alt is decided.
+    Decided(Result<Chosen, Refused>),
+    /// The alt committed itself for a partner that vanished: start over.
+    Restart,
+    /// Registered; `claimed` if some guard could not register and needs another look.
+    Waiting { claimed: bool },
+}
+
+fn register<S: GuardSet + ?Sized>(
+    set: &mut S,
+    ctx: &Arc<Context>,
+    order: impl Fn(usize) -> usize,
+) -> Registered {
+    let mut claimed = false;
+    for k in 0..set.len() {
+        let p = order(k);
+        let Some(g) = set.get(p) else { continue };
+        match g.poll(Some((ctx, p))) {
+            Polled::Pending => {}
+            Polled::Ready => return Registered::Decided(Ok(Chosen::Guard(p))),
+            Polled::Failed(error) => {
+                return Registered::Decided(Err(Refused::Guard { position: p, error }))
+            }
+            Polled::Restart => return Registered::Restart,
+            // Someone chose us while we registered: the outcome is final; the wait
+            // returns it at once.
+            Polled::Taken => break,
+            Polled::Claimed | Polled::NotReady => claimed = true,
+        }
+    }
+    Registered::Waiting { claimed }
+}
+
+/// Settles what the wait gave; `None` to go round again (woken only to look again).
+fn woken<S: GuardSet + ?Sized>(
+    set: &mut S,
+    ctx: &Arc<Context>,
+    outcome: Outcome,
+    timeout: Option<Instant>,
+    order: impl Fn(usize) -> usize,
+) -> Option<Result<Chosen, Refused>> {
+    match outcome {
+        Outcome::Selected(p) => {
+            let completed = match set.get(p) {
+                Some(g) => g.complete_selected(ctx),
+                None => Ok(()),
+            };
+            cancel(set, Some(p));
+            Some(match completed {
+                Ok(()) => Ok(Chosen::Guard(p)),
+                Err(error) => Err(Refused::Guard { position: p, error }),
+            })
+        }
+        Outcome::Poisoned(p) | Outcome::Retired(p) => {
+            cancel(set, None);
+            // The channel is final now: polling it again gives its error.
+            let Some(g) = set.get(p) else {
+                return Some(Err(Refused::Internal {
+                    channel: Arc::from("?"),
+                }));
+            };
+            Some(match g.poll(None) {
+                Polled::Ready => Ok(Chosen::Guard(p)),
+                Polled::Failed(error) => Err(Refused::Guard { position: p, error }),
+                _ => Err(Refused::Internal { channel: g.name() }),
+            })
+        }
+        Outcome::Aborted => {
+            cancel(set, None);
+            if timeout.is_some_and(|at| crate::sync::now() >= at) {
+                return Some(Ok(Chosen::Timeout));
+            }
+            // Woken to look at a claimed side again: poll from the start.
+            match look(set, order, false) {
+                Look::Chosen(decided) => Some(decided),
+                Look::Nothing { .. } => None,
             }
         }
     }
