@@ -13,7 +13,7 @@ use super::buffer::{Buffer, Pushed};
 use super::crossing::Crossing;
 use super::error::{ChannelError, RetiredSide, WriteError};
 use super::ring::Ring;
-use super::waker::{ClaimWaiter, Claims, Spares, WaitQueue, Waiter};
+use super::waker::{ClaimWaiter, Claims, Spares, WaitQueue, Waiter, Woken};
 use super::{Codec, EndId, Kind, Side};
 use crate::park::{Context, Outcome, Packet, Release, WaitOp, WaitReason};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
@@ -75,6 +75,10 @@ pub(super) struct Locked<'a, T> {
     state: MutexGuard<'a, State<T>>,
     hint: &'a AtomicUsize,
     ring: Option<&'a Ring<T>>,
+    /// Declared after `state`, so dropped after it: the contexts completed under the
+    /// lock are woken once it is released (a woken waiter's first act is often to take
+    /// the lock).
+    woken: Woken,
 }
 
 impl<T> Drop for Locked<'_, T> {
@@ -87,6 +91,7 @@ impl<T> Drop for Locked<'_, T> {
                 ring.thaw();
             }
         }
+        self.woken.take_from(&mut self.state.wake);
     }
 }
 
@@ -112,6 +117,8 @@ pub(super) struct State<T> {
     /// Ends of each side not yet retired, indexed by `Side`.
     pub(super) open: [usize; 2],
     pub(super) poisoned: bool,
+    /// Contexts completed under the lock, to wake once it is released (see `Locked`).
+    pub(super) wake: Vec<Arc<Context>>,
     /// The channel moved to the cross-process flavour: this state is unused from then
     /// on, and its hint says "may go" so that an alt asks the other flavour.
     pub(super) crossed: bool,
@@ -166,10 +173,27 @@ impl<T> State<T> {
 
     /// A waiter of `side` left its queue: a claim waiting for the queue to drain may now
     /// be granted.
-    pub(super) fn dequeued(&mut self, side: Side, wake: &mut Vec<Arc<Context>>) {
+    pub(super) fn dequeued(&mut self, side: Side) {
         if !self.claims[side as usize].queue.is_empty() {
             let busy = self.queue(side).has_live();
-            self.claims[side as usize].pump(busy, wake);
+            self.claims[side as usize].pump(busy, &mut self.wake);
+        }
+    }
+
+    /// `end` gives up its claim on `side`, if it holds it: the next claim may go.
+    fn drop_claim(&mut self, side: Side, end: EndId) {
+        if self.claims[side as usize].holder == Some(end) {
+            self.claims[side as usize].holder = None;
+            let busy = self.queue(side).has_live();
+            self.claims[side as usize].pump(busy, &mut self.wake);
+        }
+    }
+
+    /// Completes every waiter of `side`'s queue with `outcome`.
+    fn complete_all(&mut self, side: Side, outcome: fn(usize) -> Outcome) {
+        match side {
+            Side::Read => self.readers.complete_all(outcome, &mut self.wake),
+            Side::Write => self.writers.complete_all(outcome, &mut self.wake),
         }
     }
 }
@@ -181,12 +205,6 @@ fn blocking(deadline: Deadline) -> Option<Option<Instant>> {
         Deadline::Now => None,
         Deadline::Never => Some(None),
         Deadline::At(d) => Some(Some(d)),
-    }
-}
-
-pub(super) fn unpark_all(wake: Vec<Arc<Context>>) {
-    for ctx in wake {
-        ctx.unpark();
     }
 }
 
@@ -211,6 +229,7 @@ impl<T> Core<T> {
             claims: [Claims::new(), Claims::new()],
             open: [1, 1],
             poisoned: false,
+            wake: Vec::new(),
             crossed: false,
         };
         Core {
@@ -277,6 +296,7 @@ impl<T> Core<T> {
             state,
             hint: &self.hint,
             ring,
+            woken: Woken::default(),
         }
     }
 
@@ -453,22 +473,17 @@ impl<T> Core<T> {
         let Some(waiter) = st.queue(side).select() else {
             return Err(st);
         };
-        let mut wake = Vec::new();
-        st.dequeued(side, &mut wake);
+        st.dequeued(side);
         drop(st);
-        unpark_all(wake);
         Ok(waiter)
     }
 
     /// Takes a waiter that nobody committed to (timed out, poisoned, retired) out of
     /// `side`'s queue.
     fn withdraw(&self, side: Side, packet: &Arc<Packet<T>>) {
-        let mut wake = Vec::new();
         let mut st = self.lock();
         st.queue(side).remove(packet);
-        st.dequeued(side, &mut wake);
-        drop(st);
-        unpark_all(wake);
+        st.dequeued(side);
     }
 
     /// After a reader released this writer: `Ok`, or `Poisoned` if the reader's extended
@@ -640,7 +655,6 @@ impl<T> Core<T> {
     pub(super) fn pop_buffered(&self, mut st: Locked<'_, T>) -> Option<T> {
         let v = st.buffer.pop();
         let mut refill = None;
-        let mut wake = Vec::new();
         if st.buffer.has_room() {
             if let Some(w) = st.writers.select() {
                 if let Some(wv) = w.packet.take() {
@@ -650,7 +664,7 @@ impl<T> Core<T> {
                         w.packet.put(lost, None);
                     }
                 }
-                st.dequeued(Side::Write, &mut wake);
+                st.dequeued(Side::Write);
                 refill = Some(w);
             }
         }
@@ -658,7 +672,6 @@ impl<T> Core<T> {
         if let Some(w) = refill {
             w.packet.finish(&w.ctx);
         }
-        unpark_all(wake);
         v
     }
 
@@ -689,12 +702,10 @@ impl<T> Core<T> {
         match ctx.wait_until(deadline) {
             Outcome::Selected(_) => Ok(()),
             other => {
-                let mut wake = Vec::new();
                 let mut st = self.lock();
                 st.claims[side as usize].remove(&ctx);
-                st.dequeued(side, &mut wake);
+                st.dequeued(side);
                 drop(st);
-                unpark_all(wake);
                 Err(self.wait_error(other, side))
             }
         }
@@ -718,15 +729,7 @@ impl<T> Core<T> {
     }
 
     pub(crate) fn release_claim(&self, side: Side, end: EndId) {
-        let mut wake = Vec::new();
-        let mut st = self.lock();
-        if st.claims[side as usize].holder == Some(end) {
-            st.claims[side as usize].holder = None;
-            let busy = st.queue(side).has_live();
-            st.claims[side as usize].pump(busy, &mut wake);
-        }
-        drop(st);
-        unpark_all(wake);
+        self.lock().drop_claim(side, end);
     }
 
     /// How many ends of `side` are open.
@@ -770,33 +773,25 @@ impl<T> Core<T> {
     /// the buffer first. When the last reader retires, blocked writers get their values
     /// back with `Retired`.
     pub(crate) fn retire(&self, side: Side, end: EndId) {
-        let mut wake = Vec::new();
         let mut st = self.lock();
         let open = &mut st.open[side as usize];
         *open = open.saturating_sub(1);
         let last = *open == 0;
-        if st.claims[side as usize].holder == Some(end) {
-            st.claims[side as usize].holder = None;
-            let busy = st.queue(side).has_live();
-            st.claims[side as usize].pump(busy, &mut wake);
-        }
+        st.drop_claim(side, end);
         if last && !st.poisoned {
             match side {
                 Side::Write if st.buffer.is_empty() => {
-                    st.readers.complete_all(Outcome::Retired, &mut wake)
+                    st.complete_all(Side::Read, Outcome::Retired)
                 }
                 Side::Write => {}
-                Side::Read => st.writers.complete_all(Outcome::Retired, &mut wake),
+                Side::Read => st.complete_all(Side::Write, Outcome::Retired),
             }
         }
-        drop(st);
-        unpark_all(wake);
     }
 
     /// Every pending and later operation fails with `Poisoned`; buffered values are
     /// dropped (poison is abort).
     pub(crate) fn poison(&self) {
-        let mut wake = Vec::new();
         let mut st = self.lock();
         if st.poisoned {
             return;
@@ -804,13 +799,13 @@ impl<T> Core<T> {
         st.poisoned = true;
         self.poisoned.store(true, Ordering::Release);
         let dropped = st.buffer.drain();
-        st.readers.complete_all(Outcome::Poisoned, &mut wake);
-        st.writers.complete_all(Outcome::Poisoned, &mut wake);
-        for c in &mut st.claims {
-            c.complete_all(Outcome::Poisoned(0), &mut wake);
+        st.complete_all(Side::Read, Outcome::Poisoned);
+        st.complete_all(Side::Write, Outcome::Poisoned);
+        let State { claims, wake, .. } = &mut *st;
+        for c in claims {
+            c.complete_all(Outcome::Poisoned(0), wake);
         }
         drop(st);
-        unpark_all(wake);
         drop(dropped);
     }
 }

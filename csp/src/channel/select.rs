@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use super::buffer::Pushed;
-use super::core::{unpark_all, Core, Locked};
+use super::core::{Core, Locked};
 use super::error::{ChannelError, RetiredSide};
 use super::waker::Waiter;
 use super::{EndId, Side};
@@ -233,10 +233,8 @@ impl<T> Core<T> {
                 Attempt::NotReady
             });
         };
-        let mut wake = Vec::new();
-        st.dequeued(side, &mut wake);
+        st.dequeued(side);
         drop(st);
-        unpark_all(wake);
         Ok(w)
     }
 
@@ -245,14 +243,12 @@ impl<T> Core<T> {
     /// packet. The alt is decided elsewhere, so no partner fills or empties the packet
     /// any more (one that popped the stale waiter lost the CAS for it).
     pub(crate) fn alt_cancel(&self, side: Side, packet: Arc<Packet<T>>) -> Option<T> {
-        let mut wake = Vec::new();
         let mut st = self.lock();
         st.queue(side).remove(&packet);
-        st.dequeued(side, &mut wake);
+        st.dequeued(side);
         // Moved out, not dropped, under the lock.
         let value = packet.take();
         drop(st);
-        unpark_all(wake);
         self.spares(side).keep(packet);
         value
     }

@@ -207,3 +207,24 @@ impl Claims {
         }
     }
 }
+
+/// Contexts to wake once the channel's lock is released: `Locked` moves the ones
+/// completed under the lock here, and this wakes them when dropped, after the lock.
+#[derive(Default)]
+pub(super) struct Woken(Vec<Arc<Context>>);
+
+impl Woken {
+    pub(super) fn take_from(&mut self, completed: &mut Vec<Arc<Context>>) {
+        if !completed.is_empty() {
+            self.0 = std::mem::take(completed);
+        }
+    }
+}
+
+impl Drop for Woken {
+    fn drop(&mut self) {
+        for ctx in self.0.drain(..) {
+            ctx.unpark();
+        }
+    }
+}
