@@ -13,10 +13,12 @@ use super::buffer::{Buffer, Pushed};
 use super::crossing::Crossing;
 use super::error::{ChannelError, RetiredSide, WriteError};
 use super::ring::Ring;
-use super::waker::{ClaimWaiter, Claims, Spares, WaitQueue, Waiter, Woken};
+use super::state::{Locked, State};
+pub(crate) use super::state::{READ_MAY_GO, WRITE_MAY_GO};
+use super::waker::{Claims, Spares, WaitQueue, Waiter, Woken};
 use super::{Codec, EndId, Kind, Side};
 use crate::park::{Context, Outcome, Packet, Release, WaitOp, WaitReason};
-use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
 
 /// When a blocked operation gives up.
 #[derive(Clone, Copy, Debug)]
@@ -28,33 +30,33 @@ pub(crate) enum Deadline {
 }
 
 pub(crate) struct Core<T> {
-    id: u64,
-    name: OnceLock<StdArc<str>>,
-    kind: Kind,
-    codec: Option<Codec<T>>,
+    pub(super) id: u64,
+    pub(super) name: OnceLock<StdArc<str>>,
+    pub(super) kind: Kind,
+    pub(super) codec: Option<Codec<T>>,
     /// The buffer policy as text (`rendezvous`, `fifo(8)`, ...), for the topology layer.
-    policy: StdArc<str>,
+    pub(super) policy: StdArc<str>,
     /// Mirrors `State::poisoned` for lock-free `is_poisoned`.
-    poisoned: AtomicBool,
+    pub(super) poisoned: AtomicBool,
     /// What a reader or a writer might find without waiting (`READ_MAY_GO`,
     /// `WRITE_MAY_GO`), stored each time the lock is released: an alt's first look at
     /// its guards reads it instead of taking every channel's lock.
-    hint: AtomicUsize,
+    pub(super) hint: AtomicUsize,
     /// A `Fifo(n)` channel's buffer, also reached without the lock while the channel
     /// needs none (see `ring`): the same ring as `State::buffer`'s.
-    ring: Option<Arc<Ring<T>>>,
-    state: Mutex<State<T>>,
+    pub(super) ring: Option<Arc<Ring<T>>>,
+    pub(super) state: Mutex<State<T>>,
     /// Spare packets per side (indexed by `Side`), behind their own small lock: a
     /// finished waiter gives its packet back without taking the channel's lock again,
     /// which its partner is likely to be holding right then. Never held while taking
     /// the channel's lock (the order is channel, then spares), and nothing under it
     /// blocks, calls user code or (under loom) reaches a modelled operation, so std's
     /// mutex serves under loom too.
-    spares: [std::sync::Mutex<Spares<T>>; 2],
+    pub(super) spares: [std::sync::Mutex<Spares<T>>; 2],
     /// Where the channel's state lives once it crosses OS processes (set by
     /// `make_shared` before a fork, then never again): from then on the ends use it
     /// instead of the in-memory state above (see `Flavor`).
-    crossing: OnceLock<Crossing<T>>,
+    pub(super) crossing: OnceLock<Crossing<T>>,
 }
 
 /// Which flavour carries a channel's operations: the in-memory core, or shared memory
@@ -66,141 +68,9 @@ pub(crate) enum Flavor<'a, T> {
     Crossing(&'a Crossing<T>),
 }
 
-pub(crate) const READ_MAY_GO: usize = 1;
-pub(crate) const WRITE_MAY_GO: usize = 2;
-
-/// The channel's state, locked; releasing it publishes the readiness hint and, when the
-/// channel needs no lock, lets the ring's fast path run again.
-pub(super) struct Locked<'a, T> {
-    state: MutexGuard<'a, State<T>>,
-    hint: &'a AtomicUsize,
-    ring: Option<&'a Ring<T>>,
-    /// Declared after `state`, so dropped after it: the contexts completed under the
-    /// lock are woken once it is released (a woken waiter's first act is often to take
-    /// the lock).
-    woken: Woken,
-}
-
-impl<T> Drop for Locked<'_, T> {
-    fn drop(&mut self) {
-        // Still under the lock: the hint is never older than the last release. Thawing
-        // comes after it, so fast operations only ever add bits to a stored hint.
-        self.hint.store(self.state.hint(), Ordering::Release);
-        if let Some(ring) = self.ring {
-            if !self.state.needs_lock() {
-                ring.thaw();
-            }
-        }
-        self.woken.take_from(&mut self.state.wake);
-    }
-}
-
-impl<T> std::ops::Deref for Locked<'_, T> {
-    type Target = State<T>;
-    fn deref(&self) -> &State<T> {
-        &self.state
-    }
-}
-
-impl<T> std::ops::DerefMut for Locked<'_, T> {
-    fn deref_mut(&mut self) -> &mut State<T> {
-        &mut self.state
-    }
-}
-
-pub(super) struct State<T> {
-    pub(super) buffer: Buffer<T>,
-    pub(super) readers: WaitQueue<T>,
-    pub(super) writers: WaitQueue<T>,
-    /// Indexed by `Side`.
-    pub(super) claims: [Claims; 2],
-    /// Ends of each side not yet retired, indexed by `Side`.
-    pub(super) open: [usize; 2],
-    pub(super) poisoned: bool,
-    /// Contexts completed under the lock, to wake once it is released (see `Locked`).
-    pub(super) wake: Vec<Arc<Context>>,
-    /// The channel moved to the cross-process flavour: this state is unused from then
-    /// on, and its hint says "may go" so that an alt asks the other flavour.
-    pub(super) crossed: bool,
-}
-
-impl<T> State<T> {
-    /// Conservative: a set bit means "may complete without waiting" (waiters counted
-    /// may be stale), a clear bit means it certainly cannot.
-    fn hint(&self) -> usize {
-        if self.crossed {
-            return READ_MAY_GO | WRITE_MAY_GO;
-        }
-        let mut h = 0;
-        if self.poisoned
-            || !self.buffer.is_empty()
-            || !self.writers.is_empty()
-            || self.open[Side::Write as usize] == 0
-        {
-            h |= READ_MAY_GO;
-        }
-        if self.poisoned
-            || !self.readers.is_empty()
-            || self.buffer.accepts()
-            || self.open[Side::Read as usize] == 0
-        {
-            h |= WRITE_MAY_GO;
-        }
-        h
-    }
-
-    /// Whether an operation could meet a party the ring knows nothing of: a waiter (a
-    /// parked operation or a registered alt), a claim, poison or a retired side. While
-    /// so, every operation takes the lock.
-    fn needs_lock(&self) -> bool {
-        self.poisoned
-            || self.crossed
-            || !self.readers.is_empty()
-            || !self.writers.is_empty()
-            || self.open.contains(&0)
-            || self
-                .claims
-                .iter()
-                .any(|c| c.holder.is_some() || !c.queue.is_empty())
-    }
-
-    pub(super) fn queue(&mut self, side: Side) -> &mut WaitQueue<T> {
-        match side {
-            Side::Read => &mut self.readers,
-            Side::Write => &mut self.writers,
-        }
-    }
-
-    /// A waiter of `side` left its queue: a claim waiting for the queue to drain may now
-    /// be granted.
-    pub(super) fn dequeued(&mut self, side: Side) {
-        if !self.claims[side as usize].queue.is_empty() {
-            let busy = self.queue(side).has_live();
-            self.claims[side as usize].pump(busy, &mut self.wake);
-        }
-    }
-
-    /// `end` gives up its claim on `side`, if it holds it: the next claim may go.
-    fn drop_claim(&mut self, side: Side, end: EndId) {
-        if self.claims[side as usize].holder == Some(end) {
-            self.claims[side as usize].holder = None;
-            let busy = self.queue(side).has_live();
-            self.claims[side as usize].pump(busy, &mut self.wake);
-        }
-    }
-
-    /// Completes every waiter of `side`'s queue with `outcome`.
-    fn complete_all(&mut self, side: Side, outcome: fn(usize) -> Outcome) {
-        match side {
-            Side::Read => self.readers.complete_all(outcome, &mut self.wake),
-            Side::Write => self.writers.complete_all(outcome, &mut self.wake),
-        }
-    }
-}
-
 /// The deadline of a wait that may block (`Some(None)`: no deadline), or `None` for a
 /// `try_*` operation that must not.
-fn blocking(deadline: Deadline) -> Option<Option<Instant>> {
+pub(super) fn blocking(deadline: Deadline) -> Option<Option<Instant>> {
     match deadline {
         Deadline::Now => None,
         Deadline::Never => Some(None),
@@ -321,42 +191,6 @@ impl<T> Core<T> {
     #[inline]
     pub(crate) fn write_may_go(&self) -> bool {
         self.hint.load(Ordering::Acquire) & WRITE_MAY_GO != 0
-    }
-
-    pub(crate) fn poisoned_error(&self) -> ChannelError {
-        crate::park::process::note_poisoned();
-        ChannelError::Poisoned {
-            channel: self.name(),
-        }
-    }
-
-    pub(super) fn retired_error(&self, side: RetiredSide) -> ChannelError {
-        ChannelError::Retired {
-            channel: self.name(),
-            side,
-        }
-    }
-
-    /// The error for a wait on `side` that ended other than by being selected.
-    fn wait_error(&self, outcome: Outcome, side: Side) -> ChannelError {
-        match outcome {
-            Outcome::Poisoned(_) => self.poisoned_error(),
-            Outcome::Retired(_) => self.retired_error(match side {
-                Side::Read => RetiredSide::Writers,
-                Side::Write => RetiredSide::Readers,
-            }),
-            Outcome::Aborted | Outcome::Selected(_) => ChannelError::Timeout {
-                channel: self.name(),
-            },
-        }
-    }
-
-    fn would_block_error(&self, side: Side) -> ChannelError {
-        let channel = self.name();
-        match side {
-            Side::Read => ChannelError::Empty { channel },
-            Side::Write => ChannelError::Full { channel },
-        }
     }
 
     pub(crate) fn is_poisoned(&self) -> bool {
@@ -673,139 +507,5 @@ impl<T> Core<T> {
             w.packet.finish(&w.ctx);
         }
         v
-    }
-
-    /// Parks in `side`'s claim queue: to take the claim (`wants_claim`), or to wait until
-    /// another end's claim ends before one operation.
-    fn wait_claim(
-        &self,
-        mut st: Locked<'_, T>,
-        side: Side,
-        end: EndId,
-        wants_claim: bool,
-        deadline: Deadline,
-    ) -> Result<(), ChannelError> {
-        let Some(deadline) = blocking(deadline) else {
-            drop(st);
-            return Err(self.would_block_error(side));
-        };
-        let ctx = Context::acquire(WaitReason {
-            op: WaitOp::Claim,
-            channel: self.id,
-        });
-        st.claims[side as usize].queue.push_back(ClaimWaiter {
-            ctx: ctx.clone(),
-            end,
-            wants_claim,
-        });
-        drop(st);
-        match ctx.wait_until(deadline) {
-            Outcome::Selected(_) => Ok(()),
-            other => {
-                let mut st = self.lock();
-                st.claims[side as usize].remove(&ctx);
-                st.dequeued(side);
-                drop(st);
-                Err(self.wait_error(other, side))
-            }
-        }
-    }
-
-    /// Takes exclusive use of `side` for `end`, once every pending operation of another
-    /// end on that side has completed.
-    pub(crate) fn claim(&self, side: Side, end: EndId) -> Result<(), ChannelError> {
-        let mut st = self.lock();
-        if st.poisoned {
-            drop(st);
-            return Err(self.poisoned_error());
-        }
-        let busy = st.queue(side).has_live();
-        let claims = &mut st.claims[side as usize];
-        if claims.holder.is_none() && claims.queue.is_empty() && !busy {
-            claims.holder = Some(end);
-            return Ok(());
-        }
-        self.wait_claim(st, side, end, true, Deadline::Never)
-    }
-
-    pub(crate) fn release_claim(&self, side: Side, end: EndId) {
-        self.lock().drop_claim(side, end);
-    }
-
-    /// How many ends of `side` are open.
-    /// Moves the channel to the cross-process flavour (see `ChannelInfo::make_shared`),
-    /// with the values buffered so far and the ends open now. Called while the program
-    /// is single-threaded, before the fork: nobody waits on the in-memory state.
-    pub(crate) fn make_shared(&self) -> Result<(), ChannelError>
-    where
-        T: 'static,
-    {
-        if self.crossing.get().is_some() {
-            return Ok(());
-        }
-        let name = self.name();
-        let Some(codec) = self.codec.clone() else {
-            return Err(ChannelError::Transport {
-                channel: name,
-                message: "made with Channel::local(): its values cannot cross OS processes".into(),
-            });
-        };
-        let mut st = self.lock();
-        let open = st.open;
-        let shared = super::crossing::share(&name, &codec, &mut st.buffer, open)?;
-        st.crossed = true;
-        drop(st);
-        let _ = self.crossing.set(Crossing::new(shared, name, codec));
-        Ok(())
-    }
-
-    pub(crate) fn open_ends(&self, side: Side) -> usize {
-        self.lock().open[side as usize]
-    }
-
-    /// A new end of `side` (a clone of a shared end).
-    pub(crate) fn open_end(&self, side: Side) {
-        self.lock().open[side as usize] += 1;
-    }
-
-    /// An end of `side` retires. When the last writer retires, blocked readers get
-    /// `Retired` (the buffer is empty, or they would not be blocked); later reads drain
-    /// the buffer first. When the last reader retires, blocked writers get their values
-    /// back with `Retired`.
-    pub(crate) fn retire(&self, side: Side, end: EndId) {
-        let mut st = self.lock();
-        let open = &mut st.open[side as usize];
-        *open = open.saturating_sub(1);
-        let last = *open == 0;
-        st.drop_claim(side, end);
-        if last && !st.poisoned {
-            match side {
-                Side::Write if st.buffer.is_empty() => {
-                    st.complete_all(Side::Read, Outcome::Retired)
-                }
-                Side::Write => {}
-                Side::Read => st.complete_all(Side::Write, Outcome::Retired),
-            }
-        }
-    }
-
-    /// Every pending and later operation fails with `Poisoned`; buffered values are
-    /// dropped (poison is abort).
-    pub(crate) fn poison(&self) {
-        let mut st = self.lock();
-        if st.poisoned {
-            return;
-        }
-        st.poisoned = true;
-        self.poisoned.store(true, Ordering::Release);
-        let dropped = st.buffer.drain();
-        st.complete_all(Side::Read, Outcome::Poisoned);
-        st.complete_all(Side::Write, Outcome::Poisoned);
-        let State { claims, wake, .. } = &mut *st;
-        for c in claims {
-            c.complete_all(Outcome::Poisoned(0), wake);
-        }
-        drop(st);
-        drop(dropped);
     }
 }

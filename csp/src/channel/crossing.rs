@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use super::buffer::{Buffer, Shape};
-use super::core::Deadline;
+use super::core::{Core, Deadline};
 use super::error::{ChannelError, RetiredSide, WriteError};
 use super::shared::{Config, Gone, Held, Mode, SharedChannel, SharedError, Wait};
 use super::{Codec, EndId, Side};
@@ -177,6 +177,34 @@ impl<T> Crossing<T> {
 
     pub(crate) fn len(&self) -> usize {
         self.chan.len()
+    }
+}
+
+impl<T> Core<T> {
+    /// Moves the channel to the cross-process flavour (see `ChannelInfo::make_shared`),
+    /// with the values buffered so far and the ends open now. Called while the program
+    /// is single-threaded, before the fork: nobody waits on the in-memory state.
+    pub(crate) fn make_shared(&self) -> Result<(), ChannelError>
+    where
+        T: 'static,
+    {
+        if self.crossing.get().is_some() {
+            return Ok(());
+        }
+        let name = self.name();
+        let Some(codec) = self.codec.clone() else {
+            return Err(ChannelError::Transport {
+                channel: name,
+                message: "made with Channel::local(): its values cannot cross OS processes".into(),
+            });
+        };
+        let mut st = self.lock();
+        let open = st.open;
+        let shared = super::crossing::share(&name, &codec, &mut st.buffer, open)?;
+        st.crossed = true;
+        drop(st);
+        let _ = self.crossing.set(Crossing::new(shared, name, codec));
+        Ok(())
     }
 }
 

@@ -3,133 +3,16 @@
 //!
 //! [`claim`]: SharedOutput::claim
 
-use std::cell::Cell;
-use std::marker::PhantomData;
-use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::core::{Core, Deadline, Flavor};
-use super::error::{ChannelError, RetiredSide, WriteError};
+use super::end::End;
+use super::error::{ChannelError, WriteError};
 use super::select::{case, fail, Attempt, Registering};
 use super::shared::Held;
-use super::{next_end_id, ChannelInfo, EndId, Kind, Side};
+use super::{ChannelInfo, EndId, Kind, Side};
 use crate::park::{Outcome, Packet, Release};
 use std::sync::Arc;
-
-/// State common to both ends.
-struct End<T> {
-    core: Arc<Core<T>>,
-    /// The same channel without its type, for recording ends (no bound on `T` needed).
-    info: Arc<dyn ChannelInfo>,
-    id: EndId,
-    retired: AtomicBool,
-    /// Makes every end `!Sync`: an end is used by the one process that owns it. Sharing
-    /// `&Output` between threads would let two writers use a one2one channel; shared
-    /// kinds hand out `Clone` ends instead, one per holder.
-    _one_holder: PhantomData<Cell<()>>,
-}
-
-impl<T> End<T> {
-    fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
-        End {
-            core,
-            info,
-            id: next_end_id(),
-            retired: AtomicBool::new(false),
-            _one_holder: PhantomData,
-        }
-    }
-
-    fn check_open(&self) -> Result<(), ChannelError> {
-        if self.retired.load(Ordering::Relaxed) {
-            return Err(ChannelError::Retired {
-                channel: self.core.name(),
-                side: RetiredSide::ThisEnd,
-            });
-        }
-        Ok(())
-    }
-
-    fn retire(&self, side: Side) {
-        if !self.retired.swap(true, Ordering::AcqRel) {
-            self.retire_now(side);
-        }
-    }
-
-    fn retire_now(&self, side: Side) {
-        match self.core.flavor() {
-            Flavor::Memory(core) => core.retire(side, self.id),
-            Flavor::Crossing(x) => {
-                x.release_claim(side, self.id);
-                x.retire(side);
-            }
-        }
-    }
-
-    fn poison(&self) {
-        match self.core.flavor() {
-            Flavor::Memory(core) => core.poison(),
-            Flavor::Crossing(x) => x.poison(),
-        }
-    }
-
-    fn is_poisoned(&self) -> bool {
-        match self.core.flavor() {
-            Flavor::Memory(core) => core.is_poisoned(),
-            Flavor::Crossing(x) => x.is_poisoned(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self.core.flavor() {
-            Flavor::Memory(core) => core.len(),
-            Flavor::Crossing(x) => x.len(),
-        }
-    }
-
-    fn claim(&self, side: Side) -> Result<(), ChannelError> {
-        self.check_open()?;
-        match self.core.flavor() {
-            Flavor::Memory(core) => core.claim(side, self.id),
-            Flavor::Crossing(x) => x.claim(side, self.id),
-        }
-    }
-
-    fn release_claim(&self, side: Side) {
-        match self.core.flavor() {
-            Flavor::Memory(core) => core.release_claim(side, self.id),
-            Flavor::Crossing(x) => x.release_claim(side, self.id),
-        }
-    }
-
-    /// Dropping an end retires it, except when its process panics, fails or has seen
-    /// poison: then its channel is poisoned, so that the network ends rather than taking
-    /// a truncated stream for a complete one, and an abort stays an abort downstream (see
-    /// `park::process`).
-    fn drop_end(&self, side: Side) {
-        if !self.retired.swap(true, Ordering::AcqRel) {
-            if crate::park::process::drop_poisons() {
-                self.poison();
-            } else {
-                self.retire_now(side);
-            }
-        }
-    }
-
-    fn duplicate(&self, side: Side) -> End<T> {
-        let end = End::new(self.core.clone(), self.info.clone());
-        if self.retired.load(Ordering::Relaxed) {
-            end.retired.store(true, Ordering::Relaxed);
-        } else {
-            match self.core.flavor() {
-                Flavor::Memory(core) => core.open_end(side),
-                Flavor::Crossing(x) => x.open_end(side),
-            }
-        }
-        end
-    }
-}
 
 fn deadline_after(timeout: Duration) -> Deadline {
     match crate::sync::now().checked_add(timeout) {
@@ -230,7 +113,7 @@ macro_rules! common_end_methods {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Output<T> {
-    end: End<T>,
+    pub(super) end: End<T>,
 }
 
 impl<T> Output<T> {
@@ -370,7 +253,7 @@ impl<T> Drop for Output<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Input<T> {
-    end: End<T>,
+    pub(super) end: End<T>,
 }
 
 impl<T> Input<T> {
@@ -615,185 +498,6 @@ impl<'a, T> IntoIterator for &'a Input<T> {
     }
 }
 
-/// A writing end of an any2one or any2any channel: `Clone` gives another writer.
-/// Everything an [`Output`] does, it does (through `Deref`).
-///
-/// ```
-/// use csp::Channel;
-/// let (tx, rx) = Channel::<u32>::new().fifo(4).any2one();
-/// let tx2 = tx.clone();
-/// tx.write(1)?;
-/// tx2.write(2)?;
-/// drop((tx, tx2)); // both writers retired
-/// assert_eq!(rx.into_iter().sum::<u32>(), 3);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct SharedOutput<T>(Output<T>);
-
-/// A reading end of a one2any or any2any channel: `Clone` gives another reader.
-///
-/// ```
-/// use csp::Channel;
-/// let (tx, rx) = Channel::<u32>::new().fifo(2).one2any();
-/// let rx2 = rx.clone();
-/// tx.write(1)?;
-/// tx.write(2)?;
-/// assert_eq!(rx.read()? + rx2.read()?, 3);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct SharedInput<T>(Input<T>);
-
-impl<T> SharedOutput<T> {
-    pub(crate) fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
-        SharedOutput(Output::new(core, info))
-    }
-
-    /// Exclusive use of the writing side for a sequence of writes (occam-pi's CLAIM):
-    /// while the returned guard lives, no other writer's value is delivered. The claim
-    /// waits until writes already pending from other ends have completed.
-    ///
-    /// ```
-    /// use csp::Channel;
-    /// let (tx, rx) = Channel::<u32>::new().fifo(8).any2one();
-    /// let mut tx2 = tx.clone();
-    /// {
-    ///     let claimed = tx2.claim()?;
-    ///     claimed.write(1)?;
-    ///     claimed.write(2)?; // no other writer can come between 1 and 2
-    /// }
-    /// tx.write(3)?;
-    /// assert_eq!((rx.read()?, rx.read()?, rx.read()?), (1, 2, 3));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn claim(&mut self) -> Result<Claim<'_, Output<T>>, ChannelError> {
-        self.0.end.claim(Side::Write)?;
-        Ok(Claim { end: &self.0 })
-    }
-}
-
-impl<T> SharedInput<T> {
-    pub(crate) fn new(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
-        SharedInput(Input::new(core, info))
-    }
-
-    /// Exclusive use of the reading side for a sequence of reads (occam-pi's CLAIM).
-    ///
-    /// ```
-    /// use csp::Channel;
-    /// let (tx, mut rx) = Channel::<u32>::new().fifo(8).one2any();
-    /// tx.write(1)?;
-    /// tx.write(2)?;
-    /// let claimed = rx.claim()?;
-    /// assert_eq!((claimed.read()?, claimed.read()?), (1, 2));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn claim(&mut self) -> Result<Claim<'_, Input<T>>, ChannelError> {
-        self.0.end.claim(Side::Read)?;
-        Ok(Claim { end: &self.0 })
-    }
-}
-
-/// Exclusive use of one side of a shared channel; released when dropped. Dereferences to
-/// the end, so every operation is available.
-pub struct Claim<'a, E: Claimable> {
-    end: &'a E,
-}
-
-/// An end that can be claimed: [`Output`] and [`Input`] (of a shared channel).
-pub trait Claimable: sealed::Sealed {
-    #[doc(hidden)]
-    fn release_claim(&self);
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl<T> Sealed for super::Output<T> {}
-    impl<T> Sealed for super::Input<T> {}
-}
-
-impl<T> Claimable for Output<T> {
-    fn release_claim(&self) {
-        self.end.release_claim(Side::Write)
-    }
-}
-
-impl<T> Claimable for Input<T> {
-    fn release_claim(&self) {
-        self.end.release_claim(Side::Read)
-    }
-}
-
-impl<E: Claimable> Deref for Claim<'_, E> {
-    type Target = E;
-    fn deref(&self) -> &E {
-        self.end
-    }
-}
-
-impl<E: Claimable> Drop for Claim<'_, E> {
-    fn drop(&mut self) {
-        self.end.release_claim()
-    }
-}
-
-impl<T> Clone for SharedOutput<T> {
-    fn clone(&self) -> Self {
-        SharedOutput(Output {
-            end: self.0.end.duplicate(Side::Write),
-        })
-    }
-}
-
-impl<T> Clone for SharedInput<T> {
-    fn clone(&self) -> Self {
-        SharedInput(Input {
-            end: self.0.end.duplicate(Side::Read),
-        })
-    }
-}
-
-impl<T> Deref for SharedOutput<T> {
-    type Target = Output<T>;
-    fn deref(&self) -> &Output<T> {
-        &self.0
-    }
-}
-
-impl<T> Deref for SharedInput<T> {
-    type Target = Input<T>;
-    fn deref(&self) -> &Input<T> {
-        &self.0
-    }
-}
-
-impl<T> From<SharedOutput<T>> for Output<T> {
-    fn from(s: SharedOutput<T>) -> Output<T> {
-        s.0
-    }
-}
-
-impl<T> From<SharedInput<T>> for Input<T> {
-    fn from(s: SharedInput<T>) -> Input<T> {
-        s.0
-    }
-}
-
-impl<T> IntoIterator for SharedInput<T> {
-    type Item = T;
-    type IntoIter = IntoIter<T>;
-    fn into_iter(self) -> IntoIter<T> {
-        self.0.into_iter()
-    }
-}
-
-impl<'a, T> IntoIterator for &'a SharedInput<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    fn into_iter(self) -> Iter<'a, T> {
-        self.0.iter()
-    }
-}
-
 impl<T> std::fmt::Debug for Output<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Output({})", self.name())
@@ -802,15 +506,5 @@ impl<T> std::fmt::Debug for Output<T> {
 impl<T> std::fmt::Debug for Input<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Input({})", self.name())
-    }
-}
-impl<T> std::fmt::Debug for SharedOutput<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SharedOutput({})", self.name())
-    }
-}
-impl<T> std::fmt::Debug for SharedInput<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SharedInput({})", self.name())
     }
 }

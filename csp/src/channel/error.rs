@@ -3,6 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::core::Core;
+use super::Side;
+use crate::park::Outcome;
+
 /// The error of a channel operation.
 ///
 /// ```
@@ -230,5 +234,44 @@ impl<T> std::error::Error for WriteError<T> {
 impl<T> From<WriteError<T>> for ChannelError {
     fn from(e: WriteError<T>) -> ChannelError {
         e.error
+    }
+}
+
+/// The errors of the in-memory flavour, each naming its channel.
+impl<T> Core<T> {
+    pub(crate) fn poisoned_error(&self) -> ChannelError {
+        crate::park::process::note_poisoned();
+        ChannelError::Poisoned {
+            channel: self.name(),
+        }
+    }
+
+    pub(super) fn retired_error(&self, side: RetiredSide) -> ChannelError {
+        ChannelError::Retired {
+            channel: self.name(),
+            side,
+        }
+    }
+
+    /// The error for a wait on `side` that ended other than by being selected.
+    pub(super) fn wait_error(&self, outcome: Outcome, side: Side) -> ChannelError {
+        match outcome {
+            Outcome::Poisoned(_) => self.poisoned_error(),
+            Outcome::Retired(_) => self.retired_error(match side {
+                Side::Read => RetiredSide::Writers,
+                Side::Write => RetiredSide::Readers,
+            }),
+            Outcome::Aborted | Outcome::Selected(_) => ChannelError::Timeout {
+                channel: self.name(),
+            },
+        }
+    }
+
+    pub(super) fn would_block_error(&self, side: Side) -> ChannelError {
+        let channel = self.name();
+        match side {
+            Side::Read => ChannelError::Empty { channel },
+            Side::Write => ChannelError::Full { channel },
+        }
     }
 }

@@ -50,11 +50,15 @@
 mod buffer;
 mod core;
 mod crossing;
+mod end;
+mod ending;
 mod ends;
 mod error;
 mod ids;
 mod ring;
 pub(crate) mod select;
+mod shared_ends;
+mod state;
 // The byte-level shared-memory channel exists on Linux only; elsewhere a stand-in
 // refuses to make one, so a forked placement is a clear error there. (Until the Linux
 // flavour lands, the stand-in serves everywhere.)
@@ -63,8 +67,9 @@ mod shared;
 mod waker;
 
 pub use buffer::Policy;
-pub use ends::{Claim, Claimable, Input, IntoIter, Iter, Output, SharedInput, SharedOutput};
+pub use ends::{Input, IntoIter, Iter, Output};
 pub use error::{ChannelError, RetiredSide, WriteError};
+pub use shared_ends::{Claim, Claimable, SharedInput, SharedOutput};
 
 use std::marker::PhantomData;
 use std::sync::Arc;

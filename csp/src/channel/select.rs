@@ -16,8 +16,9 @@
 use std::sync::Arc;
 
 use super::buffer::Pushed;
-use super::core::{Core, Locked};
+use super::core::Core;
 use super::error::{ChannelError, RetiredSide};
+use super::state::Locked;
 use super::waker::Waiter;
 use super::{EndId, Side};
 use crate::park::{Context, Outcome, Packet, Release};
