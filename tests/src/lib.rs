@@ -131,124 +131,26 @@ impl Tally {
     }
 }
 
-/// Ways of running the processes of a test suite: each suite that states channel
-/// semantics is included once per placement, so every case runs on every placement.
-pub mod placement {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Condvar, Mutex, PoisonError};
-    use std::task::{Wake, Waker};
-    use std::thread::JoinHandle;
-    use std::time::Duration;
+pub mod placement;
+pub mod shared;
 
-    use csp::executor::{with_parker, Parker};
-
-    /// A way to run a test's concurrent parties.
-    pub trait Placement {
-        /// Starts `f` as a party of its own.
-        fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T>;
-
-        /// Runs a test body as a party, failing the test if it hangs (see
-        /// [`watchdog`](crate::watchdog)).
-        fn watchdog<R: Send + 'static>(
-            secs: u64,
-            name: &str,
-            f: impl FnOnce() -> R + Send + 'static,
-        ) -> R;
-    }
-
-    /// Plain OS threads, parked with `thread::park`.
-    pub struct Threads;
-
-    impl Placement for Threads {
-        fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-            std::thread::spawn(f)
+/// One `#[test]` per case of a suite, in a module of its own (the cases are functions of
+/// the suite's module, under the same names): what a libtest placement's `cases!` does.
+///
+/// ```
+/// fn adds() {
+///     assert_eq!(1 + 1, 2);
+/// }
+/// csp_tests::test_per_case!(cases: adds);
+/// ```
+#[macro_export]
+macro_rules! test_per_case {
+    ($module:ident: $($case:ident),* $(,)?) => {
+        mod $module {
+            $(#[test]
+            fn $case() {
+                super::$case()
+            })*
         }
-
-        fn watchdog<R: Send + 'static>(
-            secs: u64,
-            name: &str,
-            f: impl FnOnce() -> R + Send + 'static,
-        ) -> R {
-            crate::watchdog(secs, name, f)
-        }
-    }
-
-    /// OS threads whose channel waits block in a [`CondvarParker`] installed through the
-    /// executor seam, not in `thread::park`.
-    pub struct CondvarParked;
-
-    impl Placement for CondvarParked {
-        fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-            std::thread::spawn(move || with_parker(CondvarParker::installable(), f))
-        }
-
-        fn watchdog<R: Send + 'static>(
-            secs: u64,
-            name: &str,
-            f: impl FnOnce() -> R + Send + 'static,
-        ) -> R {
-            crate::watchdog(secs, name, move || {
-                with_parker(CondvarParker::installable(), f)
-            })
-        }
-    }
-
-    /// A parker made of a mutex and a condition variable; counts its parks.
-    #[derive(Default)]
-    pub struct CondvarParker {
-        woken: Mutex<bool>,
-        cv: Condvar,
-        parks: AtomicUsize,
-    }
-
-    impl CondvarParker {
-        /// A fresh parker, ready for `with_parker`.
-        pub fn installable() -> Arc<dyn Parker> {
-            Self::counted().0
-        }
-
-        /// A fresh parker and the number of times it has parked so far.
-        pub fn counted() -> (Arc<dyn Parker>, impl Fn() -> usize) {
-            let inner = Arc::new(CondvarParker::default());
-            let count = inner.clone();
-            let parker: Arc<dyn Parker> = Arc::new(Handle(inner));
-            (parker, move || count.parks.load(Ordering::Relaxed))
-        }
-    }
-
-    impl Wake for CondvarParker {
-        fn wake(self: Arc<Self>) {
-            self.wake_by_ref()
-        }
-
-        fn wake_by_ref(self: &Arc<Self>) {
-            *self.woken.lock().unwrap_or_else(PoisonError::into_inner) = true;
-            self.cv.notify_one();
-        }
-    }
-
-    struct Handle(Arc<CondvarParker>);
-
-    impl Parker for Handle {
-        fn park(&self, timeout: Option<Duration>) {
-            let p = &self.0;
-            p.parks.fetch_add(1, Ordering::Relaxed);
-            let mut woken = p.woken.lock().unwrap_or_else(PoisonError::into_inner);
-            if !*woken {
-                woken = match timeout {
-                    Some(t) => {
-                        p.cv.wait_timeout(woken, t)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0
-                    }
-                    None => p.cv.wait(woken).unwrap_or_else(PoisonError::into_inner),
-                };
-            }
-            *woken = false;
-        }
-
-        fn waker(&self) -> Waker {
-            Waker::from(self.0.clone())
-        }
-    }
+    };
 }
