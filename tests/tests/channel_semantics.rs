@@ -26,3 +26,6 @@ macro_rules! in_process_cases {
 
 #[path = "suites/channel_semantics.rs"]
 mod suite;
+
+#[path = "suites/channel_lifecycle.rs"]
+mod lifecycle;

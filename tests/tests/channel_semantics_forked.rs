@@ -34,9 +34,19 @@ macro_rules! in_process_cases {
 #[path = "suites/channel_semantics.rs"]
 mod suite;
 
+#[path = "suites/channel_lifecycle.rs"]
+mod lifecycle;
+
 fn main() -> std::process::ExitCode {
-    csp_tests::placement::run_suite(&csp_tests::placement::Suite {
-        cases: suite::CASES,
-        in_process_only: suite::IN_PROCESS_ONLY,
-    })
+    use csp_tests::placement::{run_suite, Suite};
+    run_suite(&[
+        Suite {
+            cases: suite::CASES,
+            in_process_only: suite::IN_PROCESS_ONLY,
+        },
+        Suite {
+            cases: lifecycle::CASES,
+            in_process_only: &[],
+        },
+    ])
 }

@@ -29,6 +29,9 @@ macro_rules! in_process_cases {
 #[path = "suites/channel_semantics.rs"]
 mod suite;
 
+#[path = "suites/channel_lifecycle.rs"]
+mod lifecycle;
+
 /// The waits really go through the installed parker: a read that must wait, a write
 /// that must wait, a timeout and a sleep each park it.
 #[test]

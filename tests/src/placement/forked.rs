@@ -201,7 +201,7 @@ pub struct Suite {
     pub in_process_only: &'static [(&'static str, fn())],
 }
 
-/// The main of a `harness = false` suite binary: runs the cases the command line selects
+/// The main of a `harness = false` binary of suites: runs the cases the command line selects
 /// (libtest's filters: substrings, or whole names with `--exact`; `--skip`), one after
 /// another on the main thread, printing `case NAME ... ok` or `FAILED`. Fails if any
 /// case failed.
@@ -212,33 +212,31 @@ pub struct Suite {
 /// fn forked_child_runs() {
 ///     Forked::spawn(|| assert_eq!(2 + 2, 4)).join().unwrap();
 /// }
-/// let code = run_suite(&Suite {
+/// let code = run_suite(&[Suite {
 ///     cases: &[("forked_child_runs", forked_child_runs)],
 ///     in_process_only: &[],
-/// });
+/// }]);
 /// assert_eq!(code, std::process::ExitCode::SUCCESS);
 /// ```
-pub fn run_suite(suite: &Suite) -> ExitCode {
+pub fn run_suite(suites: &[Suite]) -> ExitCode {
     let select = Selection::from_args(std::env::args().skip(1));
+    let cases = suites.iter().flat_map(|s| s.cases);
+    let in_process_only = suites.iter().flat_map(|s| s.in_process_only);
     if select.list {
-        for (name, _) in suite.cases {
+        for (name, _) in cases {
             println!("{name}: test");
         }
         return ExitCode::SUCCESS;
     }
-    let (mut passed, mut failed, mut skipped) = (Vec::new(), Vec::new(), 0);
-    for &(name, case) in suite.cases.iter().filter(|(n, _)| select.wants(n)) {
+    let (mut passed, mut failed, mut skipped) = (0, Vec::new(), 0);
+    for &(name, case) in cases.filter(|(n, _)| select.wants(n)) {
         if run_case(name, case) {
-            passed.push(name);
+            passed += 1;
         } else {
             failed.push(name);
         }
     }
-    for (name, _) in suite
-        .in_process_only
-        .iter()
-        .filter(|(n, _)| select.wants(n))
-    {
+    for (name, _) in in_process_only.filter(|(n, _)| select.wants(n)) {
         println!("case {name} ... skipped (its channel ends cannot cross OS processes)");
         skipped += 1;
     }
@@ -248,8 +246,7 @@ pub fn run_suite(suite: &Suite) -> ExitCode {
     }
     let verdict = if failed.is_empty() { "ok" } else { "FAILED" };
     println!(
-        "test result: {verdict}. {} passed; {} failed; {skipped} skipped",
-        passed.len(),
+        "test result: {verdict}. {passed} passed; {} failed; {skipped} skipped",
         failed.len()
     );
     if failed.is_empty() {
