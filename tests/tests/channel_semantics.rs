@@ -29,3 +29,6 @@ mod suite;
 
 #[path = "suites/channel_lifecycle.rs"]
 mod lifecycle;
+
+#[path = "suites/channel_stress.rs"]
+mod stress;

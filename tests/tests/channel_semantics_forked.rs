@@ -37,6 +37,9 @@ mod suite;
 #[path = "suites/channel_lifecycle.rs"]
 mod lifecycle;
 
+#[path = "suites/channel_stress.rs"]
+mod stress;
+
 fn main() -> std::process::ExitCode {
     use csp_tests::placement::{run_suite, Suite};
     run_suite(&[
@@ -46,6 +49,10 @@ fn main() -> std::process::ExitCode {
         },
         Suite {
             cases: lifecycle::CASES,
+            in_process_only: &[],
+        },
+        Suite {
+            cases: stress::CASES,
             in_process_only: &[],
         },
     ])

@@ -32,6 +32,9 @@ mod suite;
 #[path = "suites/channel_lifecycle.rs"]
 mod lifecycle;
 
+#[path = "suites/channel_stress.rs"]
+mod stress;
+
 /// The waits really go through the installed parker: a read that must wait, a write
 /// that must wait, a timeout and a sleep each park it.
 #[test]
