@@ -154,3 +154,127 @@ macro_rules! test_per_case {
         }
     };
 }
+
+/// What a libtest file that runs suites on `placement` defines before including them:
+/// `spawn`, `watchdog` and `share` of that placement, and `cases!`/`in_process_cases!`
+/// emitting one `#[test]` per case.
+///
+/// ```
+/// csp_tests::libtest_placement!(Threads);
+///
+/// fn a_party_writes() {
+///     let (tx, rx) = share(csp::Channel::<u32>::new().one2one());
+///     let writer = spawn(move || tx.write(1).unwrap());
+///     assert_eq!(rx.read(), Ok(1));
+///     writer.join().unwrap();
+/// }
+/// cases!(a_party_writes);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! libtest_placement {
+    ($placement:ident) => {
+        $crate::libtest_placement!(@define $placement, $);
+    };
+    (@define $placement:ident, $d:tt) => {
+        $crate::placement_functions!($placement);
+
+        /// One `#[test]` per case of the suite.
+        #[allow(unused_macros)]
+        macro_rules! cases {
+            ($d($d case:ident),* $d(,)?) => {
+                $crate::test_per_case!(cases: $d($d case),*);
+            };
+        }
+
+        /// Cases whose ends cannot cross OS processes: in one process, they run too.
+        #[allow(unused_macros)]
+        macro_rules! in_process_cases {
+            ($d($d case:ident),* $d(,)?) => {
+                $crate::test_per_case!(in_process_cases: $d($d case),*);
+            };
+        }
+    };
+}
+
+/// What the `harness = false` file that runs suites forked defines before including
+/// them: `spawn`, `watchdog` and `share` of [`placement::Forked`], `cases!` emitting
+/// `pub const CASES` and `in_process_cases!` emitting `pub const IN_PROCESS_ONLY` (listed,
+/// not run), for [`placement::run_suite`].
+///
+/// ```
+/// csp_tests::forked_placement!();
+///
+/// fn a_forked_party_writes() {
+///     let (tx, rx) = share(csp::Channel::<u32>::new().one2one());
+///     let writer = spawn(move || tx.write(1).unwrap());
+///     assert_eq!(rx.read(), Ok(1));
+///     writer.join().unwrap();
+/// }
+/// cases!(a_forked_party_writes);
+///
+/// fn main() {
+///     assert_eq!(CASES.len(), 1);
+///     // run_suite(&[Suite { cases: CASES, in_process_only: &[] }]) would run it.
+/// }
+/// ```
+#[macro_export]
+macro_rules! forked_placement {
+    () => {
+        $crate::forked_placement!(@define $);
+    };
+    (@define $d:tt) => {
+        $crate::placement_functions!(Forked);
+
+        /// The cases that run forked, by name.
+        #[allow(unused_macros)]
+        macro_rules! cases {
+            ($d($d case:ident),* $d(,)?) => {
+                pub const CASES: &[(&str, fn())] =
+                    &[$d((stringify!($d case), $d case as fn())),*];
+            };
+        }
+
+        /// The cases whose channel ends cannot cross OS processes: listed, not run.
+        #[allow(unused_macros)]
+        macro_rules! in_process_cases {
+            ($d($d case:ident),* $d(,)?) => {
+                pub const IN_PROCESS_ONLY: &[(&str, fn())] =
+                    &[$d((stringify!($d case), $d case as fn())),*];
+            };
+        }
+    };
+}
+
+/// `spawn`, `watchdog` and `share` of a placement, as free functions for a suite to
+/// import from its including file (see [`libtest_placement!`]).
+///
+/// ```
+/// csp_tests::placement_functions!(Threads);
+/// # fn main() {
+/// watchdog(60, "join", || spawn(|| ()).join().unwrap());
+/// # }
+/// ```
+#[macro_export]
+macro_rules! placement_functions {
+    ($placement:ident) => {
+        #[allow(dead_code)]
+        fn spawn(f: impl FnOnce() + Send + 'static) -> $crate::placement::Party {
+            <$crate::placement::$placement as $crate::placement::Placement>::spawn(f)
+        }
+
+        #[allow(dead_code)]
+        fn watchdog<R: Send + 'static>(
+            secs: u64,
+            name: &str,
+            f: impl FnOnce() -> R + Send + 'static,
+        ) -> R {
+            <$crate::placement::$placement as $crate::placement::Placement>::watchdog(secs, name, f)
+        }
+
+        #[allow(dead_code)]
+        fn share<E: $crate::placement::ChannelEnds>(ends: E) -> E {
+            <$crate::placement::$placement as $crate::placement::Placement>::share(ends)
+        }
+    };
+}

@@ -1,30 +1,8 @@
-//! The channel-semantics suite with every blocking wait going through a parker of the
+//! The channel suites with every blocking wait going through a parker of the
 //! executor seam (`csp::executor`) that is not a thread park: a mutex and a condition
 //! variable per process. It proves the seam carries every wait and wake-up.
 
-use csp_tests::placement::{ChannelEnds, CondvarParked, Party, Placement};
-
-fn spawn(f: impl FnOnce() + Send + 'static) -> Party {
-    CondvarParked::spawn(f)
-}
-
-fn watchdog<R: Send + 'static>(secs: u64, name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    CondvarParked::watchdog(secs, name, f)
-}
-
-fn share<E: ChannelEnds>(ends: E) -> E {
-    CondvarParked::share(ends)
-}
-
-/// One `#[test]` per case of the suite.
-macro_rules! cases {
-    ($($case:ident),* $(,)?) => { csp_tests::test_per_case!(cases: $($case),*); };
-}
-
-/// Threads share one process: the cases that move ends over channels run here too.
-macro_rules! in_process_cases {
-    ($($case:ident),* $(,)?) => { csp_tests::test_per_case!(in_process_cases: $($case),*); };
-}
+csp_tests::libtest_placement!(CondvarParked);
 
 #[path = "suites/channel_semantics.rs"]
 mod suite;
