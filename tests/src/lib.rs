@@ -51,8 +51,8 @@ pub fn untag(v: u64) -> (usize, u64) {
 
 /// What readers saw of [`tag`]ged messages, per writer: how many and the sum of their
 /// sequence numbers. Merged over all readers, it proves each message was read exactly
-/// once.
-#[derive(Clone, Debug)]
+/// once. It crosses channels (serde), so a reader in another OS process can send it back.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     count: Vec<u64>,
     sum: Vec<u64>,
