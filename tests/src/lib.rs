@@ -51,8 +51,8 @@ pub fn untag(v: u64) -> (usize, u64) {
 
 /// What readers saw of [`tag`]ged messages, per writer: how many and the sum of their
 /// sequence numbers. Merged over all readers, it proves each message was read exactly
-/// once.
-#[derive(Clone, Debug)]
+/// once. It crosses channels (serde), so a reader in another OS process can send it back.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     count: Vec<u64>,
     sum: Vec<u64>,
@@ -131,124 +131,150 @@ impl Tally {
     }
 }
 
-/// Ways of running the processes of a test suite: each suite that states channel
-/// semantics is included once per placement, so every case runs on every placement.
-pub mod placement {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Condvar, Mutex, PoisonError};
-    use std::task::{Wake, Waker};
-    use std::thread::JoinHandle;
-    use std::time::Duration;
+pub mod placement;
+pub mod shared;
 
-    use csp::executor::{with_parker, Parker};
+/// One `#[test]` per case of a suite, in a module of its own (the cases are functions of
+/// the suite's module, under the same names): what a libtest placement's `cases!` does.
+///
+/// ```
+/// fn adds() {
+///     assert_eq!(1 + 1, 2);
+/// }
+/// csp_tests::test_per_case!(cases: adds);
+/// ```
+#[macro_export]
+macro_rules! test_per_case {
+    ($module:ident: $($case:ident),* $(,)?) => {
+        mod $module {
+            $(#[test]
+            fn $case() {
+                super::$case()
+            })*
+        }
+    };
+}
 
-    /// A way to run a test's concurrent parties.
-    pub trait Placement {
-        /// Starts `f` as a party of its own.
-        fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T>;
+/// What a libtest file that runs suites on `placement` defines before including them:
+/// `spawn`, `watchdog` and `share` of that placement, and `cases!`/`in_process_cases!`
+/// emitting one `#[test]` per case.
+///
+/// ```
+/// csp_tests::libtest_placement!(Threads);
+///
+/// fn a_party_writes() {
+///     let (tx, rx) = share(csp::Channel::<u32>::new().one2one());
+///     let writer = spawn(move || tx.write(1).unwrap());
+///     assert_eq!(rx.read(), Ok(1));
+///     writer.join().unwrap();
+/// }
+/// cases!(a_party_writes);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! libtest_placement {
+    ($placement:ident) => {
+        $crate::libtest_placement!(@define $placement, $);
+    };
+    (@define $placement:ident, $d:tt) => {
+        $crate::placement_functions!($placement);
 
-        /// Runs a test body as a party, failing the test if it hangs (see
-        /// [`watchdog`](crate::watchdog)).
-        fn watchdog<R: Send + 'static>(
-            secs: u64,
-            name: &str,
-            f: impl FnOnce() -> R + Send + 'static,
-        ) -> R;
-    }
-
-    /// Plain OS threads, parked with `thread::park`.
-    pub struct Threads;
-
-    impl Placement for Threads {
-        fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-            std::thread::spawn(f)
+        /// One `#[test]` per case of the suite.
+        #[allow(unused_macros)]
+        macro_rules! cases {
+            ($d($d case:ident),* $d(,)?) => {
+                $crate::test_per_case!(cases: $d($d case),*);
+            };
         }
 
+        /// Cases whose ends cannot cross OS processes: in one process, they run too.
+        #[allow(unused_macros)]
+        macro_rules! in_process_cases {
+            ($d($d case:ident),* $d(,)?) => {
+                $crate::test_per_case!(in_process_cases: $d($d case),*);
+            };
+        }
+    };
+}
+
+/// What the `harness = false` file that runs suites forked defines before including
+/// them: `spawn`, `watchdog` and `share` of [`placement::Forked`], `cases!` emitting
+/// `pub const CASES` and `in_process_cases!` emitting `pub const IN_PROCESS_ONLY` (listed,
+/// not run), for [`placement::run_suite`].
+///
+/// ```
+/// csp_tests::forked_placement!();
+///
+/// fn a_forked_party_writes() {
+///     let (tx, rx) = share(csp::Channel::<u32>::new().one2one());
+///     let writer = spawn(move || tx.write(1).unwrap());
+///     assert_eq!(rx.read(), Ok(1));
+///     writer.join().unwrap();
+/// }
+/// cases!(a_forked_party_writes);
+///
+/// fn main() {
+///     assert_eq!(CASES.len(), 1);
+///     // run_suite(&[Suite { cases: CASES, in_process_only: &[] }]) would run it.
+/// }
+/// ```
+#[macro_export]
+macro_rules! forked_placement {
+    () => {
+        $crate::forked_placement!(@define $);
+    };
+    (@define $d:tt) => {
+        $crate::placement_functions!(Forked);
+
+        /// The cases that run forked, by name.
+        #[allow(unused_macros)]
+        macro_rules! cases {
+            ($d($d case:ident),* $d(,)?) => {
+                pub const CASES: &[(&str, fn())] =
+                    &[$d((stringify!($d case), $d case as fn())),*];
+            };
+        }
+
+        /// The cases whose channel ends cannot cross OS processes: listed, not run.
+        #[allow(unused_macros)]
+        macro_rules! in_process_cases {
+            ($d($d case:ident),* $d(,)?) => {
+                pub const IN_PROCESS_ONLY: &[(&str, fn())] =
+                    &[$d((stringify!($d case), $d case as fn())),*];
+            };
+        }
+    };
+}
+
+/// `spawn`, `watchdog` and `share` of a placement, as free functions for a suite to
+/// import from its including file (see [`libtest_placement!`]).
+///
+/// ```
+/// csp_tests::placement_functions!(Threads);
+/// # fn main() {
+/// watchdog(60, "join", || spawn(|| ()).join().unwrap());
+/// # }
+/// ```
+#[macro_export]
+macro_rules! placement_functions {
+    ($placement:ident) => {
+        #[allow(dead_code)]
+        fn spawn(f: impl FnOnce() + Send + 'static) -> $crate::placement::Party {
+            <$crate::placement::$placement as $crate::placement::Placement>::spawn(f)
+        }
+
+        #[allow(dead_code)]
         fn watchdog<R: Send + 'static>(
             secs: u64,
             name: &str,
             f: impl FnOnce() -> R + Send + 'static,
         ) -> R {
-            crate::watchdog(secs, name, f)
-        }
-    }
-
-    /// OS threads whose channel waits block in a [`CondvarParker`] installed through the
-    /// executor seam, not in `thread::park`.
-    pub struct CondvarParked;
-
-    impl Placement for CondvarParked {
-        fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-            std::thread::spawn(move || with_parker(CondvarParker::installable(), f))
+            <$crate::placement::$placement as $crate::placement::Placement>::watchdog(secs, name, f)
         }
 
-        fn watchdog<R: Send + 'static>(
-            secs: u64,
-            name: &str,
-            f: impl FnOnce() -> R + Send + 'static,
-        ) -> R {
-            crate::watchdog(secs, name, move || {
-                with_parker(CondvarParker::installable(), f)
-            })
+        #[allow(dead_code)]
+        fn share<E: $crate::placement::ChannelEnds>(ends: E) -> E {
+            <$crate::placement::$placement as $crate::placement::Placement>::share(ends)
         }
-    }
-
-    /// A parker made of a mutex and a condition variable; counts its parks.
-    #[derive(Default)]
-    pub struct CondvarParker {
-        woken: Mutex<bool>,
-        cv: Condvar,
-        parks: AtomicUsize,
-    }
-
-    impl CondvarParker {
-        /// A fresh parker, ready for `with_parker`.
-        pub fn installable() -> Arc<dyn Parker> {
-            Self::counted().0
-        }
-
-        /// A fresh parker and the number of times it has parked so far.
-        pub fn counted() -> (Arc<dyn Parker>, impl Fn() -> usize) {
-            let inner = Arc::new(CondvarParker::default());
-            let count = inner.clone();
-            let parker: Arc<dyn Parker> = Arc::new(Handle(inner));
-            (parker, move || count.parks.load(Ordering::Relaxed))
-        }
-    }
-
-    impl Wake for CondvarParker {
-        fn wake(self: Arc<Self>) {
-            self.wake_by_ref()
-        }
-
-        fn wake_by_ref(self: &Arc<Self>) {
-            *self.woken.lock().unwrap_or_else(PoisonError::into_inner) = true;
-            self.cv.notify_one();
-        }
-    }
-
-    struct Handle(Arc<CondvarParker>);
-
-    impl Parker for Handle {
-        fn park(&self, timeout: Option<Duration>) {
-            let p = &self.0;
-            p.parks.fetch_add(1, Ordering::Relaxed);
-            let mut woken = p.woken.lock().unwrap_or_else(PoisonError::into_inner);
-            if !*woken {
-                woken = match timeout {
-                    Some(t) => {
-                        p.cv.wait_timeout(woken, t)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0
-                    }
-                    None => p.cv.wait(woken).unwrap_or_else(PoisonError::into_inner),
-                };
-            }
-            *woken = false;
-        }
-
-        fn waker(&self) -> Waker {
-            Waker::from(self.0.clone())
-        }
-    }
+    };
 }

@@ -1,14 +1,12 @@
-//! The channel-semantics suite with processes on OS threads.
+//! The channel suites with processes on OS threads.
 
-use csp_tests::placement::{Placement, Threads};
-
-fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
-    Threads::spawn(f)
-}
-
-fn watchdog<R: Send + 'static>(secs: u64, name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    Threads::watchdog(secs, name, f)
-}
+csp_tests::libtest_placement!(Threads);
 
 #[path = "suites/channel_semantics.rs"]
 mod suite;
+
+#[path = "suites/channel_lifecycle.rs"]
+mod lifecycle;
+
+#[path = "suites/channel_stress.rs"]
+mod stress;

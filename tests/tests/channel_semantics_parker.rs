@@ -1,19 +1,17 @@
-//! The channel-semantics suite with every blocking wait going through a parker of the
+//! The channel suites with every blocking wait going through a parker of the
 //! executor seam (`csp::executor`) that is not a thread park: a mutex and a condition
 //! variable per process. It proves the seam carries every wait and wake-up.
 
-use csp_tests::placement::{CondvarParked, Placement};
-
-fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
-    CondvarParked::spawn(f)
-}
-
-fn watchdog<R: Send + 'static>(secs: u64, name: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    CondvarParked::watchdog(secs, name, f)
-}
+csp_tests::libtest_placement!(CondvarParked);
 
 #[path = "suites/channel_semantics.rs"]
 mod suite;
+
+#[path = "suites/channel_lifecycle.rs"]
+mod lifecycle;
+
+#[path = "suites/channel_stress.rs"]
+mod stress;
 
 /// The waits really go through the installed parker: a read that must wait, a write
 /// that must wait, a timeout and a sleep each park it.
