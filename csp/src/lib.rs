@@ -329,5 +329,5 @@ pub use csp_macros::Ends;
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
 pub use parallel::{Deadlock, NetworkError, Operation, Waiting};
 pub use process::{BoxError, Failure};
-pub use process::{Ends, Process, ScopedProcess};
+pub use process::{Ends, Placement, Process, ScopedProcess};
 pub use topology::{Level, Lint, Report, Topology};

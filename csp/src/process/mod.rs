@@ -25,9 +25,12 @@
 //! ```
 
 mod model;
+mod placement;
 mod record;
 
 pub use model::{Model, ModelContext};
+pub use placement::Placement;
+pub(crate) use placement::{Body, Remote};
 pub use record::{Ends, RecordedEnd, Recorder};
 
 use std::panic::{self, AssertUnwindSafe};
@@ -59,7 +62,8 @@ pub use failure::{BoxError, Failure};
 pub struct ScopedProcess<'a, R = ()> {
     name: String,
     ends: Vec<RecordedEnd>,
-    body: Box<dyn FnOnce() -> Result<R, BoxError> + Send + 'a>,
+    body: Body<'a, R>,
+    placement: Placement,
     pub(crate) model: Option<Model>,
     /// For a nested network: its processes, flattened (their paths relative to it).
     pub(crate) nested: Option<Vec<ProcessNode>>,
@@ -91,7 +95,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         ScopedProcess {
             name: name.into(),
             ends: Vec::new(),
-            body: Box::new(body),
+            body: Body::Local(Box::new(body)),
+            placement: Placement::Thread,
             model: None,
             nested: None,
         }
@@ -129,7 +134,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         ScopedProcess {
             name,
             ends: rec.into_ends(),
-            body: Box::new(move || body(ends)),
+            body: Body::Local(Box::new(move || body(ends))),
+            placement: Placement::Thread,
             model: None,
             nested: None,
         }
@@ -160,6 +166,11 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         &self.ends
     }
 
+    /// Where the process runs (see [`Placement`]).
+    pub fn placement(&self) -> &Placement {
+        &self.placement
+    }
+
     /// Gives the process a CSPm model, used by
     /// [`Topology::to_cspm`](crate::Topology::to_cspm) (see [`Model`]).
     ///
@@ -176,18 +187,34 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     /// The processes this one stands for in a network: itself, or a nested network's
     /// processes with their paths under its name.
     pub(crate) fn nodes(&self, name: &str) -> Vec<ProcessNode> {
+        let here = match &self.placement {
+            Placement::Thread => None,
+            Placement::Fork => Some(format!("fork {name}")),
+            Placement::Group(group) => Some(format!("group {group}")),
+        };
         match &self.nested {
             Some(children) => children
                 .iter()
-                .map(|c| ProcessNode {
-                    path: format!("{name}/{}", c.path),
-                    ..c.clone()
+                .map(|c| {
+                    // A place inside the nested network is named under it; the nested
+                    // network's own place, if forked, contains it.
+                    let inner = c.place.as_ref().map(|p| format!("{name}/{p}"));
+                    let place = match (&here, inner) {
+                        (Some(outer), Some(inner)) => Some(format!("{outer} > {inner}")),
+                        (outer, inner) => inner.or_else(|| outer.clone()),
+                    };
+                    ProcessNode {
+                        path: format!("{name}/{}", c.path),
+                        place,
+                        ..c.clone()
+                    }
                 })
                 .collect(),
             None => vec![ProcessNode {
                 path: name.to_string(),
                 ends: self.ends.clone(),
                 model: self.model.clone(),
+                place: here,
             }],
         }
     }
@@ -204,11 +231,11 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     /// # Ok::<(), csp::NetworkError>(())
     /// ```
     pub fn map<S: 'a>(self, f: impl FnOnce(R) -> S + Send + 'a) -> ScopedProcess<'a, S> {
-        let body = self.body;
         ScopedProcess {
             name: self.name,
             ends: self.ends,
-            body: Box::new(move || body().map(f)),
+            body: self.body.map(f),
+            placement: self.placement,
             model: self.model,
             nested: self.nested,
         }
@@ -224,7 +251,48 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     /// Splits the process into what the supervisor keeps and what the worker runs. The
     /// process is about to start under its final name: unnamed channels are named after
     /// it now (`process.param`).
+    ///
+    /// A process placed elsewhere runs here all the same, its result encoded and
+    /// decoded on the spot: `Sequence` and `spawn` ignore placement.
     pub(crate) fn into_parts(self) -> (String, Vec<RecordedEnd>, Runnable<'a, R>) {
+        self.derive_channel_names();
+        let runnable = Runnable {
+            name: self.name.clone(),
+            ends: self.ends.clone(),
+            body: self.body.into_local(),
+        };
+        (self.name, self.ends, runnable)
+    }
+
+    /// [`into_parts`](Self::into_parts) for a process to run in another OS process:
+    /// what runs there (giving the result encoded), and the decoder for the bytes that
+    /// come back. `Err(self)` for a process placed on a thread.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn into_remote_parts(
+        self,
+    ) -> Result<
+        (
+            Runnable<'a, Vec<u8>>,
+            Box<dyn FnOnce(&[u8]) -> Result<R, BoxError> + Send + 'a>,
+        ),
+        Self,
+    > {
+        if !matches!(self.body, Body::Remote(_)) {
+            return Err(self);
+        }
+        self.derive_channel_names();
+        let Body::Remote(Remote { run, decode }) = self.body else {
+            unreachable!("checked above")
+        };
+        let runnable = Runnable {
+            name: self.name,
+            ends: self.ends,
+            body: run,
+        };
+        Ok((runnable, decode))
+    }
+
+    fn derive_channel_names(&self) {
         for e in &self.ends {
             let name = if e.path.is_empty() {
                 self.name.clone()
@@ -233,12 +301,6 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
             };
             e.channel.derive_name(&name);
         }
-        let runnable = Runnable {
-            name: self.name.clone(),
-            ends: self.ends.clone(),
-            body: self.body,
-        };
-        (self.name, self.ends, runnable)
     }
 }
 
@@ -250,6 +312,9 @@ pub(crate) struct ProcessNode {
     pub(crate) path: String,
     pub(crate) ends: Vec<RecordedEnd>,
     pub(crate) model: Option<Model>,
+    /// The forked OS process it runs in, as a label (`fork name`, `group g`, nested ones
+    /// joined with ` > `); `None` for the OS process that runs the network.
+    pub(crate) place: Option<String>,
 }
 
 /// How one process ended.
@@ -266,7 +331,7 @@ pub(crate) enum Exit<R> {
 pub(crate) struct Runnable<'a, R> {
     name: String,
     ends: Vec<RecordedEnd>,
-    body: Box<dyn FnOnce() -> Result<R, BoxError> + Send + 'a>,
+    body: placement::LocalBody<'a, R>,
 }
 
 impl<R> Runnable<'_, R> {
