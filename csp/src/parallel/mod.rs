@@ -8,6 +8,8 @@
 //! happens: a failure poisons that process's channels at once, so the rest of the network
 //! ends instead of waiting for a partner that is gone).
 
+#[cfg(target_os = "linux")]
+mod fork;
 mod supervise;
 
 use std::collections::HashMap;
@@ -16,7 +18,8 @@ use std::sync::Mutex;
 pub(crate) mod error;
 
 use self::error::flatten_into;
-pub use self::error::{Deadlock, NetworkError, Operation, Waiting};
+pub use self::error::{Deadlock, ForkError, NetworkError, Operation, Waiting};
+use crate::channel::Wire;
 use crate::process::Failure;
 use crate::process::{Ends, Exit, Process, Recorder, ScopedProcess};
 use crate::topology::{Declarations, Level, Lint, Report, Topology};
@@ -63,6 +66,45 @@ pub struct Parallel<'a, R = ()> {
     /// whole (its channels to the outer processes would look dangling from here).
     nested: bool,
     detect_deadlock: bool,
+    /// Set by [`forked`](Self::forked): places a process there, captured while
+    /// `R: Wire` was known.
+    fork_all: Option<fn(ScopedProcess<'a, R>) -> ScopedProcess<'a, R>>,
+}
+
+impl<'a, R: Wire> Parallel<'a, R> {
+    /// Runs every process of this network that has no placement of its own in an OS
+    /// process of its own, forked by [`run`](Self::run) (processes placed with
+    /// [`ScopedProcess::in_group`] keep their group). See [`Placement`](crate::Placement).
+    ///
+    /// Forking is Linux only, and `run` refuses ([`ForkError::Threads`]) unless the
+    /// program is still single-threaded: a forked child gets a copy of every lock
+    /// another thread held at that moment, and could wait on it forever. Run such a
+    /// network before starting threads (first thing in `main`), or, in tests, from a
+    /// `harness = false` test binary. Doctests are programs of their own, so they can.
+    /// `run` forks every child before it starts any thread; each child dies with the
+    /// parent (`PR_SET_PDEATHSIG`), and a child that crashes is reported as a
+    /// [`Failure`](crate::Failure) (`Killed`, `Exited`) naming its processes, whose
+    /// channels are then poisoned so the rest of the network ends.
+    ///
+    /// Results come back encoded with postcard, hence `R: Serialize +
+    /// DeserializeOwned`. The deadlock check is off for a network with forked processes.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let squares = (1..=3_u64)
+    ///     .map(|i| Process::from_fn("square", move || (i * i, std::process::id())))
+    ///     .collect::<Parallel<_>>()
+    ///     .forked()
+    ///     .run()?;
+    /// let values: Vec<u64> = squares.iter().map(|r| r.unwrap().0).collect();
+    /// assert_eq!(values, [1, 4, 9]);
+    /// assert!(squares.iter().all(|r| r.unwrap().1 != std::process::id()));
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn forked(mut self) -> Self {
+        self.fork_all = Some(ScopedProcess::forked);
+        self
+    }
 }
 
 impl<'a, R: Send + 'a> Parallel<'a, R> {
@@ -73,6 +115,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             declarations: Declarations::default(),
             nested: false,
             detect_deadlock: true,
+            fork_all: None,
         }
     }
 
@@ -204,19 +247,24 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
         self.topology().validate()
     }
 
-    /// Runs every process on its own OS thread and waits for all of them. The network is
-    /// validated first; if it has errors, nothing runs, the processes' channels are
-    /// poisoned (so nothing outside waits for them), and the report comes back in
-    /// [`NetworkError::Invalid`].
-    pub fn run(self) -> Result<Vec<Option<R>>, NetworkError> {
+    /// Runs every process, each where it is placed (its own OS thread by default; see
+    /// [`Placement`](crate::Placement)), and waits for all of them. The network is validated first; if
+    /// it has errors, nothing runs, the processes' channels are poisoned (so nothing
+    /// outside waits for them), and the report comes back in [`NetworkError::Invalid`].
+    /// A network with forked processes may also be refused with
+    /// [`NetworkError::Fork`] (see [`forked`](Self::forked)).
+    pub fn run(mut self) -> Result<Vec<Option<R>>, NetworkError> {
+        self.place_all();
+        let topology = self.topology();
         if !self.nested {
-            let report = self.validate();
+            let report = topology.validate();
             if !report.is_ok() {
-                for p in &self.procs {
-                    ScopedProcess::<R>::poison_ends(p.ends());
-                }
+                self.poison_all();
                 return Err(NetworkError::Invalid(report));
             }
+        }
+        if self.procs.iter().any(|p| p.placement().is_forked()) {
+            return self.run_forked(&topology);
         }
         let watch = self.detect_deadlock
             && !self.nested
@@ -224,6 +272,39 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             && supervise::closed_world(&self.procs);
         let procs = plan(self.procs);
         supervise::supervise(procs, watch)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn run_forked(self, topology: &Topology) -> Result<Vec<Option<R>>, NetworkError> {
+        fork::run(plan(self.procs), topology)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn run_forked(self, _topology: &Topology) -> Result<Vec<Option<R>>, NetworkError> {
+        self.poison_all();
+        Err(ForkError::Unsupported.into())
+    }
+
+    /// Applies [`forked`](Self::forked) to the processes without a placement.
+    fn place_all(&mut self) {
+        if let Some(place) = self.fork_all.take() {
+            self.procs = std::mem::take(&mut self.procs)
+                .into_iter()
+                .map(|p| {
+                    if p.placement().is_forked() {
+                        p
+                    } else {
+                        place(p)
+                    }
+                })
+                .collect();
+        }
+    }
+
+    fn poison_all(&self) {
+        for p in &self.procs {
+            ScopedProcess::<R>::poison_ends(p.ends());
+        }
     }
 
     /// Turns the deadlock check of [`run`](Self::run) on (the default) or off.
@@ -288,6 +369,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// # Ok::<(), csp::NetworkError>(())
     /// ```
     pub fn into_process(mut self, name: impl Into<String>) -> ScopedProcess<'a, Vec<Option<R>>> {
+        self.place_all();
         let topology = self.topology();
         let ends = topology
             .processes
@@ -316,6 +398,7 @@ impl<'a, R: Send + 'a> FromIterator<ScopedProcess<'a, R>> for Parallel<'a, R> {
             declarations: Declarations::default(),
             nested: false,
             detect_deadlock: true,
+            fork_all: None,
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::channel::Side;
 use crate::park::process::ProcessContext;
 use crate::park::{Context, WaitOp};
 use crate::process::Failure;
-use crate::process::{Exit, RecordedEnd, ScopedProcess};
+use crate::process::{Exit, RecordedEnd, Runnable, ScopedProcess};
 
 /// How often the supervisor looks for a deadlock while processes run.
 const WATCH_INTERVAL: Duration = Duration::from_millis(20);
@@ -34,40 +34,103 @@ pub(super) fn closed_world<R>(procs: &[ScopedProcess<'_, R>]) -> bool {
     })
 }
 
+/// Where the completion loop hears of each ending: (process index, how it ended).
+pub(super) type Done<R> = mpsc::Sender<(usize, Exit<R>)>;
+
+/// Reports the endings of processes run elsewhere (a forked child) to the loop; runs
+/// on a thread of its own.
+pub(super) type Watcher<'a, R> = Box<dyn FnOnce(Done<R>) + Send + 'a>;
+
+/// One process of a supervised network.
+pub(super) enum Slot<'a, R> {
+    /// Runs on a thread the supervisor starts.
+    Thread(String, Vec<RecordedEnd>, Runnable<'a, R>),
+    /// Runs elsewhere; a [`Watcher`] reports its ending.
+    Elsewhere(String, Vec<RecordedEnd>),
+}
+
 /// Runs `procs`, one OS thread each, and collects their endings as they come; with
 /// `watch`, also ends a deadlocked network (see `Parallel::detect_deadlock`).
 pub(super) fn supervise<'a, R: Send + 'a>(
     procs: Vec<ScopedProcess<'a, R>>,
     watch: bool,
 ) -> Result<Vec<Option<R>>, NetworkError> {
-    let mut results: Vec<Option<R>> = procs.iter().map(|_| None).collect();
+    let slots = procs
+        .into_iter()
+        .map(|p| {
+            let (name, ends, runnable) = p.into_parts();
+            Slot::Thread(name, ends, runnable)
+        })
+        .collect();
+    collect(slots, Vec::new(), watch, ())
+}
+
+/// [`run_network`], gathering the results in order and every failure.
+pub(super) fn collect<'a, R: Send + 'a>(
+    slots: Vec<Slot<'a, R>>,
+    watchers: Vec<Watcher<'a, R>>,
+    watch: bool,
+    guard: impl Send,
+) -> Result<Vec<Option<R>>, NetworkError> {
+    let mut results: Vec<Option<R>> = slots.iter().map(|_| None).collect();
     let mut failures = Vec::new();
+    let deadlock = run_network(slots, watchers, watch, guard, |i, exit| match exit {
+        Exit::Done(r) => results[i] = Some(r),
+        Exit::Stopped => {}
+        Exit::Failed(f) => flatten_into(f, &mut failures),
+    });
+    match deadlock {
+        Some(d) => Err(NetworkError::Deadlock(d)),
+        None if failures.is_empty() => Ok(results),
+        None => Err(NetworkError::Failed(failures)),
+    }
+}
+
+/// Starts the thread slots and the watchers, and hands each ending to `on_exit` as it
+/// comes (on the calling thread); returns the deadlock that ended the network, if
+/// `watch` found one. `guard` is dropped before the threads are joined, also when
+/// this unwinds: the fork runtime's guard kills its children there, so the watchers
+/// waiting for them can end.
+pub(super) fn run_network<'a, R: Send + 'a>(
+    slots: Vec<Slot<'a, R>>,
+    watchers: Vec<Watcher<'a, R>>,
+    watch: bool,
+    guard: impl Send,
+    mut on_exit: impl FnMut(usize, Exit<R>),
+) -> Option<Deadlock> {
     let mut deadlock = None;
     std::thread::scope(|scope| {
+        let _guard = guard;
         let (done_tx, done_rx) = mpsc::channel::<(usize, Exit<R>)>();
         let mut network = Network::default();
-        for (i, p) in procs.into_iter().enumerate() {
-            let (name, ends, runnable) = p.into_parts();
+        for (i, slot) in slots.into_iter().enumerate() {
             let context = ProcessContext::new();
-            let done_tx = done_tx.clone();
-            let in_thread = context.clone();
-            let started =
-                std::thread::Builder::new()
-                    .name(name.clone())
-                    .spawn_scoped(scope, move || {
-                        let exit = runnable.execute_in(in_thread);
-                        // The supervisor outlives every process thread: the send cannot fail.
-                        let _ = done_tx.send((i, exit));
-                    });
-            let running = started.is_ok();
-            if let Err(error) = started {
-                ScopedProcess::<R>::poison_ends(&ends);
-                failures.push(Failure::Start {
-                    process: name.clone(),
-                    error,
-                });
-            }
+            let (name, ends, running) = match slot {
+                Slot::Thread(name, ends, runnable) => {
+                    let done_tx = done_tx.clone();
+                    let in_thread = context.clone();
+                    let started = std::thread::Builder::new().name(name.clone()).spawn_scoped(
+                        scope,
+                        move || {
+                            let exit = runnable.execute_in(in_thread);
+                            // The supervisor outlives every process thread: cannot fail.
+                            let _ = done_tx.send((i, exit));
+                        },
+                    );
+                    let running = started.is_ok();
+                    if let Err(error) = started {
+                        ScopedProcess::<R>::poison_ends(&ends);
+                        let process = name.clone();
+                        on_exit(i, Exit::Failed(Failure::Start { process, error }));
+                    }
+                    (name, ends, running)
+                }
+                Slot::Elsewhere(name, ends) => (name, ends, true),
+            };
             network.add(name, ends, context, running);
+        }
+        for watcher in watchers {
+            start_watcher(scope, watcher, done_tx.clone());
         }
         drop(done_tx);
         loop {
@@ -79,11 +142,7 @@ pub(super) fn supervise<'a, R: Send + 'a>(
             match next {
                 Ok((i, exit)) => {
                     network.finished(i);
-                    match exit {
-                        Exit::Done(r) => results[i] = Some(r),
-                        Exit::Stopped => {}
-                        Exit::Failed(f) => flatten_into(f, &mut failures),
-                    }
+                    on_exit(i, exit);
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     deadlock = network.deadlock();
@@ -95,10 +154,30 @@ pub(super) fn supervise<'a, R: Send + 'a>(
             }
         }
     });
-    match deadlock {
-        Some(d) => Err(NetworkError::Deadlock(d)),
-        None if failures.is_empty() => Ok(results),
-        None => Err(NetworkError::Failed(failures)),
+    deadlock
+}
+
+/// Starts `watcher` on a thread of its own; if the OS refuses one, runs it here (its
+/// child's endings are then queued until the completion loop starts: later, still
+/// correct).
+fn start_watcher<'scope, 'a: 'scope, R: Send + 'a>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    watcher: Watcher<'a, R>,
+    done: Done<R>,
+) {
+    let handoff = Arc::new(std::sync::Mutex::new(Some((watcher, done))));
+    let theirs = handoff.clone();
+    let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+        let taken = theirs.lock().map(|mut slot| slot.take());
+        if let Ok(Some((watcher, done))) = taken {
+            watcher(done);
+        }
+    });
+    if spawned.is_err() {
+        let taken = handoff.lock().map(|mut slot| slot.take());
+        if let Ok(Some((watcher, done))) = taken {
+            watcher(done);
+        }
     }
 }
 
