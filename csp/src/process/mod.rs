@@ -30,7 +30,7 @@ mod record;
 
 pub use model::{Model, ModelContext};
 pub use placement::Placement;
-pub(crate) use placement::{Body, Remote};
+pub(crate) use placement::{Body, Decode, Remote};
 pub use record::{Ends, RecordedEnd, Recorder};
 
 use std::panic::{self, AssertUnwindSafe};
@@ -264,32 +264,30 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         (self.name, self.ends, runnable)
     }
 
-    /// [`into_parts`](Self::into_parts) for a process to run in another OS process:
-    /// what runs there (giving the result encoded), and the decoder for the bytes that
-    /// come back. `Err(self)` for a process placed on a thread.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn into_remote_parts(
-        self,
-    ) -> Result<
-        (
-            Runnable<'a, Vec<u8>>,
-            Box<dyn FnOnce(&[u8]) -> Result<R, BoxError> + Send + 'a>,
-        ),
-        Self,
-    > {
-        if !matches!(self.body, Body::Remote(_)) {
-            return Err(self);
-        }
+    /// [`into_parts`](Self::into_parts), keeping a remote body remote: what runs in
+    /// the other OS process (giving the result encoded), and the decoder for the bytes
+    /// that come back.
+    pub(crate) fn into_placed_parts(self) -> Parts<'a, R> {
         self.derive_channel_names();
-        let Body::Remote(Remote { run, decode }) = self.body else {
-            unreachable!("checked above")
-        };
-        let runnable = Runnable {
-            name: self.name,
-            ends: self.ends,
-            body: run,
-        };
-        Ok((runnable, decode))
+        match self.body {
+            Body::Local(body) => Parts::Here(
+                self.name.clone(),
+                self.ends.clone(),
+                Runnable {
+                    name: self.name,
+                    ends: self.ends,
+                    body,
+                },
+            ),
+            Body::Remote(Remote { run, decode }) => Parts::Remote(
+                Runnable {
+                    name: self.name,
+                    ends: self.ends,
+                    body: run,
+                },
+                decode,
+            ),
+        }
     }
 
     fn derive_channel_names(&self) {
@@ -315,6 +313,14 @@ pub(crate) struct ProcessNode {
     /// The forked OS process it runs in, as a label (`fork name`, `group g`, nested ones
     /// joined with ` > `); `None` for the OS process that runs the network.
     pub(crate) place: Option<String>,
+}
+
+/// A process split for the executor that runs it.
+pub(crate) enum Parts<'a, R> {
+    /// Runs in this OS process: its name, its ends, and what a worker runs.
+    Here(String, Vec<RecordedEnd>, Runnable<'a, R>),
+    /// Runs in another one: what runs there, and the decoder of its result.
+    Remote(Runnable<'a, Vec<u8>>, Decode<'a, R>),
 }
 
 /// How one process ended.

@@ -55,10 +55,13 @@ pub(crate) enum Body<'a, R> {
     Remote(Remote<'a, R>),
 }
 
+/// Turns the bytes a remote body gave back into its result.
+pub(crate) type Decode<'a, R> = Box<dyn FnOnce(&[u8]) -> Result<R, BoxError> + Send + 'a>;
+
 /// A body whose result travels as bytes.
 pub(crate) struct Remote<'a, R> {
     pub(crate) run: LocalBody<'a, Vec<u8>>,
-    pub(crate) decode: Box<dyn FnOnce(&[u8]) -> Result<R, BoxError> + Send + 'a>,
+    pub(crate) decode: Decode<'a, R>,
 }
 
 impl<'a, R: 'a> Body<'a, R> {

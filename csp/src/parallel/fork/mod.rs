@@ -25,7 +25,7 @@ use nix::unistd::{fork, getpid, pipe2, ForkResult, Pid};
 
 use super::error::{ForkError, NetworkError};
 use super::supervise::{collect, Slot, Watcher};
-use crate::process::{Exit, Failure, Placement, ScopedProcess};
+use crate::process::{Exit, Failure, Parts, Placement, ScopedProcess};
 use crate::topology::Topology;
 use child::Member;
 use reap::{Child, Children, Guard, Watched};
@@ -86,10 +86,9 @@ fn split<'a, R: Send + 'a>(
             _ => None, // Fork: a child of its own
         };
         let (name, ends) = (p.name().to_string(), p.ends().to_vec());
-        let (runnable, decode) = match p.into_remote_parts() {
-            Ok(parts) => parts,
-            Err(p) => {
-                let (name, ends, runnable) = p.into_parts();
+        let (runnable, decode) = match p.into_placed_parts() {
+            Parts::Remote(runnable, decode) => (runnable, decode),
+            Parts::Here(name, ends, runnable) => {
                 slots.push(Slot::Thread(name, ends, runnable));
                 continue;
             }

@@ -13,10 +13,7 @@ use nix::unistd::Pid;
 
 use super::super::supervise::Done;
 use super::wire;
-use crate::process::{BoxError, Exit, Failure, RecordedEnd, ScopedProcess};
-
-/// Decodes a process's result from the bytes its child sent.
-pub(super) type Decode<'a, R> = Box<dyn FnOnce(&[u8]) -> Result<R, BoxError> + Send + 'a>;
+use crate::process::{Decode, Exit, Failure, RecordedEnd, ScopedProcess};
 
 /// One process of a child, as the parent knows it.
 pub(super) struct Watched<'a, R> {
