@@ -107,16 +107,7 @@ pub(super) fn run_network<'a, R: Send + 'a>(
             let context = ProcessContext::new();
             let (name, ends, running) = match slot {
                 Slot::Thread(name, ends, runnable) => {
-                    let done_tx = done_tx.clone();
-                    let in_thread = context.clone();
-                    let started = std::thread::Builder::new().name(name.clone()).spawn_scoped(
-                        scope,
-                        move || {
-                            let exit = runnable.execute_in(in_thread);
-                            // The supervisor outlives every process thread: cannot fail.
-                            let _ = done_tx.send((i, exit));
-                        },
-                    );
+                    let started = start_thread(scope, i, &name, runnable, &context, &done_tx);
                     let running = started.is_ok();
                     if let Err(error) = started {
                         ScopedProcess::<R>::poison_ends(&ends);
@@ -155,6 +146,27 @@ pub(super) fn run_network<'a, R: Send + 'a>(
         }
     });
     deadlock
+}
+
+/// Starts process `i` on a thread named after it, as the process of `context`.
+fn start_thread<'scope, 'a: 'scope, R: Send + 'a>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    i: usize,
+    name: &str,
+    runnable: Runnable<'a, R>,
+    context: &Arc<ProcessContext>,
+    done: &Done<R>,
+) -> std::io::Result<()> {
+    let done = done.clone();
+    let context = context.clone();
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn_scoped(scope, move || {
+            let exit = runnable.execute_in(context);
+            // The supervisor outlives every process thread: the send cannot fail.
+            let _ = done.send((i, exit));
+        })
+        .map(drop)
 }
 
 /// Starts `watcher` on a thread of its own; if the OS refuses one, runs it here (its
