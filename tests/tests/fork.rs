@@ -33,6 +33,10 @@ const CASES: &[Case] = &[
         error_in_child,
     ),
     ("a child that exits is Exited with its code", exit_in_child),
+    (
+        "a panic in a map of a forked result is the process's",
+        panic_in_map,
+    ),
     ("a child killed by a signal is Killed", killed_child),
     (
         "a local channel across a fork is refused",
@@ -186,6 +190,25 @@ fn error_in_child() {
     assert_eq!(failures.len(), 1, "a poisoned read is a stop: {err}");
     assert!(matches!(&failures[0], Failure::Error { process, error }
         if process == "refuses" && error.to_string() == "bad input"));
+}
+
+fn panic_in_map() {
+    let err = Parallel::new()
+        .add(Process::from_fn("mapped", || 2_u32).forked().map(|n| {
+            if n == 2 {
+                panic!("map saw {n}")
+            } else {
+                n
+            }
+        }))
+        .add(Process::from_fn("other", || 1))
+        .run()
+        .expect_err("the map panics");
+    assert!(
+        matches!(&err.failures()[..], [Failure::Panicked { process, message }]
+            if process == "mapped" && message == "map saw 2"),
+        "{err}"
+    );
 }
 
 fn exit_in_child() {

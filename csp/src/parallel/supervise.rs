@@ -103,16 +103,20 @@ pub(super) fn run_network<'a, R: Send + 'a>(
         let _guard = guard;
         let (done_tx, done_rx) = mpsc::channel::<(usize, Exit<R>)>();
         let mut network = Network::default();
+        let mut threads = Vec::new();
         for (i, slot) in slots.into_iter().enumerate() {
             let context = ProcessContext::new();
             let (name, ends, running) = match slot {
                 Slot::Thread(name, ends, runnable) => {
                     let started = start_thread(scope, i, &name, runnable, &context, &done_tx);
                     let running = started.is_ok();
-                    if let Err(error) = started {
-                        ScopedProcess::<R>::poison_ends(&ends);
-                        let process = name.clone();
-                        on_exit(i, Exit::Failed(Failure::Start { process, error }));
+                    match started {
+                        Ok(thread) => threads.push(thread),
+                        Err(error) => {
+                            ScopedProcess::<R>::poison_ends(&ends);
+                            let process = name.clone();
+                            on_exit(i, Exit::Failed(Failure::Start { process, error }));
+                        }
                     }
                     (name, ends, running)
                 }
@@ -121,7 +125,7 @@ pub(super) fn run_network<'a, R: Send + 'a>(
             network.add(name, ends, context, running);
         }
         for watcher in watchers {
-            start_watcher(scope, watcher, done_tx.clone());
+            threads.extend(start_watcher(scope, watcher, done_tx.clone()));
         }
         drop(done_tx);
         loop {
@@ -144,8 +148,25 @@ pub(super) fn run_network<'a, R: Send + 'a>(
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
+        join_all(threads);
     });
     deadlock
+}
+
+/// Joins every thread the supervisor started. The scope alone would only wait for
+/// their closures to return; an OS thread still exiting then would make a network run
+/// right after look multi-threaded to the fork runtime. A panic (of the runtime: a
+/// process's own panics are caught) goes on once all are joined.
+fn join_all(threads: Vec<std::thread::ScopedJoinHandle<'_, ()>>) {
+    let mut panicked = None;
+    for thread in threads {
+        if let Err(payload) = thread.join() {
+            panicked.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = panicked {
+        std::panic::resume_unwind(payload);
+    }
 }
 
 /// Starts process `i` on a thread named after it, as the process of `context`.
@@ -156,7 +177,7 @@ fn start_thread<'scope, 'a: 'scope, R: Send + 'a>(
     runnable: Runnable<'a, R>,
     context: &Arc<ProcessContext>,
     done: &Done<R>,
-) -> std::io::Result<()> {
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, ()>> {
     let done = done.clone();
     let context = context.clone();
     std::thread::Builder::new()
@@ -166,7 +187,6 @@ fn start_thread<'scope, 'a: 'scope, R: Send + 'a>(
             // The supervisor outlives every process thread: the send cannot fail.
             let _ = done.send((i, exit));
         })
-        .map(drop)
 }
 
 /// Starts `watcher` on a thread of its own; if the OS refuses one, runs it here (its
@@ -176,7 +196,7 @@ fn start_watcher<'scope, 'a: 'scope, R: Send + 'a>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     watcher: Watcher<'a, R>,
     done: Done<R>,
-) {
+) -> Option<std::thread::ScopedJoinHandle<'scope, ()>> {
     let handoff = Arc::new(std::sync::Mutex::new(Some((watcher, done))));
     let theirs = handoff.clone();
     let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
@@ -191,6 +211,7 @@ fn start_watcher<'scope, 'a: 'scope, R: Send + 'a>(
             watcher(done);
         }
     }
+    spawned.ok()
 }
 
 /// What the supervisor knows of each process while the network runs.

@@ -19,6 +19,7 @@ mod reap;
 mod wire;
 
 use std::fs::File;
+use std::io::Write;
 
 use nix::fcntl::OFlag;
 use nix::unistd::{fork, getpid, pipe2, ForkResult, Pid};
@@ -52,17 +53,35 @@ pub(super) fn run<'a, R: Send + 'a>(
     collect(slots, watchers, false, guard)
 }
 
+/// How many threads the program runs, once the ones that are exiting have gone: a
+/// thread joined a moment ago (a previous network's) can still be listed in
+/// `/proc/self/task` for a few microseconds after `pthread_join` returned.
+fn threads() -> Result<usize, ForkError> {
+    const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
+    let start = std::time::Instant::now();
+    loop {
+        let threads = std::fs::read_dir("/proc/self/task")
+            .map_err(|error| ForkError::Os {
+                what: "list /proc/self/task",
+                error,
+            })?
+            .count();
+        if threads == 1 || start.elapsed() > SETTLE {
+            return Ok(threads);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// Refuses a multi-threaded program, and shares the channels that cross.
 fn preflight(topology: &Topology) -> Result<(), ForkError> {
-    let threads = std::fs::read_dir("/proc/self/task")
-        .map_err(|error| ForkError::Os {
-            what: "list /proc/self/task",
-            error,
-        })?
-        .count();
+    let threads = threads()?;
     if threads > 1 {
         return Err(ForkError::Threads { threads });
     }
+    // What the program printed but did not flush yet would be printed again by every
+    // child that flushes its copy.
+    let _ = std::io::stdout().flush();
     for c in topology.crossing() {
         c.info.make_shared().map_err(|error| ForkError::Share {
             channel: c.name.to_string(),

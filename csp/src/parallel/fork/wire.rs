@@ -4,11 +4,12 @@
 //! never a panic.
 
 use std::io::{self, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
 
 use serde::{Deserialize, Serialize};
 
 use super::super::error::NetworkError;
-use crate::process::{BoxError, Exit, Failure};
+use crate::process::{panic_message, BoxError, Exit, Failure};
 
 /// The largest frame a parent accepts: a result bigger than this is refused by the
 /// child's encoder (`Outcome::Failed`), rather than read as garbage by the parent.
@@ -92,13 +93,21 @@ impl Outcome {
         decode: impl FnOnce(&[u8]) -> Result<R, BoxError>,
     ) -> Exit<R> {
         match self {
-            Outcome::Done(bytes) => match decode(&bytes) {
-                Ok(r) => Exit::Done(r),
-                Err(e) => Exit::Failed(Failure::Error {
-                    process: name.to_string(),
-                    error: format!("its result did not decode: {e}").into(),
-                }),
-            },
+            // `decode` includes the process's `map`s, run here in the parent: a panic
+            // in one is the process's, as it would be on a thread.
+            Outcome::Done(bytes) => {
+                match panic::catch_unwind(AssertUnwindSafe(|| decode(&bytes))) {
+                    Ok(Ok(r)) => Exit::Done(r),
+                    Ok(Err(e)) => Exit::Failed(Failure::Error {
+                        process: name.to_string(),
+                        error: format!("its result did not decode: {e}").into(),
+                    }),
+                    Err(payload) => Exit::Failed(Failure::Panicked {
+                        process: name.to_string(),
+                        message: panic_message(&*payload),
+                    }),
+                }
+            }
             Outcome::Stopped => Exit::Stopped,
             Outcome::Failed(f) => Exit::Failed(f.into_failure()),
             // Wrapped as the nested network's own error, so that the completion loop
