@@ -205,7 +205,7 @@ fn panic_in_map() {
         .run()
         .expect_err("the map panics");
     assert!(
-        matches!(&err.failures()[..], [Failure::Panicked { process, message }]
+        matches!(err.failures(), [Failure::Panicked { process, message }]
             if process == "mapped" && message == "map saw 2"),
         "{err}"
     );
