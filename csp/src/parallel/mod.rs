@@ -95,6 +95,11 @@ impl<'a, R: Wire> Parallel<'a, R> {
     /// Results come back encoded with postcard, hence `R: Serialize +
     /// DeserializeOwned`. The deadlock check is off for a network with forked processes.
     ///
+    /// A nested network (see [`into_process`](Self::into_process)) with forked
+    /// processes forks when it runs, so it must run single-threaded too: fork the nested
+    /// network as a whole (it then runs alone on its child's main thread). Run on a
+    /// thread of its parent network, it is refused with [`ForkError::Threads`].
+    ///
     /// ```
     /// use csp::{Parallel, Process};
     /// let squares = (1..=3_u64)

@@ -199,12 +199,14 @@ fn start_watcher<'scope, 'a: 'scope, R: Send + 'a>(
 ) -> Option<std::thread::ScopedJoinHandle<'scope, ()>> {
     let handoff = Arc::new(std::sync::Mutex::new(Some((watcher, done))));
     let theirs = handoff.clone();
-    let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-        let taken = theirs.lock().map(|mut slot| slot.take());
-        if let Ok(Some((watcher, done))) = taken {
-            watcher(done);
-        }
-    });
+    let spawned = std::thread::Builder::new()
+        .name("csp-fork-watcher".into())
+        .spawn_scoped(scope, move || {
+            let taken = theirs.lock().map(|mut slot| slot.take());
+            if let Ok(Some((watcher, done))) = taken {
+                watcher(done);
+            }
+        });
     if spawned.is_err() {
         let taken = handoff.lock().map(|mut slot| slot.take());
         if let Ok(Some((watcher, done))) = taken {
