@@ -51,6 +51,10 @@ const CASES: &[Case] = &[
         nested_forked_network,
     ),
     (
+        "a nested network that forks on a thread is refused",
+        nested_on_a_thread_refused,
+    ),
+    (
         "a killed parent leaves no child behind",
         killed_parent_leaves_no_child,
     ),
@@ -305,6 +309,20 @@ fn nested_forked_network() {
     assert_ne!(grandchild, child, "its forked process in a grandchild");
     assert_ne!(grandchild, pid());
     assert_eq!(results[1], Some(vec![Some(pid())]));
+}
+
+fn nested_on_a_thread_refused() {
+    let inner = Parallel::new().add(Process::from_fn("deeper", pid).forked());
+    let err = Parallel::new()
+        .add(inner.into_process("inner"))
+        .add(Process::from_fn("top", || vec![Some(pid())]))
+        .run()
+        .expect_err("refused");
+    assert!(
+        matches!(err.failures(), [Failure::Error { process, error }]
+            if process == "inner" && error.to_string().contains("threads")),
+        "{err}"
+    );
 }
 
 fn refuses_multithreaded() {
