@@ -346,8 +346,12 @@ fn refuses_multithreaded() {
 }
 
 /// Runs this binary with a scenario, kills it with SIGINT while its children run, and
-/// checks that none of them is left.
+/// checks that none of them is left. This process is made a child subreaper first, so
+/// the orphans come to it (not to pid 1, which in a container may never reap them):
+/// each must have died of SIGKILL, their death signal, and be reaped here.
 fn killed_parent_leaves_no_child() {
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER only sets a flag of this process.
+    assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) }, 0);
     let exe = std::env::current_exe().expect("own path");
     let mut parent = Command::new(exe)
         .env(SCENARIO, "sleepers")
@@ -362,7 +366,7 @@ fn killed_parent_leaves_no_child() {
                 .expect("a pid")
                 .expect("text")
                 .parse()
-                .expect("a number")
+                .expect("a pid")
         })
         .collect();
     assert!(children.iter().all(|c| alive(*c)), "children run");
@@ -370,14 +374,26 @@ fn killed_parent_leaves_no_child() {
     unsafe { libc::kill(parent.id() as i32, libc::SIGINT) };
     let status = parent.wait().expect("reaped");
     assert!(!status.success());
+    for child in children {
+        assert_eq!(reap_orphan(child), Some(libc::SIGKILL), "child {child}");
+    }
+    // SAFETY: as above; back to normal.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 0) };
+}
+
+/// Waits (10 s at most) for the orphan `pid` to end; the signal that killed it.
+fn reap_orphan(pid: i32) -> Option<i32> {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while children.iter().any(|c| alive(*c)) && Instant::now() < deadline {
+    while Instant::now() < deadline {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into a local; WNOHANG never blocks.
+        let reaped = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if reaped == pid {
+            return libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(
-        children.iter().all(|c| !alive(*c)),
-        "children left: {children:?}"
-    );
+    None
 }
 
 fn no_child_left() {
