@@ -145,7 +145,7 @@ fn fork_all<'a, R: Send + 'a>(
     for k in 0..groups.len() {
         let group = groups[k].take().expect("each group forks once");
         let (members, watched): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-        match fork_child(parent) {
+        match fork_child() {
             Ok(Forked::Child(pipe)) => {
                 // The processes of the parent and of the other children are theirs:
                 // dropping them here would retire channel ends they still use.
@@ -202,7 +202,7 @@ enum Forked {
 }
 
 /// Forks one child with a pipe from it to the parent.
-fn fork_child(_parent: Pid) -> Result<Forked, ForkError> {
+fn fork_child() -> Result<Forked, ForkError> {
     let os = |what| {
         move |e: nix::errno::Errno| ForkError::Os {
             what,
