@@ -327,7 +327,7 @@ pub use channel::{
 pub use csp_macros::process;
 pub use csp_macros::Ends;
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
-pub use parallel::{Deadlock, NetworkError, Operation, Waiting};
+pub use parallel::{Deadlock, ForkError, NetworkError, Operation, Waiting};
 pub use process::{BoxError, Failure};
-pub use process::{Ends, Process, ScopedProcess};
+pub use process::{Ends, Placement, Process, ScopedProcess};
 pub use topology::{Level, Lint, Report, Topology};

@@ -94,6 +94,64 @@ pub enum NetworkError {
     /// Every process waited for another; the network was poisoned to end it.
     #[error("{0}")]
     Deadlock(Deadlock),
+    /// The network places processes in forked OS processes and could not fork them;
+    /// nothing ran, and the processes' channels were poisoned.
+    #[error(transparent)]
+    Fork(#[from] ForkError),
+}
+
+/// Why [`Parallel::run`](crate::Parallel::run) could not fork the network's forked
+/// processes (see [`Placement`](crate::Placement)).
+///
+/// ```
+/// # if cfg!(target_os = "linux") {
+/// use csp::{NetworkError, Parallel, Process};
+/// // A second thread makes forking unsafe: `run` refuses before anything runs.
+/// let (stop, wait) = std::sync::mpsc::channel::<()>();
+/// let other = std::thread::spawn(move || wait.recv());
+/// let err = Parallel::new()
+///     .add(Process::from_fn("away", || 1_u8).forked())
+///     .run()
+///     .unwrap_err();
+/// assert!(matches!(err, NetworkError::Fork(csp::ForkError::Threads { .. })));
+/// drop(stop);
+/// other.join().unwrap().ok();
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ForkError {
+    /// The program runs more than one thread. A forked child would hold a copy of
+    /// every lock another thread held at that moment, forever (the allocator's too).
+    #[error(
+        "cannot fork the network: the program runs {threads} threads, and a forked child \
+         would inherit the locks they hold; run the network before starting any thread \
+         (e.g. first thing in main), or, in a test, from a `harness = false` test binary \
+         (libtest runs each test on a thread of its own)"
+    )]
+    Threads {
+        /// How many threads `/proc/self/task` lists.
+        threads: usize,
+    },
+    /// Forked placement needs Linux (`fork`, `prctl(PR_SET_PDEATHSIG)`).
+    #[error("cannot fork the network: forked placement is supported on Linux only")]
+    Unsupported,
+    /// The OS refused something the fork runtime needs.
+    #[error("cannot fork the network: {what}: {error}")]
+    Os {
+        /// What was attempted.
+        what: &'static str,
+        /// What the OS said.
+        error: std::io::Error,
+    },
+    /// A channel with ends in two OS processes could not be moved to shared memory.
+    #[error("cannot fork the network: channel '{channel}' cannot be shared: {error}")]
+    Share {
+        /// The channel's name.
+        channel: String,
+        /// Why.
+        error: crate::channel::ChannelError,
+    },
 }
 
 fn list(failures: &[Failure]) -> String {
@@ -123,7 +181,7 @@ impl NetworkError {
     pub fn failures(&self) -> &[Failure] {
         match self {
             NetworkError::Failed(f) => f,
-            NetworkError::Invalid(_) | NetworkError::Deadlock(_) => &[],
+            NetworkError::Invalid(_) | NetworkError::Deadlock(_) | NetworkError::Fork(_) => &[],
         }
     }
 }

@@ -2,23 +2,32 @@
 //! another), [`spawn`] (detached, joinable), and [`par!`](crate::par) for results of
 //! different types.
 //!
-//! `Parallel::run` goes through four steps: **plan** (name every process uniquely),
-//! **validate** (the topology layer checks the network here), **start** (one OS thread per
-//! process, named after it), **supervise** (react to each process's completion as it
-//! happens: a failure poisons that process's channels at once, so the rest of the network
-//! ends instead of waiting for a partner that is gone).
+//! `Parallel::run` goes through these steps: **plan** (name every process uniquely,
+//! apply [`Parallel::forked`]), **validate** (the topology layer checks the network
+//! here), **fork** (only if some process is placed in a forked OS process, see
+//! [`Placement`](crate::Placement): refuse a multi-threaded program, share the channels
+//! that cross, fork every child before any thread starts; `fork/`), **start** (one OS
+//! thread per thread process, named after it), **supervise** (react to each process's
+//! completion as it happens, a forked one's as its child reports it: a failure poisons
+//! that process's channels at once, so the rest of the network ends instead of waiting
+//! for a partner that is gone).
 
+#[cfg(target_os = "linux")]
+mod fork;
+mod par;
+mod sequence;
 mod supervise;
 
+pub use par::ParTuple;
+pub use sequence::{spawn, Sequence, Spawned};
+
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 pub(crate) mod error;
 
-use self::error::flatten_into;
-pub use self::error::{Deadlock, NetworkError, Operation, Waiting};
-use crate::process::Failure;
-use crate::process::{Ends, Exit, Process, Recorder, ScopedProcess};
+pub use self::error::{Deadlock, ForkError, NetworkError, Operation, Waiting};
+use crate::channel::Wire;
+use crate::process::{Ends, Recorder, ScopedProcess};
 use crate::topology::{Declarations, Level, Lint, Report, Topology};
 
 /// Processes run in parallel; `run` waits for all of them and returns their results in
@@ -63,6 +72,50 @@ pub struct Parallel<'a, R = ()> {
     /// whole (its channels to the outer processes would look dangling from here).
     nested: bool,
     detect_deadlock: bool,
+    /// Set by [`forked`](Self::forked): places a process there, captured while
+    /// `R: Wire` was known.
+    fork_all: Option<fn(ScopedProcess<'a, R>) -> ScopedProcess<'a, R>>,
+}
+
+impl<'a, R: Wire> Parallel<'a, R> {
+    /// Runs every process of this network that has no placement of its own in an OS
+    /// process of its own, forked by [`run`](Self::run) (processes placed with
+    /// [`ScopedProcess::in_group`] keep their group). See [`Placement`](crate::Placement).
+    ///
+    /// Forking is Linux only, and `run` refuses ([`ForkError::Threads`]) unless the
+    /// program is still single-threaded: a forked child gets a copy of every lock
+    /// another thread held at that moment, and could wait on it forever. Run such a
+    /// network before starting threads (first thing in `main`), or, in tests, from a
+    /// `harness = false` test binary. Doctests are programs of their own, so they can.
+    /// `run` forks every child before it starts any thread; each child dies with the
+    /// parent (`PR_SET_PDEATHSIG`), and a child that crashes is reported as a
+    /// [`Failure`](crate::Failure) (`Killed`, `Exited`) naming its processes, whose
+    /// channels are then poisoned so the rest of the network ends.
+    ///
+    /// Results come back encoded with postcard, hence `R: Serialize +
+    /// DeserializeOwned`. The deadlock check is off for a network with forked processes.
+    ///
+    /// A nested network (see [`into_process`](Self::into_process)) with forked
+    /// processes forks when it runs, so it must run single-threaded too: fork the nested
+    /// network as a whole (it then runs alone on its child's main thread). Run on a
+    /// thread of its parent network, it is refused with [`ForkError::Threads`].
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let squares = (1..=3_u64)
+    ///     .map(|i| Process::from_fn("square", move || (i * i, std::process::id())))
+    ///     .collect::<Parallel<_>>()
+    ///     .forked()
+    ///     .run()?;
+    /// let values: Vec<u64> = squares.iter().map(|r| r.unwrap().0).collect();
+    /// assert_eq!(values, [1, 4, 9]);
+    /// assert!(squares.iter().all(|r| r.unwrap().1 != std::process::id()));
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn forked(mut self) -> Self {
+        self.fork_all = Some(ScopedProcess::forked);
+        self
+    }
 }
 
 impl<'a, R: Send + 'a> Parallel<'a, R> {
@@ -73,6 +126,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             declarations: Declarations::default(),
             nested: false,
             detect_deadlock: true,
+            fork_all: None,
         }
     }
 
@@ -204,19 +258,24 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
         self.topology().validate()
     }
 
-    /// Runs every process on its own OS thread and waits for all of them. The network is
-    /// validated first; if it has errors, nothing runs, the processes' channels are
-    /// poisoned (so nothing outside waits for them), and the report comes back in
-    /// [`NetworkError::Invalid`].
-    pub fn run(self) -> Result<Vec<Option<R>>, NetworkError> {
+    /// Runs every process, each where it is placed (its own OS thread by default; see
+    /// [`Placement`](crate::Placement)), and waits for all of them. The network is validated first; if
+    /// it has errors, nothing runs, the processes' channels are poisoned (so nothing
+    /// outside waits for them), and the report comes back in [`NetworkError::Invalid`].
+    /// A network with forked processes may also be refused with
+    /// [`NetworkError::Fork`] (see [`forked`](Self::forked)).
+    pub fn run(mut self) -> Result<Vec<Option<R>>, NetworkError> {
+        self.place_all();
+        let topology = self.topology();
         if !self.nested {
-            let report = self.validate();
+            let report = topology.validate();
             if !report.is_ok() {
-                for p in &self.procs {
-                    ScopedProcess::<R>::poison_ends(p.ends());
-                }
+                self.poison_all();
                 return Err(NetworkError::Invalid(report));
             }
+        }
+        if self.procs.iter().any(|p| p.placement().is_forked()) {
+            return self.run_forked(&topology);
         }
         let watch = self.detect_deadlock
             && !self.nested
@@ -224,6 +283,39 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             && supervise::closed_world(&self.procs);
         let procs = plan(self.procs);
         supervise::supervise(procs, watch)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn run_forked(self, topology: &Topology) -> Result<Vec<Option<R>>, NetworkError> {
+        fork::run(plan(self.procs), topology)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn run_forked(self, _topology: &Topology) -> Result<Vec<Option<R>>, NetworkError> {
+        self.poison_all();
+        Err(ForkError::Unsupported.into())
+    }
+
+    /// Applies [`forked`](Self::forked) to the processes without a placement.
+    fn place_all(&mut self) {
+        if let Some(place) = self.fork_all.take() {
+            self.procs = std::mem::take(&mut self.procs)
+                .into_iter()
+                .map(|p| {
+                    if p.placement().is_forked() {
+                        p
+                    } else {
+                        place(p)
+                    }
+                })
+                .collect();
+        }
+    }
+
+    fn poison_all(&self) {
+        for p in &self.procs {
+            ScopedProcess::<R>::poison_ends(p.ends());
+        }
     }
 
     /// Turns the deadlock check of [`run`](Self::run) on (the default) or off.
@@ -274,7 +366,9 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
         self
     }
 
-    /// This parallel as one process, to nest inside another network.
+    /// This parallel as one process, to nest inside another network. The process can
+    /// be placed like any other: `.forked()` runs the whole nested network in one child
+    /// (whose own forked processes are then forked from that child, on its main thread).
     ///
     /// ```
     /// use csp::{Parallel, Process};
@@ -288,6 +382,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// # Ok::<(), csp::NetworkError>(())
     /// ```
     pub fn into_process(mut self, name: impl Into<String>) -> ScopedProcess<'a, Vec<Option<R>>> {
+        self.place_all();
         let topology = self.topology();
         let ends = topology
             .processes
@@ -316,6 +411,7 @@ impl<'a, R: Send + 'a> FromIterator<ScopedProcess<'a, R>> for Parallel<'a, R> {
             declarations: Declarations::default(),
             nested: false,
             detect_deadlock: true,
+            fork_all: None,
         }
     }
 }
@@ -365,208 +461,3 @@ fn channel_ids(ends: &impl Ends) -> Vec<u64> {
     ends.record_ends(&mut rec);
     rec.into_ends().iter().map(|e| e.channel_id()).collect()
 }
-
-/// Processes run one after another on the calling thread (occam's SEQ). A failure stops
-/// the sequence; the processes that did not run have their channels poisoned, so no
-/// partner waits for them.
-///
-/// ```
-/// use csp::{Channel, Process, Sequence};
-/// let (tx, rx) = Channel::<u8>::new().fifo(2).one2one();
-/// let results = Sequence::new()
-///     .add(Process::with_ends("fill", tx, |tx| {
-///         tx.write(1)?;
-///         tx.write(2)?;
-///         Ok(0)
-///     }))
-///     .add(Process::with_ends("drain", rx, |rx| Ok(rx.iter().sum())))
-///     .run()?;
-/// assert_eq!(results, vec![Some(0), Some(3)]);
-/// # Ok::<(), csp::NetworkError>(())
-/// ```
-pub struct Sequence<'a, R = ()> {
-    procs: Vec<ScopedProcess<'a, R>>,
-}
-
-impl<'a, R: 'a> Sequence<'a, R> {
-    /// An empty sequence.
-    pub fn new() -> Self {
-        Sequence { procs: Vec::new() }
-    }
-
-    /// Adds a process (builder style).
-    // A builder step, not arithmetic: `Parallel + Process` would read worse.
-    #[allow(clippy::should_implement_trait)]
-    pub fn add(mut self, p: ScopedProcess<'a, R>) -> Self {
-        self.procs.push(p);
-        self
-    }
-
-    /// Runs the processes in order.
-    pub fn run(self) -> Result<Vec<Option<R>>, NetworkError> {
-        let mut results = Vec::with_capacity(self.procs.len());
-        let mut procs = self.procs.into_iter();
-        for p in procs.by_ref() {
-            let (_, _, runnable) = p.into_parts();
-            match runnable.execute() {
-                Exit::Done(r) => results.push(Some(r)),
-                Exit::Stopped => results.push(None),
-                Exit::Failed(f) => {
-                    for rest in procs {
-                        ScopedProcess::<R>::poison_ends(rest.ends());
-                    }
-                    let mut failures = Vec::new();
-                    flatten_into(f, &mut failures);
-                    return Err(NetworkError::Failed(failures));
-                }
-            }
-        }
-        Ok(results)
-    }
-}
-
-impl<'a, R: 'a> Default for Sequence<'a, R> {
-    fn default() -> Self {
-        Sequence::new()
-    }
-}
-
-/// A process started with [`spawn`]: it runs on its own thread until it ends; `join`
-/// waits for it. Dropping the handle detaches the process.
-pub struct Spawned<R> {
-    name: String,
-    handle: std::thread::JoinHandle<Exit<R>>,
-}
-
-/// Starts `p` on its own OS thread and returns at once.
-///
-/// ```
-/// use csp::{spawn, Channel, Process};
-/// let (tx, rx) = Channel::<u32>::new().one2one();
-/// let server = spawn(Process::with_ends("doubler", rx, |rx| {
-///     Ok(rx.iter().map(|v| v * 2).sum::<u32>())
-/// }))?;
-/// tx.write(1)?;
-/// tx.write(2)?;
-/// drop(tx);
-/// assert_eq!(server.join()?, Some(6));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn spawn<R: Send + 'static>(p: Process<R>) -> Result<Spawned<R>, NetworkError> {
-    let (name, ends, runnable) = p.into_parts();
-    match std::thread::Builder::new()
-        .name(name.clone())
-        .spawn(move || runnable.execute())
-    {
-        Ok(handle) => Ok(Spawned { name, handle }),
-        Err(error) => {
-            Process::<R>::poison_ends(&ends);
-            Err(NetworkError::Failed(vec![Failure::Start {
-                process: name,
-                error,
-            }]))
-        }
-    }
-}
-
-impl<R> Spawned<R> {
-    /// The process's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether the process has ended.
-    pub fn is_finished(&self) -> bool {
-        self.handle.is_finished()
-    }
-
-    /// Waits for the process: its result, `None` if it stopped because of poison, or
-    /// the failure naming it.
-    pub fn join(self) -> Result<Option<R>, NetworkError> {
-        let exit = match self.handle.join() {
-            Ok(exit) => exit,
-            // `execute` catches panics, so this is a panic in the runtime itself.
-            Err(payload) => Exit::Failed(Failure::Panicked {
-                process: self.name,
-                message: crate::process::panic_message(&*payload),
-            }),
-        };
-        match exit {
-            Exit::Done(r) => Ok(Some(r)),
-            Exit::Stopped => Ok(None),
-            Exit::Failed(f) => {
-                let mut failures = Vec::new();
-                flatten_into(f, &mut failures);
-                Err(NetworkError::Failed(failures))
-            }
-        }
-    }
-}
-
-/// Processes of different result types, run in parallel: the results come back as a
-/// tuple (each `None` if that process stopped because of poison). The network is
-/// validated as by [`Parallel::run`]; if the caller holds ends of its channels, use a
-/// `Parallel` with [`boundary`](Parallel::boundary) instead.
-///
-/// ```
-/// use csp::{par, Channel, Process};
-/// let (tx, rx) = Channel::<String>::new().one2one();
-/// let (sent, text) = par!(
-///     Process::with_ends("send", tx, |tx| {
-///         tx.write("hello".to_string())?;
-///         Ok(1_u8)
-///     }),
-///     Process::with_ends("receive", rx, |rx| Ok(rx.read()?)),
-/// )?;
-/// assert_eq!((sent, text.as_deref()), (Some(1), Some("hello")));
-/// # Ok::<(), csp::NetworkError>(())
-/// ```
-#[macro_export]
-macro_rules! par {
-    ($($p:expr),+ $(,)?) => {
-        $crate::parallel::ParTuple::run_par(($($p,)+))
-    };
-}
-
-/// Tuples of processes that [`par!`](crate::par) can run.
-pub trait ParTuple {
-    /// The tuple of results.
-    type Output;
-    /// Runs the processes in parallel.
-    fn run_par(self) -> Result<Self::Output, NetworkError>;
-}
-
-fn take<R>(slot: Mutex<Option<R>>) -> Option<R> {
-    slot.into_inner().unwrap_or_else(|e| e.into_inner())
-}
-
-macro_rules! par_tuple {
-    ($($r:ident $p:ident $s:ident),+) => {
-        impl<'a, $($r: Send + 'a),+> ParTuple for ($(ScopedProcess<'a, $r>,)+) {
-            type Output = ($(Option<$r>,)+);
-            fn run_par(self) -> Result<Self::Output, NetworkError> {
-                let ($($p,)+) = self;
-                $( let $s = Mutex::new(None); )+
-                {
-                    let mut par = Parallel::new();
-                    $(
-                        let slot = &$s;
-                        par.push($p.map(move |r| {
-                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                        }));
-                    )+
-                    par.run()?;
-                }
-                Ok(($(take($s),)+))
-            }
-        }
-    };
-}
-par_tuple!(A a sa);
-par_tuple!(A a sa, B b sb);
-par_tuple!(A a sa, B b sb, C c sc);
-par_tuple!(A a sa, B b sb, C c sc, D d sd);
-par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se);
-par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf);
-par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf, G g sg);
-par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf, G g sg, H h sh);

@@ -14,7 +14,7 @@ use crate::channel::Side;
 use crate::park::process::ProcessContext;
 use crate::park::{Context, WaitOp};
 use crate::process::Failure;
-use crate::process::{Exit, RecordedEnd, ScopedProcess};
+use crate::process::{Exit, RecordedEnd, Runnable, ScopedProcess};
 
 /// How often the supervisor looks for a deadlock while processes run.
 const WATCH_INTERVAL: Duration = Duration::from_millis(20);
@@ -34,40 +34,98 @@ pub(super) fn closed_world<R>(procs: &[ScopedProcess<'_, R>]) -> bool {
     })
 }
 
+/// Where the completion loop hears of each ending: (process index, how it ended).
+pub(super) type Done<R> = mpsc::Sender<(usize, Exit<R>)>;
+
+/// Reports the endings of processes run elsewhere (a forked child) to the loop; runs
+/// on a thread of its own.
+pub(super) type Watcher<'a, R> = Box<dyn FnOnce(Done<R>) + Send + 'a>;
+
+/// One process of a supervised network.
+pub(super) enum Slot<'a, R> {
+    /// Runs on a thread the supervisor starts.
+    Thread(String, Vec<RecordedEnd>, Runnable<'a, R>),
+    /// Runs elsewhere; a [`Watcher`] reports its ending.
+    Elsewhere(String, Vec<RecordedEnd>),
+}
+
 /// Runs `procs`, one OS thread each, and collects their endings as they come; with
 /// `watch`, also ends a deadlocked network (see `Parallel::detect_deadlock`).
 pub(super) fn supervise<'a, R: Send + 'a>(
     procs: Vec<ScopedProcess<'a, R>>,
     watch: bool,
 ) -> Result<Vec<Option<R>>, NetworkError> {
-    let mut results: Vec<Option<R>> = procs.iter().map(|_| None).collect();
+    let slots = procs
+        .into_iter()
+        .map(|p| {
+            let (name, ends, runnable) = p.into_parts();
+            Slot::Thread(name, ends, runnable)
+        })
+        .collect();
+    collect(slots, Vec::new(), watch, ())
+}
+
+/// [`run_network`], gathering the results in order and every failure.
+pub(super) fn collect<'a, R: Send + 'a>(
+    slots: Vec<Slot<'a, R>>,
+    watchers: Vec<Watcher<'a, R>>,
+    watch: bool,
+    guard: impl Send,
+) -> Result<Vec<Option<R>>, NetworkError> {
+    let mut results: Vec<Option<R>> = slots.iter().map(|_| None).collect();
     let mut failures = Vec::new();
+    let deadlock = run_network(slots, watchers, watch, guard, |i, exit| match exit {
+        Exit::Done(r) => results[i] = Some(r),
+        Exit::Stopped => {}
+        Exit::Failed(f) => flatten_into(f, &mut failures),
+    });
+    match deadlock {
+        Some(d) => Err(NetworkError::Deadlock(d)),
+        None if failures.is_empty() => Ok(results),
+        None => Err(NetworkError::Failed(failures)),
+    }
+}
+
+/// Starts the thread slots and the watchers, and hands each ending to `on_exit` as it
+/// comes (on the calling thread); returns the deadlock that ended the network, if
+/// `watch` found one. `guard` is dropped before the threads are joined, also when
+/// this unwinds: the fork runtime's guard kills its children there, so the watchers
+/// waiting for them can end.
+pub(super) fn run_network<'a, R: Send + 'a>(
+    slots: Vec<Slot<'a, R>>,
+    watchers: Vec<Watcher<'a, R>>,
+    watch: bool,
+    guard: impl Send,
+    mut on_exit: impl FnMut(usize, Exit<R>),
+) -> Option<Deadlock> {
     let mut deadlock = None;
     std::thread::scope(|scope| {
+        let _guard = guard;
         let (done_tx, done_rx) = mpsc::channel::<(usize, Exit<R>)>();
         let mut network = Network::default();
-        for (i, p) in procs.into_iter().enumerate() {
-            let (name, ends, runnable) = p.into_parts();
+        let mut threads = Vec::new();
+        for (i, slot) in slots.into_iter().enumerate() {
             let context = ProcessContext::new();
-            let done_tx = done_tx.clone();
-            let in_thread = context.clone();
-            let started =
-                std::thread::Builder::new()
-                    .name(name.clone())
-                    .spawn_scoped(scope, move || {
-                        let exit = runnable.execute_in(in_thread);
-                        // The supervisor outlives every process thread: the send cannot fail.
-                        let _ = done_tx.send((i, exit));
-                    });
-            let running = started.is_ok();
-            if let Err(error) = started {
-                ScopedProcess::<R>::poison_ends(&ends);
-                failures.push(Failure::Start {
-                    process: name.clone(),
-                    error,
-                });
-            }
+            let (name, ends, running) = match slot {
+                Slot::Thread(name, ends, runnable) => {
+                    let started = start_thread(scope, i, &name, runnable, &context, &done_tx);
+                    let running = started.is_ok();
+                    match started {
+                        Ok(thread) => threads.push(thread),
+                        Err(error) => {
+                            ScopedProcess::<R>::poison_ends(&ends);
+                            let process = name.clone();
+                            on_exit(i, Exit::Failed(Failure::Start { process, error }));
+                        }
+                    }
+                    (name, ends, running)
+                }
+                Slot::Elsewhere(name, ends) => (name, ends, true),
+            };
             network.add(name, ends, context, running);
+        }
+        for watcher in watchers {
+            threads.extend(start_watcher(scope, watcher, done_tx.clone()));
         }
         drop(done_tx);
         loop {
@@ -79,11 +137,7 @@ pub(super) fn supervise<'a, R: Send + 'a>(
             match next {
                 Ok((i, exit)) => {
                     network.finished(i);
-                    match exit {
-                        Exit::Done(r) => results[i] = Some(r),
-                        Exit::Stopped => {}
-                        Exit::Failed(f) => flatten_into(f, &mut failures),
-                    }
+                    on_exit(i, exit);
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     deadlock = network.deadlock();
@@ -94,12 +148,72 @@ pub(super) fn supervise<'a, R: Send + 'a>(
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
+        join_all(threads);
     });
-    match deadlock {
-        Some(d) => Err(NetworkError::Deadlock(d)),
-        None if failures.is_empty() => Ok(results),
-        None => Err(NetworkError::Failed(failures)),
+    deadlock
+}
+
+/// Joins every thread the supervisor started. The scope alone would only wait for
+/// their closures to return; an OS thread still exiting then would make a network run
+/// right after look multi-threaded to the fork runtime. A panic (of the runtime: a
+/// process's own panics are caught) goes on once all are joined.
+fn join_all(threads: Vec<std::thread::ScopedJoinHandle<'_, ()>>) {
+    let mut panicked = None;
+    for thread in threads {
+        if let Err(payload) = thread.join() {
+            panicked.get_or_insert(payload);
+        }
     }
+    if let Some(payload) = panicked {
+        std::panic::resume_unwind(payload);
+    }
+}
+
+/// Starts process `i` on a thread named after it, as the process of `context`.
+fn start_thread<'scope, 'a: 'scope, R: Send + 'a>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    i: usize,
+    name: &str,
+    runnable: Runnable<'a, R>,
+    context: &Arc<ProcessContext>,
+    done: &Done<R>,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, ()>> {
+    let done = done.clone();
+    let context = context.clone();
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn_scoped(scope, move || {
+            let exit = runnable.execute_in(context);
+            // The supervisor outlives every process thread: the send cannot fail.
+            let _ = done.send((i, exit));
+        })
+}
+
+/// Starts `watcher` on a thread of its own; if the OS refuses one, runs it here (its
+/// child's endings are then queued until the completion loop starts: later, still
+/// correct).
+fn start_watcher<'scope, 'a: 'scope, R: Send + 'a>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    watcher: Watcher<'a, R>,
+    done: Done<R>,
+) -> Option<std::thread::ScopedJoinHandle<'scope, ()>> {
+    let handoff = Arc::new(std::sync::Mutex::new(Some((watcher, done))));
+    let theirs = handoff.clone();
+    let spawned = std::thread::Builder::new()
+        .name("csp-fork-watcher".into())
+        .spawn_scoped(scope, move || {
+            let taken = theirs.lock().map(|mut slot| slot.take());
+            if let Ok(Some((watcher, done))) = taken {
+                watcher(done);
+            }
+        });
+    if spawned.is_err() {
+        let taken = handoff.lock().map(|mut slot| slot.take());
+        if let Ok(Some((watcher, done))) = taken {
+            watcher(done);
+        }
+    }
+    spawned.ok()
 }
 
 /// What the supervisor knows of each process while the network runs.

@@ -26,12 +26,30 @@ pub enum Failure {
         /// What it returned.
         error: BoxError,
     },
-    /// The process could not be started (e.g. the OS refused a thread).
+    /// The process could not be started (e.g. the OS refused a thread or a fork).
     Start {
         /// The process's name.
         process: String,
         /// What the OS said.
         error: std::io::Error,
+    },
+    /// The forked OS process running the process was killed by a signal before it
+    /// reported the process's ending (a segfault, an abort, `kill -9`).
+    Killed {
+        /// The process's name.
+        process: String,
+        /// The signal's number.
+        signal: i32,
+        /// The signal's name, e.g. `SIGKILL`.
+        signal_name: String,
+    },
+    /// The forked OS process running the process exited (e.g. by
+    /// `std::process::exit`) before it reported the process's ending.
+    Exited {
+        /// The process's name.
+        process: String,
+        /// The exit code.
+        code: i32,
     },
 }
 
@@ -41,7 +59,9 @@ impl Failure {
         match self {
             Failure::Panicked { process, .. }
             | Failure::Error { process, .. }
-            | Failure::Start { process, .. } => process,
+            | Failure::Start { process, .. }
+            | Failure::Killed { process, .. }
+            | Failure::Exited { process, .. } => process,
         }
     }
 }
@@ -51,7 +71,9 @@ impl Failure {
     pub(crate) fn under(mut self, parent: &str) -> Failure {
         let (Failure::Panicked { process, .. }
         | Failure::Error { process, .. }
-        | Failure::Start { process, .. }) = &mut self;
+        | Failure::Start { process, .. }
+        | Failure::Killed { process, .. }
+        | Failure::Exited { process, .. }) = &mut self;
         *process = format!("{parent}/{process}");
         self
     }
@@ -69,6 +91,18 @@ impl fmt::Display for Failure {
             Failure::Start { process, error } => {
                 write!(f, "process '{process}' could not start: {error}")
             }
+            Failure::Killed {
+                process,
+                signal,
+                signal_name,
+            } => write!(
+                f,
+                "process '{process}' was killed by signal {signal} ({signal_name})"
+            ),
+            Failure::Exited { process, code } => write!(
+                f,
+                "process '{process}' exited with code {code} before reporting its result"
+            ),
         }
     }
 }

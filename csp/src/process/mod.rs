@@ -25,9 +25,12 @@
 //! ```
 
 mod model;
+mod placement;
 mod record;
 
 pub use model::{Model, ModelContext};
+pub use placement::Placement;
+pub(crate) use placement::{Body, Decode, Remote};
 pub use record::{Ends, RecordedEnd, Recorder};
 
 use std::panic::{self, AssertUnwindSafe};
@@ -59,7 +62,8 @@ pub use failure::{BoxError, Failure};
 pub struct ScopedProcess<'a, R = ()> {
     name: String,
     ends: Vec<RecordedEnd>,
-    body: Box<dyn FnOnce() -> Result<R, BoxError> + Send + 'a>,
+    body: Body<'a, R>,
+    placement: Placement,
     pub(crate) model: Option<Model>,
     /// For a nested network: its processes, flattened (their paths relative to it).
     pub(crate) nested: Option<Vec<ProcessNode>>,
@@ -91,7 +95,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         ScopedProcess {
             name: name.into(),
             ends: Vec::new(),
-            body: Box::new(body),
+            body: Body::Local(Box::new(body)),
+            placement: Placement::Thread,
             model: None,
             nested: None,
         }
@@ -129,7 +134,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         ScopedProcess {
             name,
             ends: rec.into_ends(),
-            body: Box::new(move || body(ends)),
+            body: Body::Local(Box::new(move || body(ends))),
+            placement: Placement::Thread,
             model: None,
             nested: None,
         }
@@ -160,6 +166,11 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         &self.ends
     }
 
+    /// Where the process runs (see [`Placement`]).
+    pub fn placement(&self) -> &Placement {
+        &self.placement
+    }
+
     /// Gives the process a CSPm model, used by
     /// [`Topology::to_cspm`](crate::Topology::to_cspm) (see [`Model`]).
     ///
@@ -176,18 +187,34 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     /// The processes this one stands for in a network: itself, or a nested network's
     /// processes with their paths under its name.
     pub(crate) fn nodes(&self, name: &str) -> Vec<ProcessNode> {
+        let here = match &self.placement {
+            Placement::Thread => None,
+            Placement::Fork => Some(format!("fork {name}")),
+            Placement::Group(group) => Some(format!("group {group}")),
+        };
         match &self.nested {
             Some(children) => children
                 .iter()
-                .map(|c| ProcessNode {
-                    path: format!("{name}/{}", c.path),
-                    ..c.clone()
+                .map(|c| {
+                    // A place inside the nested network is named under it; the nested
+                    // network's own place, if forked, contains it.
+                    let inner = c.place.as_ref().map(|p| format!("{name}/{p}"));
+                    let place = match (&here, inner) {
+                        (Some(outer), Some(inner)) => Some(format!("{outer} > {inner}")),
+                        (outer, inner) => inner.or_else(|| outer.clone()),
+                    };
+                    ProcessNode {
+                        path: format!("{name}/{}", c.path),
+                        place,
+                        ..c.clone()
+                    }
                 })
                 .collect(),
             None => vec![ProcessNode {
                 path: name.to_string(),
                 ends: self.ends.clone(),
                 model: self.model.clone(),
+                place: here,
             }],
         }
     }
@@ -204,11 +231,11 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     /// # Ok::<(), csp::NetworkError>(())
     /// ```
     pub fn map<S: 'a>(self, f: impl FnOnce(R) -> S + Send + 'a) -> ScopedProcess<'a, S> {
-        let body = self.body;
         ScopedProcess {
             name: self.name,
             ends: self.ends,
-            body: Box::new(move || body().map(f)),
+            body: self.body.map(f),
+            placement: self.placement,
             model: self.model,
             nested: self.nested,
         }
@@ -224,7 +251,46 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     /// Splits the process into what the supervisor keeps and what the worker runs. The
     /// process is about to start under its final name: unnamed channels are named after
     /// it now (`process.param`).
+    ///
+    /// A process placed elsewhere runs here all the same, its result encoded and
+    /// decoded on the spot: `Sequence` and `spawn` ignore placement.
     pub(crate) fn into_parts(self) -> (String, Vec<RecordedEnd>, Runnable<'a, R>) {
+        self.derive_channel_names();
+        let runnable = Runnable {
+            name: self.name.clone(),
+            ends: self.ends.clone(),
+            body: self.body.into_local(),
+        };
+        (self.name, self.ends, runnable)
+    }
+
+    /// [`into_parts`](Self::into_parts), keeping a remote body remote: what runs in
+    /// the other OS process (giving the result encoded), and the decoder for the bytes
+    /// that come back.
+    pub(crate) fn into_placed_parts(self) -> Parts<'a, R> {
+        self.derive_channel_names();
+        match self.body {
+            Body::Local(body) => Parts::Here(
+                self.name.clone(),
+                self.ends.clone(),
+                Runnable {
+                    name: self.name,
+                    ends: self.ends,
+                    body,
+                },
+            ),
+            Body::Remote(Remote { run, decode }) => Parts::Remote(
+                Runnable {
+                    name: self.name,
+                    ends: self.ends,
+                    body: run,
+                },
+                decode,
+            ),
+        }
+    }
+
+    fn derive_channel_names(&self) {
         for e in &self.ends {
             let name = if e.path.is_empty() {
                 self.name.clone()
@@ -233,12 +299,6 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
             };
             e.channel.derive_name(&name);
         }
-        let runnable = Runnable {
-            name: self.name.clone(),
-            ends: self.ends.clone(),
-            body: self.body,
-        };
-        (self.name, self.ends, runnable)
     }
 }
 
@@ -250,6 +310,17 @@ pub(crate) struct ProcessNode {
     pub(crate) path: String,
     pub(crate) ends: Vec<RecordedEnd>,
     pub(crate) model: Option<Model>,
+    /// The forked OS process it runs in, as a label (`fork name`, `group g`, nested ones
+    /// joined with ` > `); `None` for the OS process that runs the network.
+    pub(crate) place: Option<String>,
+}
+
+/// A process split for the executor that runs it.
+pub(crate) enum Parts<'a, R> {
+    /// Runs in this OS process: its name, its ends, and what a worker runs.
+    Here(String, Vec<RecordedEnd>, Runnable<'a, R>),
+    /// Runs in another one: what runs there, and the decoder of its result.
+    Remote(Runnable<'a, Vec<u8>>, Decode<'a, R>),
 }
 
 /// How one process ended.
@@ -266,7 +337,7 @@ pub(crate) enum Exit<R> {
 pub(crate) struct Runnable<'a, R> {
     name: String,
     ends: Vec<RecordedEnd>,
-    body: Box<dyn FnOnce() -> Result<R, BoxError> + Send + 'a>,
+    body: placement::LocalBody<'a, R>,
 }
 
 impl<R> Runnable<'_, R> {

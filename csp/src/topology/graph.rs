@@ -26,6 +26,7 @@ pub(crate) fn validate(t: &Topology) -> Report {
     for c in &t.channels {
         check.dangling(c);
         check.self_rendezvous(c);
+        check.local_across_fork(c);
     }
     for c in &t.channels {
         check.outside_ends(c);
@@ -142,6 +143,36 @@ impl Check<'_> {
         let hint = "give one end to another process, or give the channel a buffer (.fifo(n)) \
                     if the process really talks to itself";
         self.error(ProblemKind::SelfRendezvous, ps, c, Text { message, hint });
+    }
+
+    /// A local channel (its values cannot be encoded) with ends in two OS processes.
+    fn local_across_fork(&mut self, c: &ChannelNode) {
+        if c.can_cross {
+            return;
+        }
+        let places = self.t.places(c);
+        if places.len() < 2 {
+            return;
+        }
+        let mut holders = c.writers.clone();
+        holders.extend(&c.readers);
+        let ps = self.names(&holders);
+        let where_ = places
+            .iter()
+            .map(|p| p.unwrap_or("the parent").to_string())
+            .collect::<Vec<_>>();
+        let message = format!(
+            "channel '{}' was made with Channel::local() but its ends are held in {} OS \
+             processes ({}), by {}",
+            c.name,
+            places.len(),
+            where_.join(", "),
+            quoted(&ps)
+        );
+        let hint = "make it with Channel::new() (its values must be Serialize + \
+                    DeserializeOwned), or place the processes that share it in one group \
+                    (.in_group(name)) or on threads";
+        self.error(ProblemKind::LocalAcrossFork, ps, c, Text { message, hint });
     }
 
     /// Open ends of a network channel held outside the network (a forgotten `drop(tx)`).

@@ -17,7 +17,11 @@
 //!   network's boundary with [`Parallel::boundary`](crate::Parallel::boundary) (e.g.
 //!   `main` reads the results). A side whose ends were all dropped or retired before
 //!   the run is not dangling: it is a finished stream (e.g. a pre-filled buffer);
-//! - a rendezvous channel whose only parties are one process: it would wait on itself.
+//! - a rendezvous channel whose only parties are one process: it would wait on itself;
+//! - a channel made with `Channel::local()` whose ends are held in two OS processes
+//!   (forked processes, see [`Placement`](crate::Placement); the OS process that runs
+//!   the network counts as one place, with its thread processes and any end held
+//!   outside the processes): its values cannot be encoded to cross.
 //!
 //! **Warnings** (each a [`Lint`] that can be denied or allowed):
 //! - [`Lint::RendezvousCycle`]: a strongly connected set of processes linked by
@@ -90,11 +94,20 @@ pub(crate) struct ChannelNode {
     pub(crate) boundary: bool,
     /// Open ends of each side, wherever they are (indexed by `Side`).
     pub(crate) open: [usize; 2],
+    pub(crate) info: Arc<dyn ChannelInfo>,
 }
 
 impl ChannelNode {
     pub(crate) fn rendezvous(&self) -> bool {
         &*self.policy == "rendezvous"
+    }
+
+    /// Whether some open end is held outside the network's processes (by the caller of
+    /// `run`, declared or not).
+    pub(crate) fn held_outside(&self) -> bool {
+        self.boundary
+            || self.open[Side::Write as usize] > self.writers.len()
+            || self.open[Side::Read as usize] > self.readers.len()
     }
 }
 
@@ -157,6 +170,7 @@ impl Topology {
                         readers: Vec::new(),
                         boundary: declarations.boundary.contains(&id),
                         open: [info.open_ends(Side::Read), info.open_ends(Side::Write)],
+                        info: info.clone(),
                     });
                     channels.len() - 1
                 });
@@ -171,6 +185,38 @@ impl Topology {
             channels,
             declarations,
         }
+    }
+
+    /// The OS processes holding ends of channel `c`, each once, in the order met: a
+    /// forked child by its label, `None` for the one that runs the network (its thread
+    /// processes and any end held outside the processes).
+    pub(crate) fn places(&self, c: &ChannelNode) -> Vec<Option<&str>> {
+        let mut places: Vec<Option<&str>> = Vec::new();
+        let held = c.writers.iter().chain(&c.readers);
+        let here = c.held_outside().then_some(None);
+        for place in held
+            .map(|p| self.processes[*p].place.as_deref())
+            .chain(here)
+        {
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        }
+        places
+    }
+
+    /// The channels whose ends sit in more than one OS process.
+    pub(crate) fn crossing(&self) -> impl Iterator<Item = &ChannelNode> {
+        self.channels.iter().filter(|c| self.places(c).len() > 1)
+    }
+
+    /// Where the process at `path` runs: `None` for the OS process that runs the
+    /// network, else the label of its forked child.
+    pub fn place_of(&self, path: &str) -> Option<&str> {
+        self.processes
+            .iter()
+            .find(|p| p.path == path)
+            .and_then(|p| p.place.as_deref())
     }
 
     /// The processes' names (paths for nested ones), in order.

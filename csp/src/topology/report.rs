@@ -56,6 +56,8 @@ pub enum ProblemKind {
     Dangling,
     /// A rendezvous channel whose only parties are one process.
     SelfRendezvous,
+    /// A channel made with `Channel::local()` whose ends are held in two OS processes.
+    LocalAcrossFork,
     /// A warning of this lint.
     Lint(Lint),
 }

@@ -471,6 +471,7 @@ mod tests {
     /// script must say so rather than pass it off as modelled.
     #[test]
     fn an_unknown_policy_is_modelled_as_rendezvous_and_marked() {
+        let (tx, _rx) = crate::Channel::<u8>::new().one2one();
         let t = Topology {
             processes: Vec::new(),
             channels: vec![ChannelNode {
@@ -483,6 +484,7 @@ mod tests {
                 readers: Vec::new(),
                 boundary: true,
                 open: [1, 1],
+                info: tx.info().0.clone(),
             }],
             declarations: Declarations::default(),
         };

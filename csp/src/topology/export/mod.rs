@@ -28,6 +28,9 @@ trait Renderer {
     fn channel(&self, id: &str, label: &str) -> String;
     /// An unlabelled edge to or from a channel node.
     fn edge(&self, from: &str, to: &str) -> String;
+    /// The processes (by id) that run in the forked OS process `label`, drawn as a box
+    /// around them.
+    fn cluster(&self, id: &str, label: &str, members: &[String]) -> Vec<String>;
     /// The node that stands for everything outside the network.
     fn outside(&self) -> &'static str;
     /// Everything after the last line.
@@ -51,6 +54,13 @@ impl Renderer for Dot {
     }
     fn edge(&self, from: &str, to: &str) -> String {
         format!("{from} -> {to};")
+    }
+    fn cluster(&self, id: &str, label: &str, members: &[String]) -> Vec<String> {
+        vec![format!(
+            "subgraph cluster_{id} {{ label=\"{}\"; style=dashed; {}; }}",
+            dot_escape(label),
+            members.join("; ")
+        )]
     }
     fn outside(&self) -> &'static str {
         "outside [shape=plaintext, label=\"(outside)\"];"
@@ -77,6 +87,12 @@ impl Renderer for Mermaid {
     }
     fn edge(&self, from: &str, to: &str) -> String {
         format!("{from} --> {to}")
+    }
+    fn cluster(&self, id: &str, label: &str, members: &[String]) -> Vec<String> {
+        let mut lines = vec![format!("subgraph {id}[\"{}\"]", mermaid_escape(label))];
+        lines.extend(members.iter().map(|m| format!("    {m}")));
+        lines.push("end".to_string());
+        lines
     }
     fn outside(&self) -> &'static str {
         "outside[/\"(outside)\"/]"
@@ -108,6 +124,7 @@ fn draw(t: &Topology, r: &dyn Renderer) -> String {
     for (i, p) in t.processes.iter().enumerate() {
         lines.push(r.process(&format!("p{i}"), &p.path));
     }
+    lines.extend(clusters(t, r));
     let mut outside = false;
     for (i, c) in t.channels.iter().enumerate() {
         if let ([w], [rd]) = (c.writers.as_slice(), c.readers.as_slice()) {
@@ -142,6 +159,26 @@ fn draw(t: &Topology, r: &dyn Renderer) -> String {
     }
     s.push_str(r.footer());
     s
+}
+
+/// One box per forked OS process, around the processes that run in it, in the order
+/// first met.
+fn clusters(t: &Topology, r: &dyn Renderer) -> Vec<String> {
+    let mut places: Vec<(&str, Vec<String>)> = Vec::new();
+    for (i, p) in t.processes.iter().enumerate() {
+        let Some(place) = p.place.as_deref() else {
+            continue;
+        };
+        match places.iter_mut().find(|(label, _)| *label == place) {
+            Some((_, members)) => members.push(format!("p{i}")),
+            None => places.push((place, vec![format!("p{i}")])),
+        }
+    }
+    let mut lines = Vec::new();
+    for (k, (label, members)) in places.iter().enumerate() {
+        lines.extend(r.cluster(&format!("os{k}"), label, members));
+    }
+    lines
 }
 
 fn label(c: &ChannelNode) -> String {

@@ -1,0 +1,76 @@
+//! [`par!`](crate::par): processes of different result types, run in parallel.
+//!
+//! Layer: parallel.
+
+use std::sync::Mutex;
+
+use super::{NetworkError, Parallel};
+use crate::process::ScopedProcess;
+
+/// Processes of different result types, run in parallel: the results come back as a
+/// tuple (each `None` if that process stopped because of poison). The network is
+/// validated as by [`Parallel::run`]; if the caller holds ends of its channels, use a
+/// `Parallel` with [`boundary`](Parallel::boundary) instead.
+///
+/// ```
+/// use csp::{par, Channel, Process};
+/// let (tx, rx) = Channel::<String>::new().one2one();
+/// let (sent, text) = par!(
+///     Process::with_ends("send", tx, |tx| {
+///         tx.write("hello".to_string())?;
+///         Ok(1_u8)
+///     }),
+///     Process::with_ends("receive", rx, |rx| Ok(rx.read()?)),
+/// )?;
+/// assert_eq!((sent, text.as_deref()), (Some(1), Some("hello")));
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
+#[macro_export]
+macro_rules! par {
+    ($($p:expr),+ $(,)?) => {
+        $crate::parallel::ParTuple::run_par(($($p,)+))
+    };
+}
+
+/// Tuples of processes that [`par!`](crate::par) can run.
+pub trait ParTuple {
+    /// The tuple of results.
+    type Output;
+    /// Runs the processes in parallel.
+    fn run_par(self) -> Result<Self::Output, NetworkError>;
+}
+
+fn take<R>(slot: Mutex<Option<R>>) -> Option<R> {
+    slot.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+macro_rules! par_tuple {
+    ($($r:ident $p:ident $s:ident),+) => {
+        impl<'a, $($r: Send + 'a),+> ParTuple for ($(ScopedProcess<'a, $r>,)+) {
+            type Output = ($(Option<$r>,)+);
+            fn run_par(self) -> Result<Self::Output, NetworkError> {
+                let ($($p,)+) = self;
+                $( let $s = Mutex::new(None); )+
+                {
+                    let mut par = Parallel::new();
+                    $(
+                        let slot = &$s;
+                        par.push($p.map(move |r| {
+                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                        }));
+                    )+
+                    par.run()?;
+                }
+                Ok(($(take($s),)+))
+            }
+        }
+    };
+}
+par_tuple!(A a sa);
+par_tuple!(A a sa, B b sb);
+par_tuple!(A a sa, B b sb, C c sc);
+par_tuple!(A a sa, B b sb, C c sc, D d sd);
+par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se);
+par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf);
+par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf, G g sg);
+par_tuple!(A a sa, B b sb, C c sc, D d sd, E e se, F f sf, G g sg, H h sh);

@@ -1,0 +1,484 @@
+//! The fork runtime: processes placed in forked OS processes, with real networks.
+//!
+//! `harness = false`: libtest would run each case on a thread of its own, and a
+//! multi-threaded program refuses to fork. `main` runs the cases in order, each under
+//! `alarm(60)` (a watchdog thread would itself make the program multi-threaded), and
+//! exits non-zero if one fails.
+//!
+//! Cases that need channel values to cross OS processes run only with
+//! `CSP_FORK_SHARED=1`, until the shared-memory channel flavour lands.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use csp::topology::ProblemKind;
+use csp::{Channel, ChannelError, Failure, ForkError, NetworkError, Parallel, Process};
+
+type Case = (&'static str, fn());
+
+/// Cases that pass today.
+const CASES: &[Case] = &[
+    (
+        "results of forked and thread processes come back in order",
+        results_in_order,
+    ),
+    ("a group shares one child", group_shares_a_child),
+    (
+        "a child that panics is Panicked, and poisons its channels",
+        panic_in_child,
+    ),
+    (
+        "a child's error travels as its message; poison is a stop",
+        error_in_child,
+    ),
+    ("a child that exits is Exited with its code", exit_in_child),
+    (
+        "a panic in a map of a forked result is the process's",
+        panic_in_map,
+    ),
+    ("a child killed by a signal is Killed", killed_child),
+    (
+        "a local channel across a fork is refused",
+        local_channel_across_fork,
+    ),
+    (
+        "diagrams show where each process runs",
+        diagrams_show_children,
+    ),
+    (
+        "a forked nested network forks in its turn",
+        nested_forked_network,
+    ),
+    (
+        "a nested network that forks on a thread is refused",
+        nested_on_a_thread_refused,
+    ),
+    (
+        "a killed parent leaves no child behind",
+        killed_parent_leaves_no_child,
+    ),
+    (
+        "forking from a multi-threaded program is refused",
+        refuses_multithreaded,
+    ),
+    ("every child of the cases above was reaped", no_child_left),
+];
+
+/// Cases that need values to cross OS processes (the shared-memory flavour).
+const SHARED_CASES: &[Case] = &[
+    (
+        "values cross from a forked producer to a thread consumer",
+        values_cross,
+    ),
+    (
+        "a thread reader blocked on a child that dies mid-stream stops",
+        dies_mid_stream,
+    ),
+];
+
+const SCENARIO: &str = "CSP_FORK_SCENARIO";
+
+fn main() {
+    if let Ok(scenario) = std::env::var(SCENARIO) {
+        return run_scenario(&scenario);
+    }
+    let shared = std::env::var("CSP_FORK_SHARED").is_ok_and(|v| v == "1");
+    let mut failed = Vec::new();
+    let mut cases: Vec<&Case> = CASES.iter().collect();
+    if shared {
+        cases.extend(SHARED_CASES);
+    }
+    for (name, case) in cases {
+        // SAFETY: alarm only arms a timer; its default action ends a hung program.
+        unsafe { libc::alarm(60) };
+        let outcome = std::panic::catch_unwind(case);
+        unsafe { libc::alarm(0) };
+        match outcome {
+            Ok(()) => println!("ok     {name}"),
+            Err(_) => {
+                println!("FAILED {name}");
+                failed.push(name);
+            }
+        }
+    }
+    if !shared {
+        for (name, _) in SHARED_CASES {
+            println!("skip   {name} (needs shared channels: CSP_FORK_SHARED=1)");
+        }
+    }
+    if !failed.is_empty() {
+        eprintln!("{} case(s) failed: {failed:?}", failed.len());
+        std::process::exit(1);
+    }
+}
+
+fn pid() -> u32 {
+    std::process::id()
+}
+
+fn results_in_order() {
+    let results = Parallel::new()
+        .add(Process::from_fn("a", || (1_u32, pid())).forked())
+        .add(Process::from_fn("b", || (2_u32, pid())))
+        .add(Process::from_fn("c", || (3_u32, pid())).forked())
+        .run()
+        .expect("runs");
+    let results: Vec<(u32, u32)> = results.into_iter().map(Option::unwrap).collect();
+    assert_eq!(results.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_ne!(results[0].1, pid());
+    assert_eq!(results[1].1, pid());
+    assert_ne!(results[2].1, pid());
+    assert_ne!(
+        results[0].1, results[2].1,
+        "each forked process has its own child"
+    );
+}
+
+fn group_shares_a_child() {
+    let results = Parallel::new()
+        .add(Process::from_fn("x", pid).in_group("pool"))
+        .add(Process::from_fn("y", pid))
+        .add(Process::from_fn("z", pid).in_group("pool"))
+        .run()
+        .expect("runs");
+    assert_eq!(results[0], results[2], "one child for the group");
+    assert_ne!(results[0], Some(pid()));
+    assert_eq!(results[1], Some(pid()));
+}
+
+/// A forked process `name` that holds `out` and runs `body` before writing; a thread
+/// process reads it. `body` ends the child abnormally, so the reader must be woken by
+/// the parent poisoning the channel.
+fn with_reader(name: &str, body: fn()) -> NetworkError {
+    let (out, input) = Channel::<u32>::new().named("link").one2one();
+    let err = Parallel::new()
+        .add(
+            Process::with_ends(name, out, move |out| {
+                body();
+                Ok(out.write(1)?)
+            })
+            .forked(),
+        )
+        .add(Process::with_ends("reader", input, |input| {
+            Ok(input.read().map(|_| ())?)
+        }))
+        .run()
+        .expect_err("the child fails");
+    assert_eq!(err.failures().len(), 1, "only the child fails: {err}");
+    err
+}
+
+fn panic_in_child() {
+    let err = with_reader("crasher", || panic!("boom in child"));
+    match &err.failures()[0] {
+        Failure::Panicked { process, message } => {
+            assert_eq!(process, "crasher");
+            assert_eq!(message, "boom in child");
+        }
+        other => panic!("expected Panicked, got {other}"),
+    }
+}
+
+fn error_in_child() {
+    let (stop_tx, stop_rx) = Channel::<u32>::new().named("stop").one2one();
+    stop_tx.poison();
+    let err = Parallel::new()
+        .add(Process::new("refuses", || Err::<u32, _>("bad input".into())).forked())
+        .add(Process::with_ends("poisoned", stop_rx, |rx| Ok(rx.read()?)).forked())
+        .add(Process::from_fn("fine", || 7).forked())
+        .boundary(&stop_tx)
+        .run()
+        .expect_err("one fails");
+    let failures = err.failures();
+    assert_eq!(failures.len(), 1, "a poisoned read is a stop: {err}");
+    assert!(matches!(&failures[0], Failure::Error { process, error }
+        if process == "refuses" && error.to_string() == "bad input"));
+}
+
+fn panic_in_map() {
+    let err = Parallel::new()
+        .add(Process::from_fn("mapped", || 2_u32).forked().map(|n| {
+            if n == 2 {
+                panic!("map saw {n}")
+            } else {
+                n
+            }
+        }))
+        .add(Process::from_fn("other", || 1))
+        .run()
+        .expect_err("the map panics");
+    assert!(
+        matches!(err.failures(), [Failure::Panicked { process, message }]
+            if process == "mapped" && message == "map saw 2"),
+        "{err}"
+    );
+}
+
+fn exit_in_child() {
+    let err = with_reader("quitter", || std::process::exit(3));
+    assert!(
+        matches!(&err.failures()[0], Failure::Exited { process, code: 3 } if process == "quitter"),
+        "{err}"
+    );
+}
+
+fn killed_child() {
+    let err = with_reader("victim", || {
+        // SAFETY: raise only sends a signal to this (child) process.
+        unsafe { libc::raise(libc::SIGKILL) };
+    });
+    match &err.failures()[0] {
+        Failure::Killed {
+            process,
+            signal,
+            signal_name,
+        } => {
+            assert_eq!(process, "victim");
+            assert_eq!(*signal, libc::SIGKILL);
+            assert_eq!(signal_name, "SIGKILL");
+        }
+        other => panic!("expected Killed, got {other}"),
+    }
+    assert!(err.to_string().contains("killed by signal 9 (SIGKILL)"));
+}
+
+fn local_channel_across_fork() {
+    let (out, input) = Channel::<String>::local().named("texts").one2one();
+    let net: Parallel<()> = Parallel::new()
+        .add(Process::with_ends("away", out, |out| Ok(out.write("hi".into())?)).forked())
+        .add(Process::with_ends("home", input, |input| {
+            Ok(input.read().map(drop)?)
+        }));
+    let report = net.validate();
+    let problem = report
+        .errors()
+        .into_iter()
+        .find(|p| p.kind == ProblemKind::LocalAcrossFork)
+        .expect("refused");
+    assert_eq!(problem.channels, ["texts"]);
+    assert_eq!(problem.processes, ["away", "home"]);
+    let err = net.run().expect_err("refused");
+    assert!(matches!(err, NetworkError::Invalid(_)), "{err}");
+    // The same network with both ends in one group is fine.
+    let (out, input) = Channel::<String>::local().named("texts").one2one();
+    let net: Parallel<()> = Parallel::new()
+        .add(Process::with_ends("away", out, |out| Ok(out.write("hi".into())?)).in_group("g"))
+        .add(Process::with_ends("home", input, |i| Ok(i.read().map(drop)?)).in_group("g"));
+    assert!(net.validate().is_ok());
+    net.run().expect("a local channel inside one child works");
+}
+
+fn diagrams_show_children() {
+    let (out, input) = Channel::<u8>::new().named("bytes").one2one();
+    let net: Parallel<()> = Parallel::new()
+        .add(Process::with_ends("w", out, |o| Ok(o.write(1)?)).in_group("g"))
+        .add(Process::with_ends("r", input, |i| Ok(i.read().map(drop)?)).in_group("g"))
+        .add(Process::from_fn("solo", || ()).forked());
+    let topology = net.topology();
+    assert_eq!(topology.place_of("w"), Some("group g"));
+    assert_eq!(topology.place_of("solo"), Some("fork solo"));
+    let dot = topology.to_dot();
+    assert!(
+        dot.contains("subgraph cluster_os0 { label=\"group g\"; style=dashed; p0; p1; }"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("subgraph cluster_os1 { label=\"fork solo\"; style=dashed; p2; }"),
+        "{dot}"
+    );
+    let mermaid = topology.to_mermaid();
+    assert!(
+        mermaid.contains("subgraph os0[\"group g\"]\n        p0\n        p1\n    end"),
+        "{mermaid}"
+    );
+}
+
+fn nested_forked_network() {
+    let inner = Parallel::new()
+        .add(Process::from_fn("here", pid))
+        .add(Process::from_fn("deeper", pid).forked());
+    let results = Parallel::new()
+        .add(inner.into_process("inner").forked())
+        .add(Process::from_fn("top", || vec![Some(pid())]))
+        .run()
+        .expect("runs");
+    let inner = results[0].as_ref().expect("inner result");
+    let (child, grandchild) = (inner[0].unwrap(), inner[1].unwrap());
+    assert_ne!(child, pid(), "the nested network runs in a child");
+    assert_ne!(grandchild, child, "its forked process in a grandchild");
+    assert_ne!(grandchild, pid());
+    assert_eq!(results[1], Some(vec![Some(pid())]));
+}
+
+fn nested_on_a_thread_refused() {
+    let inner = Parallel::new().add(Process::from_fn("deeper", pid).forked());
+    let err = Parallel::new()
+        .add(inner.into_process("inner"))
+        .add(Process::from_fn("top", || vec![Some(pid())]))
+        .run()
+        .expect_err("refused");
+    assert!(
+        matches!(err.failures(), [Failure::Error { process, error }]
+            if process == "inner" && error.to_string().contains("threads")),
+        "{err}"
+    );
+}
+
+fn refuses_multithreaded() {
+    let (stop, wait) = std::sync::mpsc::channel::<()>();
+    let other = std::thread::spawn(move || wait.recv());
+    let (out, input) = Channel::<u8>::new().named("c").one2one();
+    let err = Parallel::new()
+        .add(Process::with_ends("away", out, |o| Ok(o.write(1)?)).forked())
+        .boundary(&input)
+        .run()
+        .expect_err("refused");
+    assert!(
+        matches!(err, NetworkError::Fork(ForkError::Threads { threads: 2 })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("harness = false"));
+    // Nothing ran, and the channel was poisoned so nobody waits for it.
+    assert!(matches!(input.read(), Err(ChannelError::Poisoned { .. })));
+    drop(stop);
+    other.join().expect("joins").ok();
+}
+
+/// Runs this binary with a scenario, kills it with SIGINT while its children run, and
+/// checks that none of them is left. This process is made a child subreaper first, so
+/// the orphans come to it (not to pid 1, which in a container may never reap them):
+/// each must have died of SIGKILL, their death signal, and be reaped here.
+fn killed_parent_leaves_no_child() {
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER only sets a flag of this process.
+    assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) }, 0);
+    let exe = std::env::current_exe().expect("own path");
+    let mut parent = Command::new(exe)
+        .env(SCENARIO, "sleepers")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut lines = BufReader::new(parent.stdout.take().expect("stdout")).lines();
+    let children: Vec<i32> = (0..2)
+        .map(|_| {
+            lines
+                .next()
+                .expect("a pid")
+                .expect("text")
+                .parse()
+                .expect("a pid")
+        })
+        .collect();
+    assert!(children.iter().all(|c| alive(*c)), "children run");
+    // SAFETY: kill only sends a signal, to the process this test started.
+    unsafe { libc::kill(parent.id() as i32, libc::SIGINT) };
+    let status = parent.wait().expect("reaped");
+    assert!(!status.success());
+    for child in children {
+        assert_eq!(reap_orphan(child), Some(libc::SIGKILL), "child {child}");
+    }
+    // SAFETY: as above; back to normal.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 0) };
+}
+
+/// Waits (10 s at most) for the orphan `pid` to end; the signal that killed it.
+fn reap_orphan(pid: i32) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into a local; WNOHANG never blocks.
+        let reaped = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if reaped == pid {
+            return libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+fn no_child_left() {
+    let me = pid().to_string();
+    let mut left = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("proc").flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // After the command's closing parenthesis: state, then the parent's pid.
+        let mut fields = stat.rsplit(')').next().unwrap_or("").split_whitespace();
+        if fields.nth(1) == Some(me.as_str()) {
+            left.push(entry.file_name());
+        }
+    }
+    assert!(left.is_empty(), "children (or zombies) left: {left:?}");
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z') && !state.starts_with('X')
+        }
+        Err(_) => false,
+    }
+}
+
+fn run_scenario(name: &str) {
+    assert_eq!(name, "sleepers", "unknown scenario");
+    let sleeper = |name: &str| {
+        Process::from_fn(name, || {
+            println!("{}", pid());
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+        .forked()
+    };
+    let _ = Parallel::<()>::new()
+        .add(sleeper("s1"))
+        .add(sleeper("s2"))
+        .run();
+}
+
+fn values_cross() {
+    let (out, input) = Channel::<u64>::new().named("numbers").one2one();
+    let results = Parallel::new()
+        .add(
+            Process::with_ends("produce", out, |out| {
+                for i in 1..=100 {
+                    out.write(i)?;
+                }
+                Ok(0)
+            })
+            .forked(),
+        )
+        .add(Process::with_ends("sum", input, |input| {
+            Ok(input.iter().sum())
+        }))
+        .run()
+        .expect("runs");
+    assert_eq!(results, [Some(0), Some(5050)]);
+}
+
+fn dies_mid_stream() {
+    let (out, input) = Channel::<u64>::new().named("numbers").one2one();
+    let err = Parallel::new()
+        .add(
+            Process::with_ends("produce", out, |out| {
+                out.write(1)?;
+                // SAFETY: raise only sends a signal to this (child) process.
+                unsafe { libc::raise(libc::SIGKILL) };
+                Ok(())
+            })
+            .forked(),
+        )
+        .add(Process::with_ends("sum", input, |input| {
+            let first = input.read()?;
+            assert_eq!(first, 1);
+            Ok(input.read().map(drop)?)
+        }))
+        .run()
+        .expect_err("the child dies");
+    assert_eq!(err.failures().len(), 1, "{err}");
+    assert!(matches!(err.failures()[0], Failure::Killed { .. }));
+}
