@@ -53,6 +53,8 @@ mod ends;
 mod error;
 mod ring;
 pub(crate) mod select;
+#[cfg(target_os = "linux")]
+pub(crate) mod shared;
 mod waker;
 
 pub use buffer::Policy;
