@@ -238,6 +238,15 @@ impl Region {
         frame::read(bytes, self.at.max_frame)
     }
 
+    /// Flips the bits of `mask` in byte `at` of `slot`: a stand-in for a corrupted
+    /// mapping.
+    #[cfg(test)]
+    pub(crate) fn corrupt(&self, slot: Slot, at: usize, mask: u8) {
+        assert!(at < self.at.slot);
+        // SAFETY: within the slot (asserted), which the test holds.
+        unsafe { *self.slot_ptr(slot).add(at) ^= mask };
+    }
+
     /// Moves a frame between two held slots without checking it (its reader will).
     pub(crate) fn copy(&self, from: Slot, to: Slot) {
         let src = self.slot_ptr(from);

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::frame::FrameError;
+use super::layout::Slot;
 use super::{Config, Gone, Mode, SharedChannel, SharedError, Wait};
 use crate::channel::Side;
 
@@ -418,4 +420,41 @@ fn any2one_streaming_keeps_each_writers_order() {
         w.join().unwrap();
     }
     assert!(matches!(ch.read(R, Wait::Try), Err(SharedError::Empty)));
+}
+
+#[test]
+fn a_corrupted_buffered_frame_is_an_error_and_the_channel_goes_on() {
+    let ch = chan(2, Mode::Fifo);
+    ch.write(W, b"good", Wait::Try).unwrap();
+    ch.r.corrupt(Slot::Buffer(0), 17, 0x40);
+    assert!(matches!(
+        ch.read(R, Wait::Try),
+        Err(SharedError::Frame(FrameError::Checksum { .. }))
+    ));
+    ch.write(W, b"next", Wait::Try).unwrap();
+    ch.r.corrupt(Slot::Buffer(1), 5, 0xff);
+    assert!(matches!(
+        ch.read(R, Wait::Try),
+        Err(SharedError::Frame(FrameError::BadLength { .. }))
+    ));
+    ch.write(W, b"fine", Wait::Try).unwrap();
+    assert_eq!(ch.read(R, Wait::Try).unwrap(), b"fine");
+}
+
+#[test]
+fn a_panicking_order_poisons_the_priority_channel_and_reaches_the_writer() {
+    let mut ch = chan(4, Mode::Priority);
+    ch.set_order(|a, b| {
+        assert!(a != b"bad" && b != b"bad", "order panics");
+        a.cmp(b)
+    });
+    ch.write(W, b"ok", Wait::Try).unwrap();
+    let c = ch.clone();
+    let panicked = thread::spawn(move || c.write(W, b"bad", Wait::Try)).join();
+    assert!(panicked.is_err(), "the order's panic reaches the writer");
+    assert!(ch.is_poisoned());
+    assert!(matches!(
+        ch.read(R, Wait::Forever),
+        Err(SharedError::Poisoned)
+    ));
 }
