@@ -267,8 +267,89 @@ mod fork {
         println!("capacity {capacity}: {count} of {N} timed writes delivered, none lost");
     }
 
+    /// Two writer children and two reader children meet on one rendezvous channel:
+    /// every frame written is read exactly once (the readers report count and sum).
+    fn any2any_rendezvous_between_four_children() {
+        let ch = SharedChannel::create(Config {
+            capacity: 0,
+            max_frame: 64,
+            open: [2, 2],
+            ..Config::default()
+        })
+        .unwrap();
+        let report = chan(2, Mode::Fifo);
+        const N: u64 = 20_000;
+        let writers: Vec<_> = (0..2u64)
+            .map(|w| {
+                let ch = ch.clone();
+                child(move || {
+                    for i in 0..N {
+                        ch.write(w, &(w * N + i).to_le_bytes(), Wait::Forever)
+                            .unwrap();
+                    }
+                    ch.retire(Side::Write, w);
+                })
+            })
+            .collect();
+        let readers: Vec<_> = (10..12u64)
+            .map(|r| {
+                let (ch, report) = (ch.clone(), report.clone());
+                child(move || {
+                    let (mut count, mut sum) = (0u64, 0u64);
+                    loop {
+                        match ch.read(r, Wait::Forever) {
+                            Ok(f) => {
+                                count += 1;
+                                sum += u64::from_le_bytes(f[..8].try_into().unwrap());
+                            }
+                            Err(SharedError::Retired(Gone::Writers)) => break,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                    let f = [count.to_le_bytes(), sum.to_le_bytes()].concat();
+                    report.write(r, &f, Wait::Forever).unwrap();
+                })
+            })
+            .collect();
+        let (mut count, mut sum) = (0, 0);
+        for _ in 0..2 {
+            let f = report.read(99, Wait::Forever).unwrap();
+            count += u64::from_le_bytes(f[..8].try_into().unwrap());
+            sum += u64::from_le_bytes(f[8..].try_into().unwrap());
+        }
+        writers.into_iter().chain(readers).for_each(reap);
+        assert_eq!(count, 2 * N);
+        assert_eq!(sum, (0..2 * N).sum::<u64>());
+        println!("any2any rendezvous: 2 writers, 2 readers, {count} frames, none lost");
+    }
+
+    /// A child's claim keeps the parent's writes out until the child releases it.
+    fn a_claim_in_a_child_holds_off_the_parent() {
+        let (ch, ready) = (chan(8, Mode::Fifo), chan(1, Mode::Fifo));
+        let pid = child(|| {
+            ch.claim(Side::Write, 1).unwrap();
+            ready.write(1, b"claimed", Wait::Forever).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            ch.write(1, b"child", Wait::Forever).unwrap();
+            ch.release_claim(Side::Write, 1);
+        });
+        assert_eq!(ready.read(2, Wait::Forever).unwrap(), b"claimed");
+        // Same end number as the child's: ends are told apart by process too.
+        assert!(matches!(
+            ch.write(1, b"early", soon(10)),
+            Err(SharedError::Timeout)
+        ));
+        ch.write(1, b"parent", Wait::Forever).unwrap();
+        assert_eq!(ch.read(2, Wait::Try).unwrap(), b"child");
+        assert_eq!(ch.read(2, Wait::Try).unwrap(), b"parent");
+        reap(pid);
+        println!("a claim in a child holds off the parent");
+    }
+
     pub fn main() {
-        let tests: [(&str, fn()); 9] = [
+        let tests: [(&str, fn()); 11] = [
+            ("claim", a_claim_in_a_child_holds_off_the_parent),
+            ("any2any", any2any_rendezvous_between_four_children),
             ("ping_pong", ping_pong),
             ("fifo_streaming", fifo_streaming_from_two_children),
             ("timeouts", timeouts),
