@@ -285,6 +285,15 @@ pub mod process;
 mod sync;
 pub mod topology;
 
+/// Not API: the shared-memory channel flavour, reachable only so that its fork test
+/// (`csp/tests/shared_fork.rs`, which must own its process) can drive it.
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub mod __shared_test {
+    pub use crate::channel::shm::{Config, Gone, Held, Mode, SharedChannel, SharedError, Wait};
+    pub use crate::channel::Side;
+}
+
 pub use alt::{Alt, AltError, Barrier, Enrolled, Fair, Timer};
 pub use channel::{
     Channel, ChannelError, Input, Kind, Output, Policy, SharedInput, SharedOutput, WriteError,

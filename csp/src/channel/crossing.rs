@@ -3,7 +3,7 @@
 //! The fork runtime moves a channel here (`Core::make_shared`) before it forks, while the
 //! program is single-threaded; from then on every operation of the channel's ends goes
 //! through this flavour (see `Flavor`). Values travel as `postcard` frames through the
-//! byte-level shared-memory channel (`channel::shared`), which keeps the same
+//! byte-level shared-memory channel (`channel::shm`), which keeps the same
 //! wait-and-commit protocol as the in-memory core: a rendezvous write returns once a
 //! reader has the value, a timed-out write keeps its value, poison wakes everyone.
 //!
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::buffer::{Buffer, Shape};
 use super::core::{Core, Deadline};
 use super::error::{ChannelError, RetiredSide, WriteError};
-use super::shared::{Config, Gone, Held, Mode, SharedChannel, SharedError, Wait};
+use super::shm::{Config, Gone, Held, Mode, SharedChannel, SharedError, Wait};
 use super::{Codec, EndId, Side};
 
 /// A channel's state once it crosses OS processes.
@@ -73,23 +73,27 @@ impl<T> Crossing<T> {
         }
     }
 
-    pub(crate) fn write(&self, value: T, deadline: Deadline) -> Result<(), WriteError<T>> {
+    pub(crate) fn write(
+        &self,
+        end: EndId,
+        value: T,
+        deadline: Deadline,
+    ) -> Result<(), WriteError<T>> {
         let frame = match self.codec.encode(&self.name, &value) {
             Ok(f) => f,
             Err(e) => return Err(WriteError::new(e, value)),
         };
-        match self.chan.write(&frame, wait_of(deadline)) {
+        match self.chan.write(end.get(), &frame, wait_of(deadline)) {
             Ok(()) => Ok(()),
-            // A reader's extended block panicked: it had the value, and lost it.
             Err(SharedError::Lost) => Err(WriteError::lost(self.error(SharedError::Poisoned))),
             Err(e) => Err(WriteError::new(self.error(e), value)),
         }
     }
 
-    pub(crate) fn read(&self, deadline: Deadline) -> Result<T, ChannelError> {
+    pub(crate) fn read(&self, end: EndId, deadline: Deadline) -> Result<T, ChannelError> {
         let frame = self
             .chan
-            .read(wait_of(deadline))
+            .read(end.get(), wait_of(deadline))
             .map_err(|e| self.error(e))?;
         self.decode(&frame)
     }
@@ -104,10 +108,10 @@ impl<T> Crossing<T> {
 
     /// Extended rendezvous: the value, and what releases its writer when the reader's
     /// block ends.
-    pub(crate) fn read_extended(&self) -> Result<(T, Held), ChannelError> {
+    pub(crate) fn read_extended(&self, end: EndId) -> Result<(T, Held), ChannelError> {
         let (frame, held) = self
             .chan
-            .read_extended(Wait::Forever)
+            .read_extended(end.get(), Wait::Forever)
             .map_err(|e| self.error(e))?;
         match self.decode(&frame) {
             Ok(v) => Ok((v, held)),
@@ -122,8 +126,8 @@ impl<T> Crossing<T> {
     /// alt's context (it lives in one process's memory), so the alt never registers
     /// here: it tries without waiting, and looks again shortly while other guards may
     /// wake it (see `alt::engine`, which treats `None` as "look again").
-    pub(crate) fn try_read(&self) -> Result<Option<T>, ChannelError> {
-        match self.chan.read(Wait::Try) {
+    pub(crate) fn try_read(&self, end: EndId) -> Result<Option<T>, ChannelError> {
+        match self.chan.read(end.get(), Wait::Try) {
             Ok(frame) => self.decode(&frame).map(Some),
             Err(SharedError::Empty) => Ok(None),
             Err(e) => Err(self.error(e)),
@@ -132,17 +136,70 @@ impl<T> Crossing<T> {
 
     /// An alt's attempt at an output guard: `Ok(true)` if a reader took the value (or
     /// the buffer did); `Ok(false)` if it would have to wait (the value stays).
-    pub(crate) fn try_write(&self, value: &mut Option<T>) -> Result<bool, ChannelError> {
+    pub(crate) fn try_write(
+        &self,
+        end: EndId,
+        value: &mut Option<T>,
+    ) -> Result<bool, ChannelError> {
         let Some(v) = value.as_ref() else {
             return Ok(true);
         };
         let frame = self.codec.encode(&self.name, v)?;
-        match self.chan.write(&frame, Wait::Try) {
+        match self.chan.write(end.get(), &frame, Wait::Try) {
             Ok(()) => {
                 *value = None;
                 Ok(true)
             }
             Err(SharedError::Full) => Ok(false),
+            Err(SharedError::Lost) => {
+                *value = None; // gone with the reader's failed extended block
+                Err(self.error(SharedError::Poisoned))
+            }
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// An alt's exclusive offer at an input guard: waits as a reader until `until`
+    /// (`None`: for as long as it takes), so that a writer in another process, blocking
+    /// or alting, can hand over to it. `Ok(None)` if nobody did in time. The alt is
+    /// registered nowhere else meanwhile, so it commits to at most one guard.
+    pub(crate) fn offer_read(
+        &self,
+        end: EndId,
+        until: Option<std::time::Instant>,
+    ) -> Result<Option<T>, ChannelError> {
+        let wait = until.map_or(Wait::Forever, Wait::Until);
+        match self.chan.read(end.get(), wait) {
+            Ok(frame) => self.decode(&frame).map(Some),
+            Err(SharedError::Timeout) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// An alt's exclusive offer at an output guard (see [`Crossing::offer_read`]):
+    /// `Ok(true)` if a reader took the value; `Ok(false)` if nobody did in time, and
+    /// the value stays in `value`.
+    pub(crate) fn offer_write(
+        &self,
+        end: EndId,
+        value: &mut Option<T>,
+        until: Option<std::time::Instant>,
+    ) -> Result<bool, ChannelError> {
+        let Some(v) = value.as_ref() else {
+            return Ok(true);
+        };
+        let frame = self.codec.encode(&self.name, v)?;
+        let wait = until.map_or(Wait::Forever, Wait::Until);
+        match self.chan.write(end.get(), &frame, wait) {
+            Ok(()) => {
+                *value = None;
+                Ok(true)
+            }
+            Err(SharedError::Timeout) => Ok(false),
+            Err(SharedError::Lost) => {
+                *value = None; // gone with the reader's failed extended block
+                Err(self.error(SharedError::Poisoned))
+            }
             Err(e) => Err(self.error(e)),
         }
     }
@@ -155,8 +212,8 @@ impl<T> Crossing<T> {
         self.chan.release_claim(side, end.get())
     }
 
-    pub(crate) fn retire(&self, side: Side) {
-        self.chan.retire(side)
+    pub(crate) fn retire(&self, side: Side, end: EndId) {
+        self.chan.retire(side, end.get())
     }
 
     pub(crate) fn open_end(&self, side: Side) {
@@ -208,6 +265,9 @@ impl<T> Core<T> {
     }
 }
 
+/// Slots an unbounded channel reserves between OS processes.
+const UNBOUNDED_SLOTS: usize = 1 << 18;
+
 /// The shared-memory channel for a channel now in memory: its policy, the ends open
 /// now, and the values it buffers (encoded, in the order a reader would get them).
 pub(super) fn share<T: 'static>(
@@ -221,11 +281,14 @@ pub(super) fn share<T: 'static>(
         message: e.to_string(),
     };
     let (capacity, shape) = buffer.shape();
-    let mode = match shape {
-        Shape::Fifo => Mode::Fifo,
-        Shape::DropOldest => Mode::OverwriteOldest,
-        Shape::DropNewest => Mode::DropNewest,
-        Shape::Priority(_) => Mode::Priority,
+    let (capacity, mode) = match shape {
+        // Slots are reserved, not committed (untouched ones cost no memory): an
+        // unbounded channel gets many, and a write beyond them waits.
+        Shape::Fifo if capacity == usize::MAX => (UNBOUNDED_SLOTS, Mode::Unbounded),
+        Shape::Fifo => (capacity, Mode::Fifo),
+        Shape::DropOldest => (capacity, Mode::OverwriteOldest),
+        Shape::DropNewest => (capacity, Mode::DropNewest),
+        Shape::Priority(_) => (capacity, Mode::Priority),
     };
     let config = Config {
         capacity,

@@ -54,8 +54,7 @@ impl<T> End<T> {
         match self.core.flavor() {
             Flavor::Memory(core) => core.retire(side, self.id),
             Flavor::Crossing(x) => {
-                x.release_claim(side, self.id);
-                x.retire(side);
+                x.retire(side, self.id);
             }
         }
     }

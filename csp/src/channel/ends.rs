@@ -9,7 +9,7 @@ use super::core::{Core, Deadline, Flavor};
 use super::end::End;
 use super::error::{ChannelError, WriteError};
 use super::select::{case, fail, Attempt, Registering};
-use super::shared::Held;
+use super::shm::Held;
 use super::{ChannelInfo, EndId, Kind, Side};
 use crate::park::{Outcome, Packet, Release};
 use std::sync::Arc;
@@ -144,10 +144,37 @@ impl<T> Output<T> {
         }
         match self.end.core.flavor() {
             Flavor::Memory(core) => core.alt_write(self.end.id, value, me),
-            Flavor::Crossing(x) => {
-                crossing_attempt(me, || x.try_write(value).map(|w| w.then_some(None)))
-            }
+            Flavor::Crossing(x) => crossing_attempt(me, || {
+                x.try_write(self.end.id, value).map(|w| w.then_some(None))
+            }),
         }
+    }
+
+    /// Whether this end's channel crosses OS processes (an alt offers on it, see
+    /// [`Output::alt_offer`]).
+    pub(crate) fn crosses(&self) -> bool {
+        matches!(self.end.core.flavor(), Flavor::Crossing(_))
+    }
+
+    /// An alt's exclusive offer on this end's cross-process channel until `until`:
+    /// `Ready` if a reader took the value, `NotReady` if nobody did in time (the value
+    /// stays). `None` for an in-memory channel, where the alt registers instead.
+    pub(crate) fn alt_offer(
+        &self,
+        value: &mut Option<T>,
+        until: Option<Instant>,
+    ) -> Option<Attempt<T>> {
+        let Flavor::Crossing(x) = self.end.core.flavor() else {
+            return None;
+        };
+        if let Err(e) = self.end.check_open() {
+            return Some(Attempt::Failed(e));
+        }
+        Some(match x.offer_write(self.end.id, value, until) {
+            Ok(true) => Attempt::Ready(None),
+            Ok(false) => Attempt::NotReady,
+            Err(e) => Attempt::Failed(e),
+        })
     }
 
     /// After a reader released this end's selected output guard: `Poisoned` if the
@@ -172,7 +199,7 @@ impl<T> Output<T> {
         }
         match self.end.core.flavor() {
             Flavor::Memory(core) => core.write(self.end.id, value, deadline),
-            Flavor::Crossing(x) => x.write(value, deadline),
+            Flavor::Crossing(x) => x.write(self.end.id, value, deadline),
         }
     }
 
@@ -289,8 +316,32 @@ impl<T> Input<T> {
         }
         match self.end.core.flavor() {
             Flavor::Memory(core) => core.alt_read(self.end.id, me),
-            Flavor::Crossing(x) => crossing_attempt(me, || x.try_read().map(|v| v.map(Some))),
+            Flavor::Crossing(x) => {
+                crossing_attempt(me, || x.try_read(self.end.id).map(|v| v.map(Some)))
+            }
         }
+    }
+
+    /// Whether this end's channel crosses OS processes (see [`Input::alt_offer`]).
+    pub(crate) fn crosses(&self) -> bool {
+        matches!(self.end.core.flavor(), Flavor::Crossing(_))
+    }
+
+    /// An alt's exclusive offer on this end's cross-process channel until `until`:
+    /// `Ready` with the value if a writer handed one over, `NotReady` if nobody did in
+    /// time. `None` for an in-memory channel, where the alt registers instead.
+    pub(crate) fn alt_offer(&self, until: Option<Instant>) -> Option<Attempt<T>> {
+        let Flavor::Crossing(x) = self.end.core.flavor() else {
+            return None;
+        };
+        if let Err(e) = self.end.check_open() {
+            return Some(Attempt::Failed(e));
+        }
+        Some(match x.offer_read(self.end.id, until) {
+            Ok(Some(v)) => Attempt::Ready(Some(v)),
+            Ok(None) => Attempt::NotReady,
+            Err(e) => Attempt::Failed(e),
+        })
     }
 
     /// Withdraws an alt's registration from this end's channel.
@@ -307,7 +358,7 @@ impl<T> Input<T> {
         self.end.check_open()?;
         match self.end.core.flavor() {
             Flavor::Memory(core) => core.read(self.end.id, deadline, false).map(|(v, _)| v),
-            Flavor::Crossing(x) => x.read(deadline),
+            Flavor::Crossing(x) => x.read(self.end.id, deadline),
         }
     }
 
@@ -327,7 +378,7 @@ impl<T> Input<T> {
     ///
     /// ```
     /// let (_tx, rx) = csp::Channel::<u8>::new().one2one();
-    /// assert!(matches!(rx.try_read(), Err(csp::ChannelError::Empty { .. })));
+    /// assert!(matches!(rx.try_read(self.end.id), Err(csp::ChannelError::Empty { .. })));
     /// ```
     pub fn try_read(&self) -> Result<T, ChannelError> {
         self.read_by(Deadline::Now)
@@ -388,7 +439,7 @@ impl<T> Input<T> {
                 (v, ExtendedBlock::Memory { core, release })
             }
             Flavor::Crossing(x) => {
-                let (v, held) = x.read_extended()?;
+                let (v, held) = x.read_extended(self.end.id)?;
                 (v, ExtendedBlock::Crossing(Some(held)))
             }
         };

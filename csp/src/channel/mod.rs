@@ -60,10 +60,12 @@ pub(crate) mod select;
 mod shared_ends;
 mod state;
 // The byte-level shared-memory channel exists on Linux only; elsewhere a stand-in
-// refuses to make one, so a forked placement is a clear error there. (Until the Linux
-// flavour lands, the stand-in serves everywhere.)
+// refuses to make one, so a forked placement is a clear error there.
+#[cfg(target_os = "linux")]
+pub(crate) mod shm;
+#[cfg(not(target_os = "linux"))]
 #[path = "unsupported.rs"]
-mod shared;
+mod shm;
 mod waker;
 
 pub use buffer::Policy;

@@ -17,6 +17,7 @@ pub(crate) enum Mode {
     Fifo,
     OverwriteOldest,
     DropNewest,
+    Unbounded,
     Priority,
 }
 
@@ -59,14 +60,14 @@ pub(crate) enum SharedError {
     Poisoned,
     #[error("retired")]
     Retired(Gone),
+    #[error("lost in a failed extended block")]
+    Lost,
     #[error("timed out")]
     Timeout,
     #[error("full")]
     Full,
     #[error("empty")]
     Empty,
-    #[error("the reader's extended block panicked with the value")]
-    Lost,
     #[error("a frame of {len} bytes exceeds the limit of {limit}")]
     TooLarge { len: usize, limit: usize },
     #[error("malformed frame")]
@@ -95,13 +96,17 @@ impl SharedChannel {
     pub(crate) fn set_order(&mut self, _order: FrameOrder) {
         match self.0 {}
     }
-    pub(crate) fn write(&self, _frame: &[u8], _wait: Wait) -> Result<(), SharedError> {
+    pub(crate) fn write(&self, _end: u64, _frame: &[u8], _wait: Wait) -> Result<(), SharedError> {
         match self.0 {}
     }
-    pub(crate) fn read(&self, _wait: Wait) -> Result<Vec<u8>, SharedError> {
+    pub(crate) fn read(&self, _end: u64, _wait: Wait) -> Result<Vec<u8>, SharedError> {
         match self.0 {}
     }
-    pub(crate) fn read_extended(&self, _wait: Wait) -> Result<(Vec<u8>, Held), SharedError> {
+    pub(crate) fn read_extended(
+        &self,
+        _end: u64,
+        _wait: Wait,
+    ) -> Result<(Vec<u8>, Held), SharedError> {
         match self.0 {}
     }
     pub(crate) fn push_initial(&self, _frame: &[u8]) -> Result<(), SharedError> {
@@ -113,7 +118,7 @@ impl SharedChannel {
     pub(crate) fn release_claim(&self, _side: Side, _end: u64) {
         match self.0 {}
     }
-    pub(crate) fn retire(&self, _side: Side) {
+    pub(crate) fn retire(&self, _side: Side, _end: u64) {
         match self.0 {}
     }
     pub(crate) fn open_end(&self, _side: Side) {

@@ -1,0 +1,177 @@
+//! Frame slots: a checked header before the payload.
+//!
+//! A slot holds one frame: `magic | len | !len | fnv1a32(payload)` (four little-endian
+//! `u32`s) and then `len` payload bytes. The bytes come from another process, so reading
+//! checks everything and every defect is a [`FrameError`], never a panic: a wrong magic
+//! (not a frame, or another version), a length whose complement does not match (a torn or
+//! corrupted header), a length beyond the limit or beyond the slot, a payload whose
+//! checksum differs. One changed byte anywhere is always caught: the header fields are
+//! compared exactly, and FNV-1a maps a one-byte change of the payload to a different hash
+//! (each step is a bijection of the running hash).
+
+use thiserror::Error;
+
+/// Bytes before the payload.
+pub(crate) const HEADER: usize = 16;
+
+/// "CSP" and the frame format's version (1) in the low byte.
+const MAGIC: u32 = 0x4353_5001;
+
+/// Why a slot does not hold a valid frame.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum FrameError {
+    #[error("not a frame of this version (magic {found:#010x})")]
+    BadMagic { found: u32 },
+    #[error("corrupted frame header (length {len} does not match its check word)")]
+    BadLength { len: u32 },
+    #[error("frame of {len} bytes exceeds the limit of {limit}")]
+    TooLarge { len: usize, limit: usize },
+    #[error("frame of {len} bytes truncated to {available}")]
+    Truncated { len: usize, available: usize },
+    #[error("frame checksum {stored:#010x} does not match its payload ({computed:#010x})")]
+    Checksum { stored: u32, computed: u32 },
+}
+
+/// FNV-1a, 32 bits.
+pub(crate) fn fnv1a32(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5_u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// The bytes a slot for frames of up to `max_frame` bytes takes (8-aligned).
+pub(crate) fn slot_size(max_frame: usize) -> Option<usize> {
+    HEADER.checked_add(max_frame)?.checked_next_multiple_of(8)
+}
+
+/// Writes `payload` as a frame into `slot`; `TooLarge` if it does not fit (it is never
+/// truncated).
+pub(crate) fn write(slot: &mut [u8], payload: &[u8]) -> Result<(), FrameError> {
+    let limit = slot.len().saturating_sub(HEADER);
+    let len = u32::try_from(payload.len())
+        .ok()
+        .filter(|_| payload.len() <= limit)
+        .ok_or(FrameError::TooLarge {
+            len: payload.len(),
+            limit,
+        })?;
+    let words = [MAGIC, len, !len, fnv1a32(payload)];
+    for (dst, w) in slot.chunks_exact_mut(4).zip(words) {
+        dst.copy_from_slice(&w.to_le_bytes());
+    }
+    slot[HEADER..HEADER + payload.len()].copy_from_slice(payload);
+    Ok(())
+}
+
+fn word(slot: &[u8], i: usize) -> u32 {
+    let mut b = [0; 4];
+    b.copy_from_slice(&slot[4 * i..4 * i + 4]);
+    u32::from_le_bytes(b)
+}
+
+/// The payload of the frame in `slot`, checked; `limit` is the largest payload accepted.
+pub(crate) fn read(slot: &[u8], limit: usize) -> Result<&[u8], FrameError> {
+    if slot.len() < HEADER {
+        return Err(FrameError::Truncated {
+            len: HEADER,
+            available: slot.len(),
+        });
+    }
+    let magic = word(slot, 0);
+    if magic != MAGIC {
+        return Err(FrameError::BadMagic { found: magic });
+    }
+    let len32 = word(slot, 1);
+    if word(slot, 2) != !len32 {
+        return Err(FrameError::BadLength { len: len32 });
+    }
+    let len = usize::try_from(len32).unwrap_or(usize::MAX);
+    if len > limit {
+        return Err(FrameError::TooLarge { len, limit });
+    }
+    let payload = slot
+        .get(HEADER..HEADER.saturating_add(len))
+        .ok_or(FrameError::Truncated {
+            len,
+            available: slot.len() - HEADER,
+        })?;
+    let (stored, computed) = (word(slot, 3), fnv1a32(payload));
+    if stored != computed {
+        return Err(FrameError::Checksum { stored, computed });
+    }
+    Ok(payload)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn framed(payload: &[u8]) -> Vec<u8> {
+        let mut slot = vec![0; HEADER + payload.len()];
+        write(&mut slot, payload).unwrap();
+        slot
+    }
+
+    proptest! {
+        #[test]
+        fn frames_round_trip(payload in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let slot = framed(&payload);
+            prop_assert_eq!(read(&slot, payload.len()).unwrap(), &payload[..]);
+        }
+
+        #[test]
+        fn any_corrupted_byte_is_an_error(
+            payload in proptest::collection::vec(any::<u8>(), 0..512),
+            at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            let mut slot = framed(&payload);
+            let i = at.index(slot.len());
+            slot[i] ^= flip;
+            prop_assert!(read(&slot, 4096).is_err(), "byte {} changed", i);
+        }
+
+        #[test]
+        fn any_other_length_is_an_error(
+            payload in proptest::collection::vec(any::<u8>(), 0..512),
+            len in any::<u32>(),
+        ) {
+            prop_assume!(len as usize != payload.len());
+            let mut slot = framed(&payload);
+            slot.resize(HEADER + 1024, 0);
+            slot[4..8].copy_from_slice(&len.to_le_bytes());
+            slot[8..12].copy_from_slice(&(!len).to_le_bytes());
+            prop_assert!(read(&slot, 1024).is_err());
+        }
+    }
+
+    #[test]
+    fn oversized_and_truncated_frames_are_refused() {
+        let mut small = [0u8; HEADER + 3];
+        assert_eq!(
+            write(&mut small, b"four"),
+            Err(FrameError::TooLarge { len: 4, limit: 3 })
+        );
+        let slot = framed(b"hello");
+        assert_eq!(
+            read(&slot, 4),
+            Err(FrameError::TooLarge { len: 5, limit: 4 })
+        );
+        assert_eq!(
+            read(&slot[..HEADER + 2], 64),
+            Err(FrameError::Truncated {
+                len: 5,
+                available: 2
+            })
+        );
+        assert!(matches!(
+            read(&slot[..3], 64),
+            Err(FrameError::Truncated { .. })
+        ));
+        assert!(matches!(
+            read(&[0; 64], 64),
+            Err(FrameError::BadMagic { found: 0 })
+        ));
+    }
+}

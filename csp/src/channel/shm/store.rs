@@ -1,0 +1,177 @@
+//! The buffer inside the mapping, always used under the channel lock: a ring of frame
+//! slots for the FIFO policies, a binary heap of slot numbers for `Priority`.
+//!
+//! The heap keeps a permutation of the slot numbers in `heap[0..cap]`: the first `len`
+//! places are the heap, the rest are the free slots, so a push takes `heap[len]` and a
+//! pop leaves the popped slot just past the shrunk heap.
+
+use std::cmp::Ordering as Cmp;
+use std::sync::atomic::Ordering;
+
+use super::channel::SharedChannel;
+use super::frame::FrameError;
+use super::layout::Slot;
+use super::Mode;
+
+/// Where a pushed frame comes from.
+#[derive(Clone, Copy)]
+pub(super) enum Source<'a> {
+    Bytes(&'a [u8]),
+    /// A waiting writer's slot (by entry index).
+    Waiter(usize),
+}
+
+/// What a push did.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Pushed {
+    Stored,
+    /// Accepted and dropped, as `DropNewest` declares.
+    Dropped,
+    Full,
+}
+
+impl SharedChannel {
+    /// Buffered frames (under the lock).
+    pub(super) fn buffered(&self) -> usize {
+        self.r.header().len.load(Ordering::Relaxed) as usize
+    }
+
+    /// Whether a push would store without dropping anything.
+    pub(super) fn has_room(&self) -> bool {
+        self.buffered() < self.r.at.cap
+    }
+
+    fn store(&self, slot: usize, src: Source<'_>) -> Result<(), FrameError> {
+        match src {
+            Source::Bytes(b) => self.r.put(Slot::Buffer(slot), b),
+            Source::Waiter(idx) => {
+                self.r.copy(Slot::Waiter(idx), Slot::Buffer(slot));
+                Ok(())
+            }
+        }
+    }
+
+    /// Stores a frame by the buffer's policy (under the lock).
+    pub(super) fn push(&self, src: Source<'_>) -> Result<Pushed, FrameError> {
+        let h = self.r.header();
+        let (cap, len) = (self.r.at.cap as u64, h.len.load(Ordering::Relaxed));
+        if len >= cap {
+            match self.r.at.mode {
+                Mode::Fifo | Mode::Unbounded | Mode::Priority => return Ok(Pushed::Full),
+                Mode::DropNewest => return Ok(Pushed::Dropped),
+                Mode::OverwriteOldest => {
+                    let head = h.head.load(Ordering::Relaxed);
+                    h.head.store((head + 1) % cap, Ordering::Relaxed);
+                    h.len.store(len - 1, Ordering::Relaxed);
+                    return self.push(src);
+                }
+            }
+        }
+        if self.r.at.mode == Mode::Priority {
+            let slot = self.r.heap(len as usize).load(Ordering::Relaxed) as usize;
+            self.store(slot, src)?;
+            let seq = h.seq.fetch_add(1, Ordering::Relaxed);
+            self.r.slot_seq(slot).store(seq, Ordering::Relaxed);
+            h.len.store(len + 1, Ordering::Relaxed);
+            self.guarded(|| self.sift_up(len as usize));
+        } else {
+            let slot = (h.head.load(Ordering::Relaxed) + len) % cap;
+            self.store(slot as usize, src)?;
+            h.len.store(len + 1, Ordering::Relaxed);
+        }
+        Ok(Pushed::Stored)
+    }
+
+    /// Takes the next frame (under the lock), checked.
+    pub(super) fn pop(&self) -> Option<Result<Vec<u8>, FrameError>> {
+        let h = self.r.header();
+        let len = h.len.load(Ordering::Relaxed);
+        if len == 0 {
+            return None;
+        }
+        let slot = if self.r.at.mode == Mode::Priority {
+            let last = len as usize - 1;
+            self.swap(0, last);
+            h.len.store(len - 1, Ordering::Relaxed);
+            self.guarded(|| self.sift_down(0, last));
+            self.r.heap(last).load(Ordering::Relaxed) as usize
+        } else {
+            let head = h.head.load(Ordering::Relaxed);
+            h.head
+                .store((head + 1) % self.r.at.cap as u64, Ordering::Relaxed);
+            h.len.store(len - 1, Ordering::Relaxed);
+            head as usize
+        };
+        Some(self.r.payload(Slot::Buffer(slot)).map(<[u8]>::to_vec))
+    }
+
+    /// Empties the buffer (poison; under the lock). The heap's places stay a
+    /// permutation, so every slot is free again.
+    pub(super) fn drain(&self) {
+        let h = self.r.header();
+        h.len.store(0, Ordering::Relaxed);
+        h.head.store(0, Ordering::Relaxed);
+    }
+
+    /// Runs a heap operation, which calls the user's order. If that panics, the heap
+    /// may be out of order: the channel is poisoned (still under the lock) and the panic
+    /// goes on to the caller, whose process fails, as with the in-memory priority buffer.
+    fn guarded(&self, op: impl FnOnce()) {
+        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(op)) {
+            self.poison_locked();
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    fn swap(&self, i: usize, j: usize) {
+        let (a, b) = (self.r.heap(i), self.r.heap(j));
+        let t = a.load(Ordering::Relaxed);
+        a.store(b.load(Ordering::Relaxed), Ordering::Relaxed);
+        b.store(t, Ordering::Relaxed);
+    }
+
+    /// Whether the value at heap place `i` goes before the one at `j`: greater, or
+    /// equal and older. A corrupted frame compares as empty; reading it reports it.
+    fn before(&self, i: usize, j: usize) -> bool {
+        let (a, b) = (
+            self.r.heap(i).load(Ordering::Relaxed) as usize,
+            self.r.heap(j).load(Ordering::Relaxed) as usize,
+        );
+        let payload = |s| self.r.payload(Slot::Buffer(s)).unwrap_or(&[]);
+        let by_value = self
+            .order
+            .as_ref()
+            .map_or(Cmp::Equal, |cmp| cmp(payload(a), payload(b)));
+        let seq = |s| self.r.slot_seq(s).load(Ordering::Relaxed);
+        by_value.then_with(|| seq(b).cmp(&seq(a))) == Cmp::Greater
+    }
+
+    fn sift_up(&self, mut i: usize) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if !self.before(i, parent) {
+                return;
+            }
+            self.swap(i, parent);
+            i = parent;
+        }
+    }
+
+    fn sift_down(&self, mut i: usize, len: usize) {
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut top = i;
+            if l < len && self.before(l, top) {
+                top = l;
+            }
+            if r < len && self.before(r, top) {
+                top = r;
+            }
+            if top == i {
+                return;
+            }
+            self.swap(i, top);
+            i = top;
+        }
+    }
+}
