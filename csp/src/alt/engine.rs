@@ -90,7 +90,26 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
         None if enabled == 0 => return Err(Refused::NoGuard),
         _ => {}
     }
+    wait(set, order, timeout, enabled)
+}
+
+/// No guard was ready at the first look: registers on every in-memory guard and parks
+/// until a partner chooses one. Guards on channels that cross OS processes cannot be
+/// registered on (their partners cannot reach this process's context), so between
+/// waits the alt offers on one of them at a time, in turn, as a plain reader or writer
+/// (see [`offer`]); a partner there, blocking or alting, meets that offer.
+fn wait<S: GuardSet + ?Sized>(
+    set: &mut S,
+    order: impl Fn(usize) -> usize + Copy,
+    timeout: Option<Instant>,
+    enabled: usize,
+) -> Result<Chosen, Refused> {
+    let n = set.len();
+    let crossing = (0..n)
+        .filter(|&p| set.get(p).is_some_and(|g| g.crosses()))
+        .count();
     let mut repoll = FIRST_REPOLL;
+    let mut turn = 0;
     let reason_channel = (0..n)
         .find_map(|p| set.get(p).map(|g| g.key()))
         .unwrap_or(0);
@@ -99,7 +118,7 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
             op: WaitOp::Alt,
             channel: reason_channel,
         });
-        let claimed = match register(set, &ctx, order) {
+        let (claimed, pending) = match register(set, &ctx, order) {
             Registered::Decided(decided) => {
                 cancel(set, None);
                 return decided;
@@ -108,22 +127,69 @@ pub(crate) fn select<S: GuardSet + ?Sized>(
                 cancel(set, None);
                 continue;
             }
-            Registered::Waiting { claimed } => claimed,
+            Registered::Waiting { claimed, pending } => (claimed, pending),
         };
-        let wake_at = match (timeout, claimed) {
-            (Some(at), true) => Some(at.min(saturating_after(crate::sync::now(), repoll))),
-            (Some(at), false) => Some(at),
-            (None, true) => Some(saturating_after(crate::sync::now(), repoll)),
-            (None, false) => None,
-        };
+        // With only crossing guards unready, nothing here can wake the alt: go
+        // straight to the offer.
+        if pending || crossing == 0 {
+            let wake_at = match (timeout, claimed) {
+                (Some(at), true) => Some(at.min(saturating_after(crate::sync::now(), repoll))),
+                (Some(at), false) => Some(at),
+                (None, true) => Some(saturating_after(crate::sync::now(), repoll)),
+                (None, false) => None,
+            };
+            let outcome = ctx.wait_until(wake_at);
+            if let Some(decided) = woken(set, &ctx, outcome, timeout, order) {
+                return decided;
+            }
+        }
+        if crossing > 0 {
+            // The only guard there is may wait for as long as the alt does.
+            let until = match crossing == enabled {
+                true if enabled == 1 => timeout,
+                _ => Some(saturating_after(crate::sync::now(), repoll)),
+            };
+            let until = match (until, timeout) {
+                (Some(u), Some(at)) => Some(u.min(at)),
+                (u, _) => u,
+            };
+            if let Some(decided) = offer(set, order, &mut turn, until) {
+                return decided;
+            }
+            if timeout.is_some_and(|at| crate::sync::now() >= at) {
+                return Ok(Chosen::Timeout);
+            }
+        }
         if claimed {
             repoll = (repoll * 2).min(LONGEST_REPOLL);
         }
-        let outcome = ctx.wait_until(wake_at);
-        if let Some(decided) = woken(set, &ctx, outcome, timeout, order) {
-            return decided;
-        }
     }
+}
+
+/// Offers on the next crossing guard in turn until `until`: the alt is registered
+/// nowhere else meanwhile, so it commits to at most one guard. `None` if no partner
+/// came in time.
+fn offer<S: GuardSet + ?Sized>(
+    set: &mut S,
+    order: impl Fn(usize) -> usize,
+    turn: &mut usize,
+    until: Option<Instant>,
+) -> Option<Result<Chosen, Refused>> {
+    let n = set.len();
+    for k in 0..n {
+        let p = order((*turn + k) % n.max(1));
+        let Some(g) = set.get(p) else { continue };
+        if !g.crosses() {
+            continue;
+        }
+        *turn = (*turn + k + 1) % n.max(1);
+        return match g.offer(until) {
+            Polled::Ready => Some(Ok(Chosen::Guard(p))),
+            Polled::Failed(error) => Some(Err(Refused::Guard { position: p, error })),
+            _ => None,
+        };
+    }
+    None
 }
 
 /// What a look at every guard without registering found.
@@ -165,8 +231,9 @@ enum Registered {
     Decided(Result<Chosen, Refused>),
     /// The alt committed itself for a partner that vanished: start over.
     Restart,
-    /// Registered; `claimed` if some guard could not register and needs another look.
-    Waiting { claimed: bool },
+    /// Registered; `claimed` if some guard could not register and needs another look,
+    /// `pending` if some guard did register (a partner here can wake the alt).
+    Waiting { claimed: bool, pending: bool },
 }
 
 fn register<S: GuardSet + ?Sized>(
@@ -174,12 +241,12 @@ fn register<S: GuardSet + ?Sized>(
     ctx: &Arc<Context>,
     order: impl Fn(usize) -> usize,
 ) -> Registered {
-    let mut claimed = false;
+    let (mut claimed, mut pending) = (false, false);
     for k in 0..set.len() {
         let p = order(k);
         let Some(g) = set.get(p) else { continue };
         match g.poll(Some((ctx, p))) {
-            Polled::Pending => {}
+            Polled::Pending => pending = true,
             Polled::Ready => return Registered::Decided(Ok(Chosen::Guard(p))),
             Polled::Failed(error) => {
                 return Registered::Decided(Err(Refused::Guard { position: p, error }))
@@ -187,11 +254,14 @@ fn register<S: GuardSet + ?Sized>(
             Polled::Restart => return Registered::Restart,
             // Someone chose us while we registered: the outcome is final; the wait
             // returns it at once.
-            Polled::Taken => break,
+            Polled::Taken => {
+                pending = true;
+                break;
+            }
             Polled::Claimed | Polled::NotReady => claimed = true,
         }
     }
-    Registered::Waiting { claimed }
+    Registered::Waiting { claimed, pending }
 }
 
 /// Settles what the wait gave; `None` to go round again (woken only to look again).

@@ -7,6 +7,7 @@
 //! itself.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::barrier::{BarrierPoll, Enrolled};
 use crate::channel::select::{Attempt, Registering};
@@ -63,6 +64,17 @@ pub(crate) trait Guard {
     /// only for an output whose reader's extended block panicked (value lost, channel
     /// poisoned).
     fn complete_selected(&mut self, ctx: &Context) -> Result<(), ChannelError>;
+    /// Whether the guard's channel crosses OS processes: a partner there cannot see
+    /// the alt's registration, so the alt offers on it instead (see [`Guard::offer`]).
+    fn crosses(&self) -> bool {
+        false
+    }
+    /// Waits on a crossing channel as a plain reader or writer until `until` (`None`:
+    /// for as long as it takes), while the alt is registered nowhere else: `Ready`
+    /// if the operation completed, `NotReady` if it did not in time.
+    fn offer(&mut self, _until: Option<Instant>) -> Polled {
+        Polled::NotReady
+    }
 }
 
 /// An input guard: after it was chosen, [`InputSlot::take`] gives the value read.
@@ -120,6 +132,18 @@ impl<T> Guard for InputSlot<'_, T> {
         }
     }
 
+    fn crosses(&self) -> bool {
+        self.end.crosses()
+    }
+
+    fn offer(&mut self, until: Option<Instant>) -> Polled {
+        let (polled, value) = split(self.end.alt_offer(until).unwrap_or(Attempt::NotReady));
+        if value.is_some() {
+            self.value = value;
+        }
+        polled
+    }
+
     fn complete_selected(&mut self, ctx: &Context) -> Result<(), ChannelError> {
         if let Some(packet) = self.packet.take() {
             ctx.wait_for(packet.done());
@@ -175,6 +199,15 @@ impl<T> Guard for OutputSlot<'_, T> {
                 self.value = Some(v);
             }
         }
+    }
+
+    fn crosses(&self) -> bool {
+        self.end.crosses()
+    }
+
+    fn offer(&mut self, until: Option<Instant>) -> Polled {
+        let attempt = self.end.alt_offer(&mut self.value, until);
+        split(attempt.unwrap_or(Attempt::NotReady)).0
     }
 
     fn complete_selected(&mut self, ctx: &Context) -> Result<(), ChannelError> {
