@@ -264,7 +264,48 @@
 //! # Ok::<(), NetworkError>(())
 //! ```
 //!
-//! ## 8. Components
+//! ## 8. Forked OS processes
+//!
+//! The same processes run in forked OS processes when placed there: isolation, a crash
+//! that does not take the program down, real parallelism for code that must not share a
+//! heap (Python's `multiprocessing`). [`ScopedProcess::forked`] gives a process a child
+//! of its own, [`ScopedProcess::in_group`] puts several into one child (as threads
+//! there), [`Parallel::forked`] forks every process of a network; the rest stay on
+//! threads of the calling program. A forked process's result comes back to the parent,
+//! so it must be `Serialize + DeserializeOwned` (a compile error otherwise), and so must
+//! the values of every channel between OS processes (`Channel::new()`: validation
+//! refuses a `Channel::local()` channel whose ends would be in two OS processes).
+//!
+//! Channels keep their semantics across processes — a rendezvous still waits for the
+//! reader, timeouts lose nothing, poison and retire reach every end — because `run`
+//! moves each crossing channel into shared memory before it forks. A child that panics,
+//! exits or is killed is reported by name ([`Failure::Panicked`], [`Failure::Exited`],
+//! [`Failure::Killed`]), its channels are poisoned, and the rest of the network ends.
+//! `run` forks only while the program is single-threaded (it says so otherwise: run
+//! the network before starting threads), and every child dies with its parent.
+//!
+//! ```
+//! use csp::{Channel, Parallel, Process};
+//!
+//! let (tx, rx) = Channel::<u64>::new().named("squares").fifo(16).one2one();
+//! let results = Parallel::new()
+//!     .add(
+//!         Process::with_ends("square", tx, |tx| {
+//!             for i in 1..=10u64 {
+//!                 tx.write(i * i)?;
+//!             }
+//!             Ok(std::process::id() as u64) // runs in a child: a different pid
+//!         })
+//!         .forked(),
+//!     )
+//!     .add(Process::with_ends("sum", rx, |rx| Ok(rx.iter().sum())))
+//!     .run()?;
+//! assert_ne!(results[0], Some(std::process::id() as u64));
+//! assert_eq!(results[1], Some(385));
+//! # Ok::<(), csp::NetworkError>(())
+//! ```
+//!
+//! ## 9. Components
 //!
 //! [`components`] holds ready-made processes — `id`, `prefix`, `delta`, `succ`, `tail`,
 //! `map`, `filter`, `generate`, `sink`, `collect`, and the choosing `merge` and `plex` —
