@@ -4,9 +4,6 @@
 //! multi-threaded program refuses to fork. `main` runs the cases in order, each under
 //! `alarm(60)` (a watchdog thread would itself make the program multi-threaded), and
 //! exits non-zero if one fails.
-//!
-//! Cases that need channel values to cross OS processes run only with
-//! `CSP_FORK_SHARED=1`, until the shared-memory channel flavour lands.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -17,7 +14,7 @@ use csp::{Channel, ChannelError, Failure, ForkError, NetworkError, Parallel, Pro
 
 type Case = (&'static str, fn());
 
-/// Cases that pass today.
+/// The cases, in order (the last checks that the others left no child behind).
 const CASES: &[Case] = &[
     (
         "results of forked and thread processes come back in order",
@@ -62,11 +59,6 @@ const CASES: &[Case] = &[
         "forking from a multi-threaded program is refused",
         refuses_multithreaded,
     ),
-    ("every child of the cases above was reaped", no_child_left),
-];
-
-/// Cases that need values to cross OS processes (the shared-memory flavour).
-const SHARED_CASES: &[Case] = &[
     (
         "values cross from a forked producer to a thread consumer",
         values_cross,
@@ -75,6 +67,7 @@ const SHARED_CASES: &[Case] = &[
         "a thread reader blocked on a child that dies mid-stream stops",
         dies_mid_stream,
     ),
+    ("every child of the cases above was reaped", no_child_left),
 ];
 
 const SCENARIO: &str = "CSP_FORK_SCENARIO";
@@ -83,13 +76,8 @@ fn main() {
     if let Ok(scenario) = std::env::var(SCENARIO) {
         return run_scenario(&scenario);
     }
-    let shared = std::env::var("CSP_FORK_SHARED").is_ok_and(|v| v == "1");
     let mut failed = Vec::new();
-    let mut cases: Vec<&Case> = CASES.iter().collect();
-    if shared {
-        cases.extend(SHARED_CASES);
-    }
-    for (name, case) in cases {
+    for (name, case) in CASES {
         // SAFETY: alarm only arms a timer; its default action ends a hung program.
         unsafe { libc::alarm(60) };
         let outcome = std::panic::catch_unwind(case);
@@ -100,11 +88,6 @@ fn main() {
                 println!("FAILED {name}");
                 failed.push(name);
             }
-        }
-    }
-    if !shared {
-        for (name, _) in SHARED_CASES {
-            println!("skip   {name} (needs shared channels: CSP_FORK_SHARED=1)");
         }
     }
     if !failed.is_empty() {

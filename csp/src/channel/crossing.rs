@@ -258,6 +258,11 @@ impl<T> Core<T> {
         let mut st = self.lock();
         let open = st.open;
         let shared = super::crossing::share(&name, &codec, &mut st.buffer, open)?;
+        // Poisoned before the fork (e.g. a boundary end the caller poisoned): every
+        // process must see it, or a child would wait for a value that never comes.
+        if st.poisoned {
+            shared.poison();
+        }
         st.crossed = true;
         drop(st);
         let _ = self.crossing.set(Crossing::new(shared, name, codec));
