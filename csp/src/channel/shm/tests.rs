@@ -255,7 +255,7 @@ fn extended_rendezvous_releases_the_writer_after_the_block_in_both_orders() {
 }
 
 #[test]
-fn an_extended_block_that_fails_fails_the_write_and_poisons() {
+fn an_extended_block_that_fails_loses_the_write_and_poisons() {
     let ch = chan(0, Mode::Fifo);
     let writer = {
         let ch = ch.clone();
@@ -263,7 +263,7 @@ fn an_extended_block_that_fails_fails_the_write_and_poisons() {
     };
     let (_, held) = ch.read_extended(R, Wait::Forever).unwrap();
     held.release(false);
-    assert!(matches!(writer.join().unwrap(), Err(SharedError::Poisoned)));
+    assert!(matches!(writer.join().unwrap(), Err(SharedError::Lost)));
     assert!(ch.is_poisoned());
 }
 
