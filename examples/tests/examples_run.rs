@@ -1,0 +1,180 @@
+//! Runs every example and checks what it prints: an example that stops working, or
+//! stops saying what its docs promise, fails here rather than in a newcomer's hands.
+//!
+//! `cargo test` builds a package's examples before it runs its tests; their binaries sit
+//! beside this test's, in `<target>/<profile>/examples/`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous: a hung example turns into a failure, not a hung test run.
+const WATCHDOG: Duration = Duration::from_secs(120);
+
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // <target>/<profile>/deps/examples_run-<hash> -> <target>/<profile>/examples/<name>
+    let profile = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary sits in <target>/<profile>/deps");
+    let path = profile.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test -p csp-examples`, which builds the examples",
+        path.display()
+    );
+    path
+}
+
+/// Runs the example `name` with `args`; its stdout, after it exited successfully.
+fn run(name: &str, args: &[&str]) -> String {
+    let mut child = Command::new(binary(name))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if started.elapsed() > WATCHDOG {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("example {name} ran longer than {WATCHDOG:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        status.success(),
+        "example {name} failed ({status}):\n{out}\n{err}"
+    );
+    out
+}
+
+fn assert_says(name: &str, out: &str, expected: &[&str]) {
+    for line in expected {
+        assert!(
+            out.contains(line),
+            "example {name} did not print {line:?}; it printed:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn showcase_validates_runs_and_names_the_panicking_parser() {
+    let out = run("showcase", &[]);
+    assert_says(
+        "showcase",
+        &out,
+        &[
+            "validation: the network is valid",
+            "flowchart LR",
+            "panicked: malformed log line",
+        ],
+    );
+}
+
+#[test]
+fn commstime_reports_ns_per_communication() {
+    let out = run("commstime", &["2000"]);
+    assert_says("commstime", &out, &["loops=2000", "ns_per_comm="]);
+}
+
+#[test]
+fn counter_server_counts_every_request() {
+    let out = run("counter_server", &[]);
+    assert_says(
+        "counter_server",
+        &out,
+        &[
+            "server process: counter = 160000",
+            "mutex:          counter = 160000",
+        ],
+    );
+}
+
+#[test]
+fn multiplexer_answers_every_request_under_both_policies() {
+    let out = run("multiplexer", &[]);
+    assert_says(
+        "multiplexer",
+        &out,
+        &[
+            "Fair select: 1800 requests served",
+            "Priority select: 1800 requests served",
+        ],
+    );
+}
+
+#[test]
+fn queue_timeout_shows_full_empty_and_timeouts() {
+    let out = run("queue_timeout", &[]);
+    assert_says(
+        "queue_timeout",
+        &out,
+        &[
+            "q.put_nowait(4)         -> queue.Full",
+            "q.get_nowait()          -> queue.Empty",
+            "consumer: got [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]",
+        ],
+    );
+}
+
+#[test]
+fn philosophers_all_eat_and_never_deadlock() {
+    let out = run("philosophers", &[]);
+    let ate = (0..5)
+        .filter(|i| out.contains(&format!("philosopher {i} ate 50 times")))
+        .count();
+    assert_eq!(ate, 5, "every philosopher eats 50 times:\n{out}");
+    assert_says(
+        "philosophers",
+        &out,
+        &["at most 4 seated at once", "no deadlock"],
+    );
+}
+
+#[test]
+fn fork_pipeline_crosses_processes_and_names_the_crashed_worker() {
+    let out = run("fork_pipeline", &[]);
+    let child = out
+        .lines()
+        .find_map(|l| l.strip_prefix("parent (pid "))
+        .expect("the parent's line");
+    // "parent (pid P) read: child processing (pid C)": two different processes.
+    let pids: Vec<&str> = child
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(pids.len(), 2, "{out}");
+    assert_ne!(pids[0], pids[1], "the child ran in the parent:\n{out}");
+    assert_says(
+        "fork_pipeline",
+        &out,
+        &[
+            "talker got: i am the parent's response",
+            "parent got: i am a child (talker)",
+            "40 jobs handled in",
+            "none in the parent",
+            "sum of squares 1..=40 = 22140",
+            "unlucky exited with code 3",
+        ],
+    );
+}
