@@ -11,13 +11,17 @@
 //!    retiring the channel stops them) and share two output channels.
 //! 3. The aggregator counts per endpoint and status; the quarantine keeps bad lines.
 //! 4. Before it runs, the network is validated and its diagram printed (Mermaid).
-//! 5. Then the same network runs with a parser that panics on a bad line: the framework
+//! 5. The same network runs again with each parser in a forked OS process of its own
+//!    (`.forked()`): the same code, channels through shared memory; both timings print.
+//! 6. Then the same network runs with a parser that panics on a bad line: the framework
 //!    poisons its channels, the whole network ends, and the error names the process.
 //!
 //! `cargo run --release --example showcase`
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
 
 use csp::{
     process, Channel, ChannelError, Input, NetworkError, Output, Parallel, Policy, SharedInput,
@@ -26,14 +30,14 @@ use csp::{
 
 const ENDPOINTS: [&str; 5] = ["/", "/login", "/api/items", "/api/cart", "/static/app.js"];
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Record {
     endpoint: String,
     status: u16,
     micros: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Stats {
     requests: u64,
     by_endpoint: BTreeMap<String, u64>,
@@ -109,17 +113,29 @@ fn quarantine(rejects: Input<String>) -> Vec<String> {
     rejects.into_iter().collect()
 }
 
-/// What the processes of the network return.
+/// What the processes of the network return (sent back from a forked process as
+/// postcard, hence serde).
+#[derive(Serialize, Deserialize)]
 enum Outcome {
     Nothing,
     Stats(Stats),
     Rejects(Vec<String>),
 }
 
+/// Where the parsers run.
+#[derive(Clone, Copy, PartialEq)]
+enum Parsers {
+    /// On threads of this program, as one nested network (`farm`).
+    Threads,
+    /// Each in a forked OS process of its own.
+    Forked,
+}
+
 /// Builds the network; `strict` parsers panic on a malformed line.
-fn network(lines: u64, parsers: usize, strict: bool) -> Parallel<'static, Outcome> {
+fn network(lines: u64, parsers: usize, strict: bool, place: Parsers) -> Parallel<'static, Outcome> {
+    // `Channel::new()`: the values can cross OS processes (they are serde types).
     let (line_tx, line_rx) = Channel::<String>::new().named("lines").fifo(1024).one2any();
-    let (rec_tx, rec_rx) = Channel::<Record>::local()
+    let (rec_tx, rec_rx) = Channel::<Record>::new()
         .named("records")
         .fifo(256)
         .any2one();
@@ -127,14 +143,19 @@ fn network(lines: u64, parsers: usize, strict: bool) -> Parallel<'static, Outcom
         .named("rejects")
         .buffer(Policy::Unbounded)
         .any2one();
-    let farm: Parallel<u64> = (0..parsers)
-        .map(|_| parse(line_rx.clone(), rec_tx.clone(), rej_tx.clone(), strict))
-        .collect();
+    let parser = |_| parse(line_rx.clone(), rec_tx.clone(), rej_tx.clone(), strict);
+    let mut net = Parallel::new().add(generate(lines, line_tx).map(|()| Outcome::Nothing));
+    net = match place {
+        Parsers::Threads => {
+            let farm: Parallel<u64> = (0..parsers).map(parser).collect();
+            net.add(farm.into_process("farm").map(|_| Outcome::Nothing))
+        }
+        Parsers::Forked => (0..parsers).fold(net, |net, i| {
+            net.add(parser(i).map(|_| Outcome::Nothing).forked())
+        }),
+    };
     drop((line_rx, rec_tx, rej_tx)); // the parsers hold these ends now
-    Parallel::new()
-        .add(generate(lines, line_tx).map(|()| Outcome::Nothing))
-        .add(farm.into_process("farm").map(|_| Outcome::Nothing))
-        .add(aggregate(rec_rx).map(Outcome::Stats))
+    net.add(aggregate(rec_rx).map(Outcome::Stats))
         .add(quarantine(rej_rx).map(Outcome::Rejects))
 }
 
@@ -152,44 +173,63 @@ fn run(net: Parallel<'static, Outcome>) -> Result<(Stats, Vec<String>), NetworkE
     Ok((stats, rejects))
 }
 
+/// Runs the network and prints what it found; how long it took.
+fn run_and_report(net: Parallel<'static, Outcome>, lines: u64, processes: usize) -> Duration {
+    let start = Instant::now();
+    let (stats, rejects) = match run(net) {
+        Ok(found) => found,
+        Err(e) => {
+            println!("unexpected failure: {e}");
+            std::process::exit(1);
+        }
+    };
+    let took = start.elapsed();
+    println!(
+        "{lines} lines in {took:.2?} ({:.0} lines/s through 4 stages, {processes} processes)",
+        lines as f64 / took.as_secs_f64(),
+    );
+    println!(
+        "requests {}  server errors {}  mean latency {}us",
+        stats.requests,
+        stats.errors,
+        stats.total_micros / stats.requests.max(1)
+    );
+    for (endpoint, n) in &stats.by_endpoint {
+        println!("  {endpoint:<16} {n}");
+    }
+    println!(
+        "quarantined {} malformed lines, e.g. {:?}",
+        rejects.len(),
+        rejects.first()
+    );
+    assert_eq!(stats.requests + rejects.len() as u64, lines, "no line lost");
+    took
+}
+
 fn main() {
     let lines = 1_000_000;
     let parsers = 4;
 
     println!("== a log-analytics pipeline: generate -> parse x{parsers} -> aggregate + quarantine");
-    let net = network(lines, parsers, false);
+    let net = network(lines, parsers, false, Parsers::Threads);
     // Checked before it runs (dangling ends, self-waits, rendezvous cycles, ...), and
     // drawn: paste the diagram into any Mermaid viewer (or GitHub markdown).
     println!("validation: {}", net.validate());
     println!("```mermaid\n{}```", net.topology().to_mermaid());
-    let start = Instant::now();
-    match run(net) {
-        Ok((stats, rejects)) => {
-            let took = start.elapsed();
-            println!(
-                "{} lines in {took:.2?} ({:.0} lines/s through 4 stages, {} processes)",
-                lines,
-                lines as f64 / took.as_secs_f64(),
-                3 + parsers
-            );
-            println!(
-                "requests {}  server errors {}  mean latency {}us",
-                stats.requests,
-                stats.errors,
-                stats.total_micros / stats.requests.max(1)
-            );
-            for (endpoint, n) in &stats.by_endpoint {
-                println!("  {endpoint:<16} {n}");
-            }
-            println!(
-                "quarantined {} malformed lines, e.g. {:?}",
-                rejects.len(),
-                rejects.first()
-            );
-            assert_eq!(stats.requests + rejects.len() as u64, lines, "no line lost");
-        }
-        Err(e) => println!("unexpected failure: {e}"),
-    }
+    let threads = run_and_report(net, lines, 3 + parsers);
+
+    println!();
+    println!("== the same network, each parser in a forked OS process of its own");
+    // Forking needs a single-threaded program: the first run's threads have all ended.
+    let forked = run_and_report(
+        network(lines, parsers, false, Parsers::Forked),
+        lines,
+        3 + parsers,
+    );
+    println!(
+        "parsers on threads: {threads:.2?}; in forked processes: {forked:.2?} ({:.2}x)",
+        forked.as_secs_f64() / threads.as_secs_f64()
+    );
 
     println!();
     println!("== the same network with strict parsers that panic on a malformed line");
@@ -197,7 +237,7 @@ fn main() {
     // backtrace if RUST_BACKTRACE is set) to stderr.
     std::panic::set_hook(Box::new(|_| {}));
     let start = Instant::now();
-    match run(network(lines, parsers, true)) {
+    match run(network(lines, parsers, true, Parsers::Threads)) {
         Ok(_) => println!("no malformed line was met"),
         Err(e) => {
             println!("the network ended in {:.2?} with: {e}", start.elapsed());
