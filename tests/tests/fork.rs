@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use csp::topology::ProblemKind;
-use csp::{Channel, ChannelError, Failure, ForkError, NetworkError, Parallel, Process};
+use csp::{Alt, Channel, ChannelError, Failure, ForkError, NetworkError, Parallel, Process};
 
 type Case = (&'static str, fn());
 
@@ -66,6 +66,14 @@ const CASES: &[Case] = &[
     (
         "a thread reader blocked on a child that dies mid-stream stops",
         dies_mid_stream,
+    ),
+    (
+        "a child SIGKILLed at random points mid-stream is Killed, its reader stops",
+        killed_at_random_points_mid_stream,
+    ),
+    (
+        "a child SIGKILLed at random points mid-alt is Killed, its readers stop",
+        killed_at_random_points_mid_alt,
     ),
     ("every child of the cases above was reaped", no_child_left),
 ];
@@ -464,4 +472,115 @@ fn dies_mid_stream() {
         .expect_err("the child dies");
     assert_eq!(err.failures().len(), 1, "{err}");
     assert!(matches!(err.failures()[0], Failure::Killed { .. }));
+}
+
+/// Kill moments spread over the first 20 ms of a busy stream: the child may hold the
+/// channel's lock, sit in the middle of a commit, or wait.
+const KILL_ROUNDS: u64 = 16;
+
+fn kill_delay(round: u64) -> Duration {
+    Duration::from_micros(round * 7_919 % 20_000)
+}
+
+/// A process that learns a child's pid, waits `delay` and kills it.
+fn killer(pid_rx: csp::Input<u32>, delay: Duration) -> Process<()> {
+    Process::with_ends("killer", pid_rx, move |rx| {
+        let child = rx.read()?;
+        std::thread::sleep(delay);
+        // SAFETY: kill only sends a signal, to a child this network forked.
+        unsafe { libc::kill(child as i32, libc::SIGKILL) };
+        Ok(())
+    })
+}
+
+/// A reader that checks the stream is in order, without gaps, until it ends.
+fn in_order(name: &str, input: csp::Input<u64>) -> Process<()> {
+    Process::with_ends(name, input, |input| {
+        let mut expected = 0;
+        for v in &input {
+            assert_eq!(v, expected, "a value was lost or repeated");
+            expected += 1;
+        }
+        Ok(())
+    })
+}
+
+fn assert_killed(err: &NetworkError, name: &str, started: Instant) {
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let killed: Vec<_> = err
+        .failures()
+        .iter()
+        .filter(|f| {
+            matches!(f, Failure::Killed { process, signal, .. }
+            if process == name && *signal == libc::SIGKILL)
+        })
+        .collect();
+    assert_eq!(killed.len(), 1, "{err}");
+    assert_eq!(
+        err.failures().len(),
+        1,
+        "only the killed child fails: {err}"
+    );
+}
+
+fn killed_at_random_points_mid_stream() {
+    for round in 0..KILL_ROUNDS {
+        let channel = Channel::<u64>::new().named("stream");
+        // Rendezvous and buffered in turn: a commit in flight, or a slot being filled.
+        let (out, input) = match round % 2 {
+            0 => channel.one2one(),
+            _ => channel.fifo(64).one2one(),
+        };
+        let (pid_tx, pid_rx) = Channel::<u32>::new().named("pid").fifo(1).one2one();
+        let started = Instant::now();
+        let err = Parallel::new()
+            .add(
+                Process::with_ends("producer", (out, pid_tx), |(out, pid_tx)| {
+                    pid_tx.write(pid())?;
+                    for i in 0_u64.. {
+                        out.write(i)?;
+                    }
+                    Ok(())
+                })
+                .forked(),
+            )
+            .add(killer(pid_rx, kill_delay(round)))
+            .add(in_order("consumer", input))
+            .run()
+            .expect_err("the producer is killed");
+        assert_killed(&err, "producer", started);
+    }
+}
+
+fn killed_at_random_points_mid_alt() {
+    for round in 0..KILL_ROUNDS {
+        let (a_out, a_in) = Channel::<u64>::new().named("a").one2one();
+        let (b_out, b_in) = Channel::<u64>::new().named("b").fifo(4).one2one();
+        let (pid_tx, pid_rx) = Channel::<u32>::new().named("pid").fifo(1).one2one();
+        let started = Instant::now();
+        let err = Parallel::new()
+            .add(
+                Process::with_ends("chooser", (a_out, b_out, pid_tx), |(a, b, pid_tx)| {
+                    pid_tx.write(pid())?;
+                    let (mut to_a, mut to_b) = (0_u64, 0_u64);
+                    loop {
+                        Alt::new()
+                            .output(&a, to_a, || to_a += 1)
+                            .output(&b, to_b, || to_b += 1)
+                            .select()?;
+                    }
+                })
+                .forked(),
+            )
+            .add(killer(pid_rx, kill_delay(round)))
+            .add(in_order("reader a", a_in))
+            .add(in_order("reader b", b_in))
+            .run()
+            .expect_err("the chooser is killed");
+        assert_killed(&err, "chooser", started);
+    }
 }
