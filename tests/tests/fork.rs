@@ -75,6 +75,10 @@ const CASES: &[Case] = &[
         "a child SIGKILLed at random points mid-alt is Killed, its readers stop",
         killed_at_random_points_mid_alt,
     ),
+    (
+        "a child blocked for a second burns (almost) no CPU",
+        blocked_child_is_idle,
+    ),
     ("every child of the cases above was reaped", no_child_left),
 ];
 
@@ -84,8 +88,10 @@ fn main() {
     if let Ok(scenario) = std::env::var(SCENARIO) {
         return run_scenario(&scenario);
     }
+    // `CSP_FORK_CASE=text` runs only the cases whose name contains `text`.
+    let only = std::env::var("CSP_FORK_CASE").unwrap_or_default();
     let mut failed = Vec::new();
-    for (name, case) in CASES {
+    for (name, case) in CASES.iter().filter(|(name, _)| name.contains(&only)) {
         // SAFETY: alarm only arms a timer; its default action ends a hung program.
         unsafe { libc::alarm(60) };
         let outcome = std::panic::catch_unwind(case);
@@ -583,4 +589,60 @@ fn killed_at_random_points_mid_alt() {
             .expect_err("the chooser is killed");
         assert_killed(&err, "chooser", started);
     }
+}
+
+/// This process's CPU time (user + system) so far.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the struct it is given, nothing else.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        assert_eq!(libc::getrusage(libc::RUSAGE_SELF, &mut usage), 0);
+        usage
+    };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
+/// A cross-process wait sleeps on a futex (after a short spin), and an alt over crossing
+/// channels looks again at most every millisecond: a second of waiting must cost a
+/// small fraction of a second of CPU, or an idle network would heat a machine.
+fn blocked_child_is_idle() {
+    const IDLE: Duration = Duration::from_secs(1);
+    let (a_out, a_in) = Channel::<u64>::new().named("a").one2one();
+    let (b_out, b_in) = Channel::<u64>::new().named("b").one2one();
+    let (c_out, c_in) = Channel::<u64>::new().named("c").one2one();
+    let results = Parallel::new()
+        .add(
+            Process::with_ends("waiter", (a_in, b_in, c_in), |(a, b, c)| {
+                let before = cpu_time();
+                a.read()?; // a plain blocked read
+                let read = cpu_time() - before;
+                let before = cpu_time();
+                Alt::new().input(&b, drop).input(&c, drop).select()?; // an alt
+                let alt = cpu_time() - before;
+                Ok((read.as_micros() as u64, alt.as_micros() as u64))
+            })
+            .forked(),
+        )
+        .add(Process::with_ends(
+            "late",
+            (a_out, b_out, c_out),
+            |(a, b, c)| {
+                std::thread::sleep(IDLE);
+                a.write(1)?;
+                std::thread::sleep(IDLE);
+                c.write(2)?;
+                drop(b); // only now: a retired guard would end the alt early
+                Ok((0, 0))
+            },
+        ))
+        .run()
+        .expect("runs");
+    let (read, alt) = results[0].expect("the waiter's CPU times");
+    println!("       CPU over 1 s blocked: read {read} us, alt over two crossing inputs {alt} us");
+    assert!(
+        read < 100_000,
+        "a blocked read used {read} us of CPU in 1 s"
+    );
+    assert!(alt < 250_000, "a blocked alt used {alt} us of CPU in 1 s");
 }
