@@ -378,7 +378,7 @@ impl<T> Input<T> {
     ///
     /// ```
     /// let (_tx, rx) = csp::Channel::<u8>::new().one2one();
-    /// assert!(matches!(rx.try_read(self.end.id), Err(csp::ChannelError::Empty { .. })));
+    /// assert!(matches!(rx.try_read(), Err(csp::ChannelError::Empty { .. })));
     /// ```
     pub fn try_read(&self) -> Result<T, ChannelError> {
         self.read_by(Deadline::Now)
