@@ -502,10 +502,8 @@ fn killer(pid_rx: csp::Input<u32>, delay: Duration) -> Process<()> {
 /// A reader that checks the stream is in order, without gaps, until it ends.
 fn in_order(name: &str, input: csp::Input<u64>) -> Process<()> {
     Process::with_ends(name, input, |input| {
-        let mut expected = 0;
-        for v in &input {
+        for (expected, v) in (0_u64..).zip(&input) {
             assert_eq!(v, expected, "a value was lost or repeated");
-            expected += 1;
         }
         Ok(())
     })
