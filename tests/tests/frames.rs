@@ -86,3 +86,20 @@ fn a_value_over_the_frame_limit_is_refused_whole_and_handed_back() {
     tx.write(vec![1, 2, 3]).unwrap();
     assert_eq!(rx.read().unwrap(), vec![1, 2, 3]);
 }
+
+#[test]
+fn the_frame_limit_is_set_per_channel() {
+    let (tx, rx) = Channel::<Vec<u8>>::new()
+        .named("small")
+        .max_frame(64)
+        .fifo(2)
+        .one2one();
+    rx.share_with_forks().unwrap();
+    tx.write(vec![1; 32]).unwrap();
+    let err = tx.write(vec![2; 100]).expect_err("over 64 bytes");
+    assert!(
+        matches!(err.error(), ChannelError::TooLarge { channel, limit: 64, .. } if &**channel == "small"),
+        "{err}"
+    );
+    assert_eq!(rx.read().unwrap(), vec![1; 32]);
+}

@@ -299,6 +299,7 @@ pub(super) fn share<T: 'static>(
         capacity,
         mode,
         open,
+        max_frame: codec.max_frame,
         ..Config::default()
     };
     let mut chan = SharedChannel::create(config).map_err(transport)?;

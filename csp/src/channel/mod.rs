@@ -135,13 +135,19 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Wire for T {}
 pub(crate) struct Codec<T> {
     encode: fn(&T) -> Result<Vec<u8>, postcard::Error>,
     decode: fn(&[u8]) -> Result<T, postcard::Error>,
+    /// The largest encoded value the channel carries between OS processes.
+    pub(crate) max_frame: usize,
 }
+
+/// The default of [`Channel::max_frame`]: 64 KiB.
+pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
 
 impl<T> Clone for Codec<T> {
     fn clone(&self) -> Self {
         Codec {
             encode: self.encode,
             decode: self.decode,
+            max_frame: self.max_frame,
         }
     }
 }
@@ -151,6 +157,7 @@ impl<T: Wire> Codec<T> {
         Codec {
             encode: |v| postcard::to_allocvec(v),
             decode: |b| postcard::from_bytes(b),
+            max_frame: DEFAULT_MAX_FRAME,
         }
     }
 }
@@ -301,6 +308,27 @@ impl<T> Channel<T> {
     /// Chooses the buffer policy.
     pub fn buffer(mut self, policy: Policy) -> Self {
         self.buffer = Buffer::new(policy);
+        self
+    }
+
+    /// The largest value, encoded, that the channel carries between OS processes
+    /// (default [`DEFAULT_MAX_FRAME`], 64 KiB). A larger one is refused whole with
+    /// [`ChannelError::TooLarge`] naming the channel, and handed back, never truncated;
+    /// a reader never decodes more than this from a peer. Each buffer slot and waiter
+    /// of a shared channel reserves this much address space (committed only as used).
+    /// Channels made with [`Channel::local`] never cross, and ignore it.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<Vec<u8>>::new().max_frame(2 << 20).fifo(1).one2one();
+    /// tx.share_with_forks()?; // as `Parallel::run` does before it forks
+    /// tx.write(vec![7; 1 << 20])?; // 1 MiB: over the default, under this limit
+    /// assert_eq!(rx.read()?.len(), 1 << 20);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        if let Some(codec) = &mut self.codec {
+            codec.max_frame = bytes;
+        }
         self
     }
 

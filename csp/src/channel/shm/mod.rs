@@ -92,7 +92,7 @@ impl Default for Config {
         Config {
             capacity: 0,
             mode: Mode::Fifo,
-            max_frame: 64 * 1024,
+            max_frame: crate::channel::DEFAULT_MAX_FRAME,
             max_waiters: 64,
             open: [1, 1],
         }
