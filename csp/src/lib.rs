@@ -277,8 +277,9 @@
 //! refuses a `Channel::local()` channel whose ends would be in two OS processes).
 //!
 //! Channels keep their semantics across processes — a rendezvous still waits for the
-//! reader, timeouts lose nothing, poison and retire reach every end — because `run`
-//! moves each crossing channel into shared memory before it forks. A child that panics,
+//! reader, timeouts lose nothing, poison and retire reach every end, alts work on both
+//! ends — because `run` moves each crossing channel (and every barrier) into shared
+//! memory before it forks. A child that panics,
 //! exits or is killed is reported by name ([`Failure::Panicked`], [`Failure::Exited`],
 //! [`Failure::Killed`]), its channels are poisoned, and the rest of the network ends.
 //! `run` forks only while the program is single-threaded (it says so otherwise: run

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use csp::topology::ProblemKind;
-use csp::{Alt, Channel, ChannelError, Failure, ForkError, NetworkError, Parallel, Process};
+use csp::{
+    Alt, Barrier, Channel, ChannelError, Failure, ForkError, NetworkError, Parallel, Process,
+};
 
 type Case = (&'static str, fn());
 
@@ -78,6 +80,18 @@ const CASES: &[Case] = &[
     (
         "a child blocked for a second burns (almost) no CPU",
         blocked_child_is_idle,
+    ),
+    (
+        "a barrier's parties in children and on threads pass together",
+        barrier_across_processes,
+    ),
+    (
+        "an alting barrier across processes completes with both sides alting",
+        alting_barrier_across_processes,
+    ),
+    (
+        "a child killed mid-barrier does not hang the others",
+        barrier_party_killed,
     ),
     ("every child of the cases above was reaped", no_child_left),
 ];
@@ -643,4 +657,108 @@ fn blocked_child_is_idle() {
         "a blocked read used {read} us of CPU in 1 s"
     );
     assert!(alt < 250_000, "a blocked alt used {alt} us of CPU in 1 s");
+}
+
+/// Two forked parties and one thread party, 200 rounds: each counts its arrival in a
+/// shared counter before `sync`, and after it must see every party's arrival of that
+/// round (nobody passes early), and never one from two rounds on (nobody is left behind).
+fn barrier_across_processes() {
+    const ROUNDS: u64 = 200;
+    let barrier = Barrier::named("phase");
+    let arrivals = csp_tests::shared::Shared::new(std::sync::atomic::AtomicU64::new(0))
+        .expect("a shared counter");
+    let party = |name: &str| {
+        let (me, arrivals) = (barrier.enroll(), arrivals.clone());
+        Process::from_fn(name, move || {
+            for round in 0..ROUNDS {
+                arrivals.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                me.sync();
+                let seen = arrivals.load(std::sync::atomic::Ordering::SeqCst);
+                assert!(
+                    seen >= (round + 1) * 3,
+                    "passed early: {seen} in round {round}"
+                );
+                assert!(
+                    seen <= (round + 2) * 3,
+                    "a round ahead: {seen} in round {round}"
+                );
+            }
+            pid()
+        })
+    };
+    let pids = Parallel::new()
+        .add(party("child a").forked())
+        .add(party("child b").forked())
+        .add(party("here"))
+        .run()
+        .expect("every party passes every round");
+    assert_ne!(pids[0], Some(pid()));
+    assert_eq!(
+        arrivals.load(std::sync::atomic::Ordering::SeqCst),
+        3 * ROUNDS
+    );
+}
+
+/// A child alts between the barrier and a channel it never gets a value on; the parent
+/// alts between the barrier and a timeout: they must meet on the barrier every round.
+fn alting_barrier_across_processes() {
+    const ROUNDS: u32 = 100;
+    let barrier = Barrier::named("both alting");
+    let (_idle_tx, idle_rx) = Channel::<u32>::new().named("idle").one2one();
+    let (child_me, parent_me) = (barrier.enroll(), barrier.enroll());
+    let results = Parallel::new()
+        .add(
+            Process::with_ends("child", idle_rx, move |idle| {
+                let mut synced = 0;
+                while synced < ROUNDS {
+                    Alt::new()
+                        .barrier(&child_me, || synced += 1)
+                        .input(&idle, |_| panic!("nobody writes"))
+                        .select()?;
+                }
+                Ok(synced)
+            })
+            .forked(),
+        )
+        .add(Process::from_fn("parent", move || {
+            let (mut synced, mut timeouts) = (0, 0);
+            while synced < ROUNDS {
+                Alt::new()
+                    .barrier(&parent_me, || synced += 1)
+                    .timeout(Duration::from_millis(5), || timeouts += 1)
+                    .select()
+                    .expect("the alt");
+            }
+            synced
+        }))
+        .boundary(&_idle_tx)
+        .run()
+        .expect("both sync every round");
+    assert_eq!(results, [Some(ROUNDS), Some(ROUNDS)]);
+}
+
+/// A forked party syncs once, then dies while the other waits in the next round: the
+/// waiting `sync` passes once the barrier notices the process is gone (its party is
+/// counted under it from its first sync), and `run` reports the death.
+fn barrier_party_killed() {
+    let barrier = Barrier::named("doomed");
+    let (doomed, survivor) = (barrier.enroll(), barrier.enroll());
+    let started = Instant::now();
+    let err = Parallel::new()
+        .add(
+            Process::from_fn("doomed", move || {
+                doomed.sync();
+                std::thread::sleep(Duration::from_millis(50)); // the other waits by now
+                // SAFETY: raise only sends a signal to this (child) process.
+                unsafe { libc::raise(libc::SIGKILL) };
+            })
+            .forked(),
+        )
+        .add(Process::from_fn("survivor", move || {
+            survivor.sync();
+            survivor.sync(); // passes when the barrier sees the other party is gone
+        }))
+        .run()
+        .expect_err("the child is killed");
+    assert_killed(&err, "doomed", started);
 }

@@ -10,10 +10,19 @@
 //! one global lock (the oracle of JCSP's alting barriers), so two barriers never wait on
 //! each other's claims; a channel partner that meets a claimed context waits the few
 //! instructions until it is committed or released.
+//!
+//! Across OS processes: before it forks, the fork runtime moves every live barrier into
+//! shared memory ([`share_live`]; a barrier's parties are not recorded, so any of them
+//! may be in a child). From then on the barrier's counts live there
+//! (`channel::shm::SharedBarrier`), `sync` sleeps on a process-shared futex, and an alt
+//! treats the barrier as a crossing guard: it completes it if every other party waits,
+//! or offers on it for a while as channels' crossing guards do (see `alt::engine`).
 
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Instant;
 
+use crate::channel::SharedBarrier;
 use crate::park::{Context, Outcome};
 use crate::sync::{self, Mutex};
 
@@ -44,6 +53,43 @@ struct Inner {
     id: u64,
     name: Arc<str>,
     state: Mutex<State>,
+    /// Where the barrier's counts live once it crosses OS processes (set by
+    /// [`share_live`] before a fork, then never again).
+    crossing: OnceLock<SharedBarrier>,
+}
+
+/// Every barrier of this process that may still have parties: the fork runtime shares
+/// them all, since nothing records which processes hold a barrier's parties.
+static LIVE: std::sync::Mutex<Vec<Weak<Inner>>> = std::sync::Mutex::new(Vec::new());
+
+fn register(inner: &Arc<Inner>) {
+    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    // Forget barriers that have gone, now and then, so the list stays as long as the
+    // live ones (amortised: at most once per doubling).
+    if live.len() >= 64 && live.len().is_power_of_two() {
+        live.retain(|w| w.strong_count() > 0);
+    }
+    live.push(Arc::downgrade(inner));
+}
+
+/// Moves every live barrier into memory shared with the OS processes forked after this
+/// call (see the module docs); called by the fork runtime while single-threaded. The
+/// name of the barrier whose shared memory the OS refused, with the error.
+pub(crate) fn share_live() -> Result<(), (Arc<str>, std::io::Error)> {
+    let live: Vec<Arc<Inner>> = {
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|w| w.strong_count() > 0);
+        live.iter().filter_map(Weak::upgrade).collect()
+    };
+    for inner in live {
+        if inner.crossing.get().is_some() {
+            continue;
+        }
+        let enrolled = sync::lock(&inner.state).enrolled;
+        let shared = SharedBarrier::create(enrolled).map_err(|e| (inner.name.clone(), e))?;
+        let _ = inner.crossing.set(shared);
+    }
+    Ok(())
 }
 
 /// A barrier; processes take part through the [`Enrolled`] handles it gives out.
@@ -93,31 +139,44 @@ impl Barrier {
     }
 
     fn with_name(id: u64, name: String) -> Barrier {
-        Barrier {
-            inner: Arc::new(Inner {
-                id: id | BARRIER_ID_BIT,
-                name: Arc::from(name),
-                state: Mutex::new(State {
-                    enrolled: 0,
-                    offers: Vec::new(),
-                }),
+        let inner = Arc::new(Inner {
+            id: id | BARRIER_ID_BIT,
+            name: Arc::from(name),
+            state: Mutex::new(State {
+                enrolled: 0,
+                offers: Vec::new(),
             }),
-        }
+            crossing: OnceLock::new(),
+        });
+        register(&inner);
+        Barrier { inner }
     }
 
     /// Enrolls one more party; dropping (or [`resign`](Enrolled::resign)ing) the handle
     /// takes it out again.
     pub fn enroll(&self) -> Enrolled {
+        if let Some(shared) = self.inner.crossing.get() {
+            let home = shared.enroll();
+            return Enrolled {
+                inner: self.inner.clone(),
+                home: std::sync::atomic::AtomicU32::new(home),
+                not_sync: PhantomData,
+            };
+        }
         let _oracle = oracle();
         sync::lock(&self.inner.state).enrolled += 1;
         Enrolled {
             inner: self.inner.clone(),
+            home: std::sync::atomic::AtomicU32::new(0),
             not_sync: PhantomData,
         }
     }
 
     /// How many parties are enrolled.
     pub fn enrolled(&self) -> usize {
+        if let Some(shared) = self.inner.crossing.get() {
+            return shared.enrolled();
+        }
         let _oracle = oracle();
         sync::lock(&self.inner.state).enrolled
     }
@@ -142,6 +201,9 @@ impl Barrier {
 /// ```
 pub struct Enrolled {
     inner: Arc<Inner>,
+    /// Once the barrier crosses OS processes: the pid its party is counted under (0: the
+    /// process that shared it), see `channel::shm::SharedBarrier`.
+    home: std::sync::atomic::AtomicU32,
     // One party syncs at a time: the handle is `Send` but not `Sync`.
     not_sync: PhantomData<std::cell::Cell<()>>,
 }
@@ -177,6 +239,14 @@ impl Enrolled {
     /// Polls the barrier as an alt guard: completes it if every other party is offering,
     /// otherwise (with `me`) offers to sync.
     pub(crate) fn poll(&self, me: Option<(&Arc<Context>, usize)>) -> BarrierPoll {
+        if let Some(shared) = self.inner.crossing.get() {
+            // Parties in other processes cannot reach the alt's context: complete it
+            // if all of them wait, else the alt offers later (see `offer`).
+            return match shared.try_sync(&self.home) {
+                true => BarrierPoll::Ready,
+                false => BarrierPoll::NotReady,
+            };
+        }
         let _oracle = oracle();
         let mut st = sync::lock(&self.inner.state);
         st.offers.retain(|o| o.ctx.outcome().is_none());
@@ -213,6 +283,20 @@ impl Enrolled {
         }
     }
 
+    /// Whether the barrier crosses OS processes (an alt offers on it).
+    pub(crate) fn crosses(&self) -> bool {
+        self.inner.crossing.get().is_some()
+    }
+
+    /// An alt's exclusive offer on a crossing barrier: waits as a plain `sync` until
+    /// `until`; `true` if the barrier completed, `false` if not in time (withdrawn).
+    pub(crate) fn offer(&self, until: Option<Instant>) -> bool {
+        self.inner
+            .crossing
+            .get()
+            .is_some_and(|shared| shared.sync(&self.home, until))
+    }
+
     /// Withdraws an alt's offer.
     pub(crate) fn cancel(&self, ctx: &Arc<Context>) {
         let _oracle = oracle();
@@ -225,6 +309,10 @@ impl Enrolled {
 impl Drop for Enrolled {
     /// Resigns: if every remaining party is already waiting, the barrier completes now.
     fn drop(&mut self) {
+        if let Some(shared) = self.inner.crossing.get() {
+            shared.resign(&self.home);
+            return;
+        }
         let _oracle = oracle();
         let mut st = sync::lock(&self.inner.state);
         st.enrolled = st.enrolled.saturating_sub(1);

@@ -266,6 +266,17 @@ impl Guard for BarrierSlot<'_> {
         }
     }
 
+    fn crosses(&self) -> bool {
+        self.party.crosses()
+    }
+
+    fn offer(&mut self, until: Option<Instant>) -> Polled {
+        match self.party.offer(until) {
+            true => Polled::Ready,
+            false => Polled::NotReady,
+        }
+    }
+
     fn complete_selected(&mut self, _ctx: &Context) -> Result<(), ChannelError> {
         // The barrier committed every party at once; nothing travels.
         self.offered = None;

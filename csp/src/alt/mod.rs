@@ -49,7 +49,7 @@
 //! CAS of the wait-and-commit protocol, so exactly one guard is ever chosen, even with
 //! both ends of a channel alting at once. See `channel::select` for the channel's part.
 
-mod barrier;
+pub(crate) mod barrier;
 mod engine;
 mod error;
 mod guard;

@@ -116,6 +116,7 @@ impl EndId {
 }
 
 pub(crate) use self::ids::{local_part as short_id, next_channel_id};
+pub(crate) use self::shm::SharedBarrier;
 
 pub(crate) fn next_end_id() -> EndId {
     EndId(ids::next_end_id())

@@ -137,3 +137,35 @@ impl SharedChannel {
         match self.0 {}
     }
 }
+
+/// The stand-in barrier: `create` refuses, so no other method is ever reached.
+#[derive(Clone)]
+pub(crate) struct SharedBarrier(Infallible);
+
+impl SharedBarrier {
+    pub(crate) fn create(_enrolled: usize) -> std::io::Result<SharedBarrier> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "barriers across OS processes need Linux",
+        ))
+    }
+    pub(crate) fn enroll(&self) -> u32 {
+        match self.0 {}
+    }
+    pub(crate) fn resign(&self, _home: &std::sync::atomic::AtomicU32) {
+        match self.0 {}
+    }
+    pub(crate) fn enrolled(&self) -> usize {
+        match self.0 {}
+    }
+    pub(crate) fn try_sync(&self, _home: &std::sync::atomic::AtomicU32) -> bool {
+        match self.0 {}
+    }
+    pub(crate) fn sync(
+        &self,
+        _home: &std::sync::atomic::AtomicU32,
+        _until: Option<Instant>,
+    ) -> bool {
+        match self.0 {}
+    }
+}

@@ -152,6 +152,14 @@ pub enum ForkError {
         /// Why.
         error: crate::channel::ChannelError,
     },
+    /// A barrier could not be moved to shared memory.
+    #[error("cannot fork the network: barrier '{barrier}' cannot be shared: {error}")]
+    ShareBarrier {
+        /// The barrier's name.
+        barrier: String,
+        /// What the OS said.
+        error: std::io::Error,
+    },
 }
 
 fn list(failures: &[Failure]) -> String {

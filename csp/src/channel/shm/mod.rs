@@ -35,6 +35,7 @@
 //! self-commit before committing a partner (see `channel::select`) carries over
 //! unchanged: it is a CAS on its arena word.
 
+mod barrier;
 mod channel;
 mod control;
 mod frame;
@@ -48,6 +49,7 @@ mod waiters;
 #[cfg(all(test, target_os = "linux", not(loom)))]
 mod tests;
 
+pub(crate) use barrier::SharedBarrier;
 pub use channel::{Held, SharedChannel};
 pub use frame::FrameError;
 

@@ -88,6 +88,11 @@ fn preflight(topology: &Topology) -> Result<(), ForkError> {
             error,
         })?;
     }
+    // A barrier's parties are not recorded, so any of them may end up in a child.
+    crate::alt::barrier::share_live().map_err(|(name, error)| ForkError::ShareBarrier {
+        barrier: name.to_string(),
+        error,
+    })?;
     Ok(())
 }
 
