@@ -749,7 +749,7 @@ fn barrier_party_killed() {
             Process::from_fn("doomed", move || {
                 doomed.sync();
                 std::thread::sleep(Duration::from_millis(50)); // the other waits by now
-                // SAFETY: raise only sends a signal to this (child) process.
+                                                               // SAFETY: raise only sends a signal to this (child) process.
                 unsafe { libc::raise(libc::SIGKILL) };
             })
             .forked(),

@@ -127,36 +127,7 @@ impl<T> Crossing<T> {
     /// here: it tries without waiting, and looks again shortly while other guards may
     /// wake it (see `alt::engine`, which treats `None` as "look again").
     pub(crate) fn try_read(&self, end: EndId) -> Result<Option<T>, ChannelError> {
-        match self.chan.read(end.get(), Wait::Try) {
-            Ok(frame) => self.decode(&frame).map(Some),
-            Err(SharedError::Empty) => Ok(None),
-            Err(e) => Err(self.error(e)),
-        }
-    }
-
-    /// An alt's attempt at an output guard: `Ok(true)` if a reader took the value (or
-    /// the buffer did); `Ok(false)` if it would have to wait (the value stays).
-    pub(crate) fn try_write(
-        &self,
-        end: EndId,
-        value: &mut Option<T>,
-    ) -> Result<bool, ChannelError> {
-        let Some(v) = value.as_ref() else {
-            return Ok(true);
-        };
-        let frame = self.codec.encode(&self.name, v)?;
-        match self.chan.write(end.get(), &frame, Wait::Try) {
-            Ok(()) => {
-                *value = None;
-                Ok(true)
-            }
-            Err(SharedError::Full) => Ok(false),
-            Err(SharedError::Lost) => {
-                *value = None; // gone with the reader's failed extended block
-                Err(self.error(SharedError::Poisoned))
-            }
-            Err(e) => Err(self.error(e)),
-        }
+        self.read_unless(end, Wait::Try)
     }
 
     /// An alt's exclusive offer at an input guard: waits as a reader until `until`
@@ -168,12 +139,26 @@ impl<T> Crossing<T> {
         end: EndId,
         until: Option<std::time::Instant>,
     ) -> Result<Option<T>, ChannelError> {
-        let wait = until.map_or(Wait::Forever, Wait::Until);
+        self.read_unless(end, until.map_or(Wait::Forever, Wait::Until))
+    }
+
+    /// A read that gives `None` where it would wait longer than `wait` allows.
+    fn read_unless(&self, end: EndId, wait: Wait) -> Result<Option<T>, ChannelError> {
         match self.chan.read(end.get(), wait) {
             Ok(frame) => self.decode(&frame).map(Some),
-            Err(SharedError::Timeout) => Ok(None),
+            Err(SharedError::Empty | SharedError::Timeout) => Ok(None),
             Err(e) => Err(self.error(e)),
         }
+    }
+
+    /// An alt's attempt at an output guard: `Ok(true)` if a reader took the value (or
+    /// the buffer did); `Ok(false)` if it would have to wait (the value stays).
+    pub(crate) fn try_write(
+        &self,
+        end: EndId,
+        value: &mut Option<T>,
+    ) -> Result<bool, ChannelError> {
+        self.write_unless(end, value, Wait::Try)
     }
 
     /// An alt's exclusive offer at an output guard (see [`Crossing::offer_read`]):
@@ -185,17 +170,27 @@ impl<T> Crossing<T> {
         value: &mut Option<T>,
         until: Option<std::time::Instant>,
     ) -> Result<bool, ChannelError> {
+        self.write_unless(end, value, until.map_or(Wait::Forever, Wait::Until))
+    }
+
+    /// A write that gives `Ok(false)`, keeping the value, where it would wait longer
+    /// than `wait` allows.
+    fn write_unless(
+        &self,
+        end: EndId,
+        value: &mut Option<T>,
+        wait: Wait,
+    ) -> Result<bool, ChannelError> {
         let Some(v) = value.as_ref() else {
             return Ok(true);
         };
         let frame = self.codec.encode(&self.name, v)?;
-        let wait = until.map_or(Wait::Forever, Wait::Until);
         match self.chan.write(end.get(), &frame, wait) {
             Ok(()) => {
                 *value = None;
                 Ok(true)
             }
-            Err(SharedError::Timeout) => Ok(false),
+            Err(SharedError::Full | SharedError::Timeout) => Ok(false),
             Err(SharedError::Lost) => {
                 *value = None; // gone with the reader's failed extended block
                 Err(self.error(SharedError::Poisoned))

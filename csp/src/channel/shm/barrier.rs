@@ -56,6 +56,13 @@ pub(crate) struct SharedBarrier {
     map: Arc<Mapping>,
 }
 
+/// Lowers a count (under the lock) by `n`, never below zero: after a dead owner's torn
+/// update a count may be off, and must not wrap.
+fn lower(count: &AtomicU32, n: u32) {
+    let was = count.load(Ordering::Relaxed);
+    count.store(was.saturating_sub(n), Ordering::Relaxed);
+}
+
 fn own_pid() -> u32 {
     std::process::id()
 }
@@ -139,8 +146,7 @@ impl SharedBarrier {
             return;
         }
         if let Some(p) = self.party(was) {
-            let n = p.enrolled.load(Ordering::Relaxed);
-            p.enrolled.store(n.saturating_sub(1), Ordering::Relaxed);
+            lower(&p.enrolled, 1);
         }
         if let Some(p) = self.party(me) {
             p.enrolled.fetch_add(1, Ordering::Relaxed);
@@ -153,12 +159,9 @@ impl SharedBarrier {
     pub(crate) fn resign(&self, home: &AtomicU32) {
         let Some(_g) = self.lock() else { return };
         self.adopt(home);
-        let c = self.cell();
-        let n = c.enrolled.load(Ordering::Relaxed);
-        c.enrolled.store(n.saturating_sub(1), Ordering::Relaxed);
+        lower(&self.cell().enrolled, 1);
         if let Some(p) = self.party(own_pid()) {
-            let n = p.enrolled.load(Ordering::Relaxed);
-            p.enrolled.store(n.saturating_sub(1), Ordering::Relaxed);
+            lower(&p.enrolled, 1);
         }
         self.complete_if_all_arrived();
     }
@@ -263,12 +266,9 @@ impl SharedBarrier {
 
     /// Takes back this process's arrival (under the lock).
     fn withdraw(&self) {
-        let c = self.cell();
-        let n = c.arrived.load(Ordering::Relaxed);
-        c.arrived.store(n.saturating_sub(1), Ordering::Relaxed);
+        lower(&self.cell().arrived, 1);
         if let Some(p) = self.party(own_pid()) {
-            let n = p.arrived.load(Ordering::Relaxed);
-            p.arrived.store(n.saturating_sub(1), Ordering::Relaxed);
+            lower(&p.arrived, 1);
         }
     }
 }
