@@ -276,5 +276,10 @@ macro_rules! placement_functions {
         fn share<E: $crate::placement::ChannelEnds>(ends: E) -> E {
             <$crate::placement::$placement as $crate::placement::Placement>::share(ends)
         }
+
+        #[allow(dead_code)]
+        fn share_barrier(barrier: csp::Barrier) -> csp::Barrier {
+            <$crate::placement::$placement as $crate::placement::Placement>::share_barrier(barrier)
+        }
     };
 }

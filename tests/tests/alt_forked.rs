@@ -11,6 +11,9 @@ mod guards;
 #[path = "suites/alt_contention.rs"]
 mod contention;
 
+#[path = "suites/barrier.rs"]
+mod barriers;
+
 fn main() -> std::process::ExitCode {
     use csp_tests::placement::{run_suite, Suite};
     run_suite(&[
@@ -20,6 +23,10 @@ fn main() -> std::process::ExitCode {
         },
         Suite {
             cases: contention::CASES,
+            in_process_only: &[],
+        },
+        Suite {
+            cases: barriers::CASES,
             in_process_only: &[],
         },
     ])

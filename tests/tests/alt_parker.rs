@@ -8,3 +8,6 @@ mod guards;
 
 #[path = "suites/alt_contention.rs"]
 mod contention;
+
+#[path = "suites/barrier.rs"]
+mod barriers;

@@ -82,13 +82,19 @@ pub(crate) fn share_live() -> Result<(), (Arc<str>, std::io::Error)> {
         live.iter().filter_map(Weak::upgrade).collect()
     };
     for inner in live {
-        if inner.crossing.get().is_some() {
-            continue;
-        }
-        let enrolled = sync::lock(&inner.state).enrolled;
-        let shared = SharedBarrier::create(enrolled).map_err(|e| (inner.name.clone(), e))?;
-        let _ = inner.crossing.set(shared);
+        share(&inner).map_err(|e| (inner.name.clone(), e))?;
     }
+    Ok(())
+}
+
+/// Moves one barrier into shared memory, with the parties enrolled now.
+fn share(inner: &Inner) -> std::io::Result<()> {
+    let _oracle = oracle();
+    if inner.crossing.get().is_some() {
+        return Ok(());
+    }
+    let enrolled = sync::lock(&inner.state).enrolled;
+    let _ = inner.crossing.set(SharedBarrier::create(enrolled)?);
     Ok(())
 }
 
@@ -155,19 +161,19 @@ impl Barrier {
     /// Enrolls one more party; dropping (or [`resign`](Enrolled::resign)ing) the handle
     /// takes it out again.
     pub fn enroll(&self) -> Enrolled {
-        if let Some(shared) = self.inner.crossing.get() {
-            let home = shared.enroll();
-            return Enrolled {
-                inner: self.inner.clone(),
-                home: std::sync::atomic::AtomicU32::new(home),
-                not_sync: PhantomData,
-            };
-        }
+        // Under the oracle, which `share` holds too: a party is counted on one side of
+        // the move into shared memory, never lost between them.
         let _oracle = oracle();
-        sync::lock(&self.inner.state).enrolled += 1;
+        let home = match self.inner.crossing.get() {
+            Some(shared) => shared.enroll(),
+            None => {
+                sync::lock(&self.inner.state).enrolled += 1;
+                0
+            }
+        };
         Enrolled {
             inner: self.inner.clone(),
-            home: std::sync::atomic::AtomicU32::new(0),
+            home: std::sync::atomic::AtomicU32::new(home),
             not_sync: PhantomData,
         }
     }
@@ -179,6 +185,23 @@ impl Barrier {
         }
         let _oracle = oracle();
         sync::lock(&self.inner.state).enrolled
+    }
+
+    /// Moves the barrier into memory shared with the OS processes forked after this
+    /// call, so that its parties keep syncing when they end up in different processes.
+    /// [`Parallel::run`](crate::Parallel::run) does this for every live barrier before
+    /// it forks; call it yourself only if you fork by other means. Idempotent. Fails
+    /// where the OS refuses shared memory (or is not Linux).
+    ///
+    /// ```
+    /// let barrier = csp::Barrier::named("phase");
+    /// let me = barrier.enroll();
+    /// barrier.share_with_forks()?; // from here on, a forked child could hold a party
+    /// me.sync(); // the only party: passes at once
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn share_with_forks(&self) -> std::io::Result<()> {
+        share(&self.inner)
     }
 
     /// The barrier's name.
@@ -309,11 +332,11 @@ impl Enrolled {
 impl Drop for Enrolled {
     /// Resigns: if every remaining party is already waiting, the barrier completes now.
     fn drop(&mut self) {
+        let _oracle = oracle();
         if let Some(shared) = self.inner.crossing.get() {
             shared.resign(&self.home);
             return;
         }
-        let _oracle = oracle();
         let mut st = sync::lock(&self.inner.state);
         st.enrolled = st.enrolled.saturating_sub(1);
         st.offers.retain(|o| o.ctx.outcome().is_none());

@@ -93,6 +93,13 @@ impl Placement for Forked {
         }
         ends
     }
+
+    fn share_barrier(barrier: csp::Barrier) -> csp::Barrier {
+        if let Err(e) = barrier.share_with_forks() {
+            panic!("case {}: Barrier::share_with_forks: {e}", current_case());
+        }
+        barrier
+    }
 }
 
 /// An armed alarm, cancelled when the watched body ends, even by a panic.

@@ -45,6 +45,12 @@ pub trait Placement {
     /// Prepares a new channel's ends for this placement's parties (a forked placement
     /// moves the channel into shared memory); gives them back.
     fn share<E: ChannelEnds>(ends: E) -> E;
+
+    /// Prepares a new barrier for this placement's parties (a forked placement moves it
+    /// into shared memory); gives it back.
+    fn share_barrier(barrier: csp::Barrier) -> csp::Barrier {
+        barrier
+    }
 }
 
 /// The two ends of a channel, as its builder returns them.
