@@ -47,6 +47,7 @@
 //! readers drain what is buffered, then see `Retired`, and `for v in input` loops end;
 //! [`Output::poison`] aborts — every pending and later operation fails with `Poisoned`.
 
+mod alt_hooks;
 mod buffer;
 mod core;
 mod crossing;
