@@ -381,11 +381,7 @@ impl<T> Channel<T> {
     where
         T: Send + 'static,
     {
-        let (core, info) = self.build(Kind::One2One);
-        (
-            Output::new(core.clone(), info.clone()),
-            Input::new(core, info),
-        )
+        self.ends(Kind::One2One)
     }
 
     /// Any number of writers (clone the [`SharedOutput`]), one reader.
@@ -393,11 +389,7 @@ impl<T> Channel<T> {
     where
         T: Send + 'static,
     {
-        let (core, info) = self.build(Kind::Any2One);
-        (
-            SharedOutput::new(core.clone(), info.clone()),
-            Input::new(core, info),
-        )
+        self.ends(Kind::Any2One)
     }
 
     /// One writer, any number of readers (clone the [`SharedInput`]).
@@ -405,11 +397,7 @@ impl<T> Channel<T> {
     where
         T: Send + 'static,
     {
-        let (core, info) = self.build(Kind::One2Any);
-        (
-            Output::new(core.clone(), info.clone()),
-            SharedInput::new(core, info),
-        )
+        self.ends(Kind::One2Any)
     }
 
     /// Any number of writers and readers.
@@ -417,13 +405,37 @@ impl<T> Channel<T> {
     where
         T: Send + 'static,
     {
-        let (core, info) = self.build(Kind::Any2Any);
+        self.ends(Kind::Any2Any)
+    }
+
+    /// The channel of `kind`, as the end types its kind hands out.
+    fn ends<W: FromCore<T>, R: FromCore<T>>(self, kind: Kind) -> (W, R)
+    where
+        T: Send + 'static,
+    {
+        let (core, info) = self.build(kind);
         (
-            SharedOutput::new(core.clone(), info.clone()),
-            SharedInput::new(core, info),
+            W::from_core(core.clone(), info.clone()),
+            R::from_core(core, info),
         )
     }
 }
+
+/// An end made on a channel's core (each kind constructor picks two).
+trait FromCore<T> {
+    fn from_core(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self;
+}
+
+macro_rules! from_core {
+    ($($end:ident),*) => {$(
+        impl<T> FromCore<T> for $end<T> {
+            fn from_core(core: Arc<Core<T>>, info: Arc<dyn ChannelInfo>) -> Self {
+                $end::new(core, info)
+            }
+        }
+    )*};
+}
+from_core!(Output, Input, SharedOutput, SharedInput);
 
 impl<T: Wire> Default for Channel<T> {
     fn default() -> Self {
