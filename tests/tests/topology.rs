@@ -331,14 +331,16 @@ P_succ = b?x -> c!((x + 1) % K) -> P_succ
 -- process 'sink'
 P_sink = d?_ -> P_sink
 
-SYSTEM =
-    (((P_prefix)
-    [{| c, a |} || {| a, b, d |}]
-    P_delta)
-    [Union({{| c, a |}, {| a, b, d |}}) || {| b, c |}]
-    P_succ)
-    [Union({{| c, a |}, {| a, b, d |}, {| b, c |}}) || {| d |}]
-    P_sink
+ALPHA(0) = {| c, a |}
+ALPHA(1) = {| a, b, d |}
+ALPHA(2) = {| b, c |}
+ALPHA(3) = {| d |}
+PROC(0) = P_prefix
+PROC(1) = P_delta
+PROC(2) = P_succ
+PROC(3) = P_sink
+
+SYSTEM = || i : {0..3} @ [ALPHA(i)] PROC(i)
 
 assert SYSTEM :[deadlock free]
 "#
@@ -459,4 +461,28 @@ fn cspm_models_buffers_as_processes_and_shared_ends_by_index() {
     let cspm = net.topology().to_cspm();
     let expected = include_str!("golden/buffers.csp");
     assert_eq!(cspm, expected, "got:\n{cspm}");
+}
+
+/// A pipeline of `n` `id`s between a generator and a sink, exported to CSPm.
+fn pipeline_cspm(n: usize) -> String {
+    let (first, mut input) = Channel::<u8>::new().one2one();
+    let mut net: Parallel<()> = Parallel::new().add(generate(0..3, first));
+    for _ in 0..n {
+        let (out, next) = Channel::<u8>::new().one2one();
+        net = net.add(csp::components::id(input, out).map(|_| ()));
+        input = next;
+    }
+    net.add(sink(input).map(|_| ())).topology().to_cspm()
+}
+
+#[test]
+fn the_cspm_script_grows_linearly_with_the_network() {
+    let (small, large) = (pipeline_cspm(200).len(), pipeline_cspm(800).len());
+    // 4x the processes: about 4x the text (a folded parallel repeating every earlier
+    // alphabet at each step grew about 16x).
+    let growth = large as f64 / small as f64;
+    assert!(
+        growth < 4.6,
+        "{small} -> {large} bytes: {growth:.1}x for 4x the processes"
+    );
 }

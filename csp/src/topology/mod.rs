@@ -301,7 +301,14 @@ impl Topology {
     ///   marked `PLACEHOLDER`; a model given with `#[process(model = "...")]` is taken
     ///   as written;
     /// - a buffer policy this export does not know is modelled as rendezvous, marked
-    ///   `ABSTRACTED`.
+    ///   `ABSTRACTED`;
+    /// - a process holding both a writer and a reader of one shared rendezvous channel
+    ///   may, in the model, communicate with itself (its own writer and reader indices
+    ///   make an event only it takes part in), which at run time it cannot: a deadlock
+    ///   in which that process would have to be its own partner is missed.
+    ///
+    /// The script grows linearly with the network: each process's alphabet is named
+    /// once (`ALPHA(i)`, `PROC(i)`) and `SYSTEM` is their replicated parallel.
     ///
     /// ```
     /// use csp::components::{generate, sink};

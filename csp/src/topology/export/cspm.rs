@@ -17,7 +17,7 @@ use crate::process::ModelContext;
 use crate::topology::{ChannelNode, Topology};
 
 /// The names the script itself defines, kept from channels and processes.
-const RESERVED: [&str; 5] = ["K", "T", "UB", "SYSTEM", "pinsert"];
+const RESERVED: [&str; 7] = ["K", "T", "UB", "SYSTEM", "pinsert", "ALPHA", "PROC"];
 
 /// The bound that stands for an unbounded buffer's capacity.
 const UNBOUNDED_BOUND: usize = 3;
@@ -435,28 +435,30 @@ fn alphabet(events: Vec<String>) -> String {
     }
 }
 
-/// The alphabetised parallel of every member, folded left:
-/// `(P1 [A1 || A2] P2) [A1 ∪ A2 || A3] P3 ...`.
+/// The alphabetised parallel of every member, replicated over their indices:
+/// `ALPHA(i)` and `PROC(i)` per member, then `|| i : {0..n-1} @ [ALPHA(i)] PROC(i)`, so
+/// the script grows linearly with the network (a folded binary parallel repeats the
+/// union of all earlier alphabets at every step: quadratic).
 fn system(s: &mut String, members: &[Member]) {
-    let mut system = String::new();
-    let mut alphabets: Vec<&str> = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        if i == 0 {
-            system = m.name.clone();
-        } else {
-            let left = if alphabets.len() == 1 {
-                alphabets[0].to_string()
-            } else {
-                format!("Union({{{}}})", alphabets.join(", "))
-            };
-            system = format!("({system})\n    [{left} || {}]\n    {}", m.alphabet, m.name);
+    match members {
+        [] => s.push_str("SYSTEM = SKIP\n\n"),
+        [only] => {
+            let _ = writeln!(s, "SYSTEM = {}\n", only.name);
         }
-        alphabets.push(&m.alphabet);
+        _ => {
+            for (i, m) in members.iter().enumerate() {
+                let _ = writeln!(s, "ALPHA({i}) = {}", m.alphabet);
+            }
+            for (i, m) in members.iter().enumerate() {
+                let _ = writeln!(s, "PROC({i}) = {}", m.name);
+            }
+            let _ = writeln!(
+                s,
+                "\nSYSTEM = || i : {{0..{}}} @ [ALPHA(i)] PROC(i)\n",
+                members.len() - 1
+            );
+        }
     }
-    if system.is_empty() {
-        system = "SKIP".into();
-    }
-    let _ = writeln!(s, "SYSTEM =\n    {system}\n");
 }
 
 #[cfg(test)]
