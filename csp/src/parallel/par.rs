@@ -25,6 +25,28 @@ use crate::process::ScopedProcess;
 /// assert_eq!((sent, text.as_deref()), (Some(1), Some("hello")));
 /// # Ok::<(), csp::NetworkError>(())
 /// ```
+///
+/// A process placed in a forked OS process ([`forked`](crate::ScopedProcess::forked),
+/// [`in_group`](crate::ScopedProcess::in_group)) takes part as in a `Parallel`; its
+/// result comes back to the tuple:
+///
+/// ```
+/// use csp::{par, Channel, Process};
+/// let (tx, rx) = Channel::<u64>::new().named("numbers").fifo(4).one2one();
+/// let (pid, sum) = par!(
+///     Process::with_ends("numbers", tx, |tx| {
+///         for i in 1..=100_u64 {
+///             tx.write(i)?;
+///         }
+///         Ok(std::process::id())
+///     })
+///     .forked(),
+///     Process::with_ends("sum", rx, |rx| Ok(rx.iter().sum::<u64>())),
+/// )?;
+/// assert_ne!(pid, Some(std::process::id()));
+/// assert_eq!(sum, Some(5050));
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
 #[macro_export]
 macro_rules! par {
     ($($p:expr),+ $(,)?) => {
