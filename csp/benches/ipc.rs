@@ -5,6 +5,11 @@
 //! - `stream`: 8-byte values one way to the parent, per iteration one value: a csp
 //!   `Fifo(1024)` channel against a `SOCK_STREAM` socketpair (one `write` per value).
 //!
+//! - `large`: 1 MiB values (`Vec<u8>`, a channel with `max_frame(2 MiB)`, `Fifo(2)`) one
+//!   way to the parent, per iteration one value, against a `memcpy` of 1 MiB in one
+//!   process (what any transfer costs at least): the ratio says how many copies' worth
+//!   a crossing costs (encode, into the slot, out of it, decode).
+//!
 //! Each pair runs idle and with one busy *process* per core beside it (processes, not
 //! threads: the benchmark forks, and forking beside running threads is what the library
 //! refuses). After each group the ratio `csp / socketpair` is printed (below 1: csp is
@@ -149,6 +154,58 @@ mod linux {
         took
     }
 
+    const LARGE: usize = 1 << 20;
+
+    /// 1 MiB as a `Vec<u8>`, which serde encodes element by element.
+    fn large_csp(n: u64) -> Duration {
+        large_of(n, |v| v)
+    }
+
+    /// 1 MiB as `serde_bytes::ByteBuf`, which serde encodes as one byte string.
+    fn large_csp_bytes(n: u64) -> Duration {
+        large_of(n, serde_bytes::ByteBuf::from)
+    }
+
+    fn large_of<V>(n: u64, wrap: fn(Vec<u8>) -> V) -> Duration
+    where
+        V: csp::channel::Wire + AsRef<[u8]>,
+    {
+        let (tx, rx) = Channel::<V>::new()
+            .named("large")
+            .max_frame(2 << 20)
+            .fifo(2)
+            .one2one();
+        tx.share_with_forks().expect("share");
+        let value = vec![7u8; LARGE];
+        let start = Instant::now();
+        let pid = spawn_child(|| {
+            for _ in 0..n {
+                tx.write(wrap(value.clone())).expect("write");
+            }
+        });
+        let mut bytes = 0;
+        for _ in 0..n {
+            bytes += rx.read().expect("read").as_ref().len();
+        }
+        let took = start.elapsed();
+        assert_eq!(bytes, n as usize * LARGE);
+        waitpid(pid, None).expect("waitpid");
+        std::mem::forget(tx);
+        took
+    }
+
+    fn large_memcpy(n: u64) -> Duration {
+        let src = vec![7u8; LARGE];
+        let mut dst = vec![0u8; LARGE];
+        let start = Instant::now();
+        for i in 0..n {
+            dst.copy_from_slice(std::hint::black_box(&src));
+            dst[(i as usize) % LARGE] ^= 1;
+        }
+        std::hint::black_box(&dst);
+        start.elapsed()
+    }
+
     /// One busy-looping child process per core, killed when dropped.
     struct LoadProcesses(Vec<Pid>);
 
@@ -175,17 +232,21 @@ mod linux {
     type Run = fn(u64) -> Duration;
 
     fn pair(c: &mut Criterion, group: &str, csp: Run, baseline: Run) {
+        pair_with(c, group, csp, ("socketpair", baseline));
+    }
+
+    fn pair_with(c: &mut Criterion, group: &str, csp: Run, (name, baseline): (&str, Run)) {
         let since = SystemTime::now();
         let mut g = c.benchmark_group(group);
         g.measurement_time(Duration::from_secs(3));
         g.bench_function("csp", |b| b.iter_custom(csp));
-        g.bench_function("socketpair", |b| b.iter_custom(baseline));
+        g.bench_function(name, |b| b.iter_custom(baseline));
         g.finish();
         let csp_ns = common::mean_ns_since(group, "csp", since);
-        let raw_ns = common::mean_ns_since(group, "socketpair", since);
+        let raw_ns = common::mean_ns_since(group, name, since);
         if let (Some(a), Some(b)) = (csp_ns, raw_ns) {
             println!(
-                "{group}: csp {a:.0} ns, socketpair {b:.0} ns, ratio csp/socketpair {:.2}",
+                "{group}: csp {a:.0} ns, {name} {b:.0} ns, ratio csp/{name} {:.2}",
                 a / b
             );
         }
@@ -200,6 +261,13 @@ mod linux {
             pingpong_socketpair,
         );
         pair(&mut c, "ipc_stream_idle", stream_csp, stream_socketpair);
+        pair_with(&mut c, "ipc_1mib_idle", large_csp, ("memcpy", large_memcpy));
+        pair_with(
+            &mut c,
+            "ipc_1mib_bytes_idle",
+            large_csp_bytes,
+            ("memcpy", large_memcpy),
+        );
         {
             let _load = LoadProcesses::start();
             pair(
