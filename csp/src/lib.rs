@@ -338,7 +338,8 @@ pub mod __shared_test {
 
 pub use alt::{Alt, AltError, Barrier, Enrolled, Fair, Timer};
 pub use channel::{
-    Channel, ChannelError, Input, Kind, Output, Policy, SharedInput, SharedOutput, WriteError,
+    duplex, Channel, ChannelError, Duplex, Input, Kind, Output, Policy, SharedInput, SharedOutput,
+    WriteError,
 };
 /// What counts as a failure, generics and `crate = path`, run:
 ///

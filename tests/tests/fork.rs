@@ -93,6 +93,10 @@ const CASES: &[Case] = &[
         "a child killed mid-barrier does not hang the others",
         barrier_party_killed,
     ),
+    (
+        "a duplex connection serves a forked child's requests both ways",
+        duplex_across_a_fork,
+    ),
     ("every child of the cases above was reaped", no_child_left),
 ];
 
@@ -761,4 +765,35 @@ fn barrier_party_killed() {
         .run()
         .expect_err("the child is killed");
     assert_killed(&err, "doomed", started);
+}
+
+/// `multiprocessing.Pipe()` as `csp::duplex`: a forked server answers 1,000 requests
+/// from a thread client, in order; the client's drop ends the server's loop.
+fn duplex_across_a_fork() {
+    const REQUESTS: u64 = 1_000;
+    let (client, server) = csp::duplex::<u64, (u64, u32)>("rpc");
+    let results = Parallel::new()
+        .add(
+            Process::with_ends("server", server, |conn| {
+                let mut served = 0;
+                for n in conn.receiver() {
+                    conn.send((n * 2, pid()))?;
+                    served += 1;
+                }
+                Ok(served)
+            })
+            .forked(),
+        )
+        .add(Process::with_ends("client", client, |conn| {
+            for n in 0..REQUESTS {
+                conn.send(n)?;
+                let (doubled, server) = conn.recv()?;
+                assert_eq!(doubled, 2 * n, "replies come back in order");
+                assert_ne!(server, pid(), "the server runs in a child");
+            }
+            Ok(0)
+        }))
+        .run()
+        .expect("runs");
+    assert_eq!(results, [Some(REQUESTS), Some(0)]);
 }

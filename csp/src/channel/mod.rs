@@ -51,6 +51,7 @@ mod alt_hooks;
 mod buffer;
 mod core;
 mod crossing;
+mod duplex;
 mod end;
 mod ending;
 mod ends;
@@ -70,6 +71,7 @@ mod shm;
 mod waker;
 
 pub use buffer::Policy;
+pub use duplex::{duplex, Duplex};
 pub use ends::{Input, IntoIter, Iter, Output};
 pub use error::{ChannelError, RetiredSide, WriteError};
 pub use shared_ends::{Claim, Claimable, SharedInput, SharedOutput};

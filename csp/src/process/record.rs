@@ -159,6 +159,13 @@ impl<T> Ends for Input<T> {
     }
 }
 
+impl<S, R> Ends for crate::channel::Duplex<S, R> {
+    fn record_ends(&self, rec: &mut Recorder) {
+        rec.scope("sends", |r| self.sender().record_ends(r));
+        rec.scope("receives", |r| self.receiver().record_ends(r));
+    }
+}
+
 impl<T> Ends for SharedOutput<T> {
     fn record_ends(&self, rec: &mut Recorder) {
         (**self).record_ends(rec)
