@@ -4,8 +4,8 @@
 //! | Python                                         | csp                                              |
 //! |------------------------------------------------|--------------------------------------------------|
 //! | `r, w = os.pipe(); if os.fork() == 0: ...`     | a channel; the writing process `.forked()`       |
-//! | `os.write(w, msg)` / `os.read(r, 32)`          | `tx.write(msg)` / `rx.read()`: typed, whole values |
-//! | `a, b = Pipe()` (duplex)                       | two channels, one each way                       |
+//! | `os.write(w, msg)` / `os.read(r, 32)`          | `tx.write(msg)` / `rx.read()`: typed values      |
+//! | `a, b = Pipe()` (duplex)                       | `csp::duplex("pipe")`: one channel each way       |
 //! | `Process(target=f, args=(q,)).start()`, `join` | `Process::with_ends(..).forked()`, `run()`       |
 //! | `Queue(maxsize=5)` shared by workers           | `Channel::new().fifo(5).any2any()`               |
 //! | a `None` sentinel per worker                   | the producer ends: every worker sees `Retired`   |
@@ -48,26 +48,21 @@ fn pipe_and_fork() -> Result<(), NetworkError> {
 /// `multiprocessing.Pipe()` in duplex mode: the child talks, the parent answers.
 fn duplex_pipe() -> Result<(), NetworkError> {
     println!("== multiprocessing.Pipe(): a child talks, the parent answers");
-    let (up_tx, up_rx) = Channel::<String>::new().named("up").one2one();
-    let (down_tx, down_rx) = Channel::<String>::new().named("down").one2one();
+    let (parent_end, child_end) = csp::duplex::<String, String>("pipe");
     let results = Parallel::new()
         .add(
-            Process::with_ends("talker", (up_tx, down_rx), |(up, down)| {
-                up.write("i am a child (talker)".to_string())?;
-                let reply = down.read()?;
+            Process::with_ends("talker", child_end, |conn| {
+                conn.send("i am a child (talker)".to_string())?;
+                let reply = conn.recv()?;
                 Ok(format!("talker got: {reply}"))
             })
             .forked(),
         )
-        .add(Process::with_ends(
-            "parent",
-            (up_rx, down_tx),
-            |(up, down)| {
-                let said = up.read()?;
-                down.write("i am the parent's response".to_string())?;
-                Ok(format!("parent got: {said}"))
-            },
-        ))
+        .add(Process::with_ends("parent", parent_end, |conn| {
+            let said = conn.recv()?;
+            conn.send("i am the parent's response".to_string())?;
+            Ok(format!("parent got: {said}"))
+        }))
         .run()?;
     for line in results.into_iter().flatten() {
         println!("{line}");
