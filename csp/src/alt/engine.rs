@@ -145,19 +145,10 @@ fn wait<S: GuardSet + ?Sized>(
         }
         if crossing > 0 {
             // The only guard there is may wait for as long as the alt does.
-            let until = match crossing == enabled {
-                true if enabled == 1 => timeout,
-                _ => Some(saturating_after(crate::sync::now(), repoll)),
-            };
-            let until = match (until, timeout) {
-                (Some(u), Some(at)) => Some(u.min(at)),
-                (u, _) => u,
-            };
-            if let Some(decided) = offer(set, order, &mut turn, until) {
+            let sole = crossing == 1 && enabled == 1;
+            let window = (!sole).then_some(repoll);
+            if let Some(decided) = offer(set, order, &mut turn, window, timeout) {
                 return decided;
-            }
-            if timeout.is_some_and(|at| crate::sync::now() >= at) {
-                return Ok(Chosen::Timeout);
             }
         }
         if claimed {
@@ -166,10 +157,32 @@ fn wait<S: GuardSet + ?Sized>(
     }
 }
 
-/// Offers on the next crossing guard in turn until `until`: the alt is registered
-/// nowhere else meanwhile, so it commits to at most one guard. `None` if no partner
-/// came in time.
+/// Offers on the next crossing guard in turn for `window` (`None`: until the alt's
+/// timeout, or for good): the alt is registered nowhere else meanwhile, so it commits
+/// to at most one guard. `None` if no partner came in time and the alt goes on; the
+/// timeout once it has passed.
 fn offer<S: GuardSet + ?Sized>(
+    set: &mut S,
+    order: impl Fn(usize) -> usize,
+    turn: &mut usize,
+    window: Option<Duration>,
+    timeout: Option<Instant>,
+) -> Option<Result<Chosen, Refused>> {
+    let until = match (
+        window.map(|w| saturating_after(crate::sync::now(), w)),
+        timeout,
+    ) {
+        (Some(u), Some(at)) => Some(u.min(at)),
+        (u, at) => u.or(at),
+    };
+    let offered = offer_once(set, order, turn, until);
+    if offered.is_none() && timeout.is_some_and(|at| crate::sync::now() >= at) {
+        return Some(Ok(Chosen::Timeout));
+    }
+    offered
+}
+
+fn offer_once<S: GuardSet + ?Sized>(
     set: &mut S,
     order: impl Fn(usize) -> usize,
     turn: &mut usize,

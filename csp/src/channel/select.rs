@@ -181,37 +181,56 @@ impl<T> Core<T> {
             };
         }
         if st.buffer.accepts() {
-            if !commit(&me, Outcome::Selected(c)) {
-                return Attempt::Taken;
-            }
-            let v = value
-                .take()
-                .expect("invariant: an output guard holds its value until it completes");
-            let dropped = match st.buffer.push(v) {
-                Pushed::Stored(d) => d,
-                Pushed::Full(v) => Some(v), // `accepts` said otherwise: cannot happen
-            };
-            drop(st);
-            drop(dropped);
-            return Attempt::Ready(None);
+            return Self::alt_store(st, &me, c, value);
         }
         match me {
-            Some(r) => {
-                let v = value
-                    .take()
-                    .expect("invariant: an output guard holds its value until it completes");
-                let packet = self.packet(Side::Write, Some(v));
-                st.writers.push(Waiter {
-                    ctx: r.ctx.clone(),
-                    case: r.case,
-                    packet: packet.clone(),
-                    extended: false,
-                });
-                *r.packet = Some(packet);
-                Attempt::Pending
-            }
+            Some(r) => self.alt_queue_writer(st, r, value),
             None => Attempt::NotReady,
         }
+    }
+
+    /// An output guard's value goes into the buffer, which has room (the alt commits
+    /// first, if registering).
+    fn alt_store(
+        mut st: Locked<'_, T>,
+        me: &Option<Registering<'_, T>>,
+        c: usize,
+        value: &mut Option<T>,
+    ) -> Attempt<T> {
+        if !commit(me, Outcome::Selected(c)) {
+            return Attempt::Taken;
+        }
+        let v = value
+            .take()
+            .expect("invariant: an output guard holds its value until it completes");
+        let dropped = match st.buffer.push(v) {
+            Pushed::Stored(d) => d,
+            Pushed::Full(v) => Some(v), // `accepts` said otherwise: cannot happen
+        };
+        drop(st);
+        drop(dropped);
+        Attempt::Ready(None)
+    }
+
+    /// A registering alt's output guard joins the writers' queue with its value.
+    fn alt_queue_writer(
+        &self,
+        mut st: Locked<'_, T>,
+        r: Registering<'_, T>,
+        value: &mut Option<T>,
+    ) -> Attempt<T> {
+        let v = value
+            .take()
+            .expect("invariant: an output guard holds its value until it completes");
+        let packet = self.packet(Side::Write, Some(v));
+        st.writers.push(Waiter {
+            ctx: r.ctx.clone(),
+            case: r.case,
+            packet: packet.clone(),
+            extended: false,
+        });
+        *r.packet = Some(packet);
+        Attempt::Pending
     }
 
     /// Commits the alt (if registering), then the first live waiter of `side`, and
