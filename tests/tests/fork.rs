@@ -97,6 +97,10 @@ const CASES: &[Case] = &[
         "a duplex connection serves a forked child's requests both ways",
         duplex_across_a_fork,
     ),
+    (
+        "a key-value server loses no update from 8 clients, 4 of them forked",
+        kv_server_under_8_clients,
+    ),
     ("every child of the cases above was reaped", no_child_left),
 ];
 
@@ -796,4 +800,36 @@ fn duplex_across_a_fork() {
         .run()
         .expect("runs");
     assert_eq!(results, [Some(REQUESTS), Some(0)]);
+}
+
+/// `Manager().dict()` as `components::kv_server`: 8 clients (4 in forked processes, 4
+/// on threads) each add 1 to a shared counter 250 times with `update` (a
+/// compare-and-set loop) and keep a key of their own; no increment is lost, and the
+/// server returns the final map once every client has gone.
+fn kv_server_under_8_clients() {
+    const CLIENTS: usize = 8;
+    const ROUNDS: u64 = 250;
+    let (server, clients) = csp::components::kv_server::<String, u64>("kv", CLIENTS);
+    let mut net = Parallel::new().add(server.map(|map| {
+        let own = (0..CLIENTS).filter(|c| map.get(&format!("client{c}")) == Some(&ROUNDS));
+        (map.get("counter").copied().unwrap_or(0), own.count() as u64)
+    }));
+    for (c, kv) in clients.into_iter().enumerate() {
+        let client = Process::with_ends(format!("client{c}"), kv, move |kv| {
+            for round in 1..=ROUNDS {
+                kv.update("counter".to_string(), |n| Some(n.copied().unwrap_or(0) + 1))?;
+                kv.set(format!("client{c}"), round)?;
+            }
+            assert_eq!(kv.get(format!("client{c}"))?, Some(ROUNDS));
+            assert!(kv.len()? >= 2, "the counter and this client's key");
+            Ok((0, 0))
+        });
+        net = net.add(if c % 2 == 0 { client.forked() } else { client });
+    }
+    let results = net.run().expect("runs");
+    assert_eq!(
+        results[0],
+        Some((CLIENTS as u64 * ROUNDS, CLIENTS as u64)),
+        "every increment and every client's key is there"
+    );
 }

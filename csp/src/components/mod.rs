@@ -27,10 +27,12 @@
 mod basic;
 mod choice;
 mod delta;
+mod kv;
 
 pub use basic::{collect, filter, generate, id, map, prefix, sink, succ, tail};
 pub use choice::{merge, plex};
 pub use delta::{delta, delta_par};
+pub use kv::{kv_server, KvClient, KvServer};
 
 use crate::channel::{ChannelError, Output, RetiredSide};
 
