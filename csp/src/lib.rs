@@ -311,7 +311,10 @@
 //! [`components`] holds ready-made processes — `id`, `prefix`, `delta`, `succ`, `tail`,
 //! `map`, `filter`, `generate`, `sink`, `collect`, and the choosing `merge` and `plex` —
 //! from which classic networks such as commstime are built
-//! (`cargo run --release --example commstime`).
+//! (`cargo run --release --example commstime`), and
+//! [`kv_server`](components::kv_server), a process owning a typed map that clients on
+//! threads or in forked processes share (Python's `Manager().dict()`). A [`duplex`]
+//! connection is a channel each way held as one value per side (Python's `Pipe()`).
 
 #![warn(missing_docs)]
 
