@@ -182,3 +182,17 @@ fn fork_pipeline_crosses_processes_and_names_the_crashed_worker() {
         ],
     );
 }
+
+#[test]
+fn manager_dict_counts_every_word_across_forked_and_thread_workers() {
+    let out = run("manager_dict", &[]);
+    assert_says(
+        "manager_dict",
+        &out,
+        &[
+            "27 words counted by 6 workers (4 forked), 15 distinct:",
+            "  the      6",
+            "no count lost: true",
+        ],
+    );
+}
