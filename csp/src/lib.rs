@@ -315,6 +315,27 @@
 //! [`kv_server`](components::kv_server), a process owning a typed map that clients on
 //! threads or in forked processes share (Python's `Manager().dict()`). A [`duplex`]
 //! connection is a channel each way held as one value per side (Python's `Pipe()`).
+//!
+//! ## 10. Coming from Python, PyCSP, JCSP or Go
+//!
+//! | you write (Python / PyCSP / JCSP / Go) | here |
+//! |---|---|
+//! | `threading.Thread(target=f)`, `go f()`, `new Parallel(...)`, PyCSP `Parallel(f(), g())` | `Parallel::new().add(f(..)).add(g(..)).run()`, or [`par!`] |
+//! | `multiprocessing.Process(target=f)` | the same process, [`.forked()`](ScopedProcess::forked) |
+//! | PyCSP `@process def f(cin, cout)`, JCSP `class F implements CSProcess` | `#[process] fn f(cin: Input<T>, cout: Output<T>)` |
+//! | PyCSP `Channel()`, `+C` / `-C`, JCSP `Channel.one2one()`, Go `make(chan T)` | `Channel::<T>::new().one2one()`: `(Output<T>, Input<T>)` |
+//! | Go `make(chan T, n)`, `queue.Queue(maxsize=n)` | `.fifo(n)`; `try_write` / `try_read` are `put_nowait` / `get_nowait` |
+//! | `queue.PriorityQueue`, JCSP's overwriting buffers | `.priority(n)`, `.buffer(Policy::OverwriteOldest(n))`, `DropNewest`, `Unbounded` |
+//! | JCSP `any2one`, `one2any`, `any2any`; Go: any goroutine may use a channel | `.any2one()`, `.one2any()`, `.any2any()`; one-to-one ends cannot be shared (the compiler refuses) |
+//! | Go `select`, JCSP `Alternative`, PyCSP `AltSelect`, occam `ALT` | [`alt!`] or [`Alt`]: input and output guards, `skip`, `timeout`, barriers, `pri`/`fair` |
+//! | Go `close(ch)`, a `None` sentinel, PyCSP `retire(c)` | drop the end or `retire()`: readers drain, then their loop ends |
+//! | PyCSP `poison(c)`, JCSP `poison()` | `poison()`: every end of the channel fails, and the poison rule carries it through the network |
+//! | occam `CLAIM`, JCSP shared-channel `claim` | [`SharedOutput::claim`] / [`SharedInput::claim`] |
+//! | JCSP `AltingBarrier`, `threading.Barrier` | [`Barrier`]: `sync()`, or a guard in an alt; also across forked processes |
+//! | JCSP extended rendezvous (`startRead` / `endRead`) | [`Input::read_with`] |
+//! | `threading.Lock` around shared state | a server process owning the state (section 3); `components::kv_server` for a dict |
+//! | `multiprocessing.Pipe()` | [`duplex`] |
+//! | a deadlock that hangs | `NetworkError::Deadlock` naming every waiting process and channel, or the topology check before the run |
 
 #![warn(missing_docs)]
 
