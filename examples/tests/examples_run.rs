@@ -196,3 +196,22 @@ fn manager_dict_counts_every_word_across_forked_and_thread_workers() {
         ],
     );
 }
+
+#[test]
+fn priority_jobs_serves_the_most_urgent_first_and_equals_in_order() {
+    let out = run("priority_jobs", &[]);
+    let order: Vec<&str> = out.lines().skip(1).map(str::trim).collect();
+    assert_eq!(
+        order,
+        [
+            "1. warm cache",
+            "2. page the on-call (urgency 5)",
+            "3. restart the database (urgency 5)",
+            "4. rebuild index (urgency 3)",
+            "5. renew certificate (urgency 3)",
+            "6. rotate logs (urgency 1)",
+            "7. send newsletter (urgency 1)",
+        ],
+        "{out}"
+    );
+}
