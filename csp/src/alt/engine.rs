@@ -129,8 +129,14 @@ fn wait<S: GuardSet + ?Sized>(
             }
             Registered::Waiting { claimed, pending } => (claimed, pending),
         };
-        // With only crossing guards unready, nothing here can wake the alt: go
-        // straight to the offer.
+        // With only crossing guards unready, nothing here can wake the alt: look at
+        // every guard once more (registering does not try crossing ones, and a partner
+        // may be waiting on one), then offer.
+        if !pending && crossing > 0 {
+            if let Look::Chosen(decided) = look(set, order, false) {
+                return decided;
+            }
+        }
         if pending || crossing == 0 {
             let wake_at = match (timeout, claimed) {
                 (Some(at), true) => Some(at.min(saturating_after(crate::sync::now(), repoll))),

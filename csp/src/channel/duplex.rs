@@ -44,7 +44,7 @@ pub struct Duplex<S, R> {
 /// let (client, server) = csp::duplex::<u32, String>("api");
 /// let server = std::thread::spawn(move || -> Result<(), csp::ChannelError> {
 ///     for n in server.receiver() {
-///         server.send(format!("#{n}")).map_err(|e| e.into_parts().0)?;
+///         server.send(format!("#{n}"))?;
 ///     }
 ///     Ok(())
 /// });

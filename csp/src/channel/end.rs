@@ -53,9 +53,7 @@ impl<T> End<T> {
     fn retire_now(&self, side: Side) {
         match self.core.flavor() {
             Flavor::Memory(core) => core.retire(side, self.id),
-            Flavor::Crossing(x) => {
-                x.retire(side, self.id);
-            }
+            Flavor::Crossing(x) => x.retire(side, self.id),
         }
     }
 

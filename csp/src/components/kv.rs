@@ -108,7 +108,7 @@ fn serve<K: Ord, V: PartialEq + Clone>(
                 // A client that left before its answer is gone: nothing to tell it.
                 if let Err(e) = clients[i].send(answer(&mut map, request)) {
                     if !e.error().is_retired() {
-                        return Err(e.into_parts().0.into());
+                        return Err(ChannelError::from(e).into());
                     }
                 }
             }
@@ -141,14 +141,9 @@ fn answer<K: Ord, V: PartialEq + Clone>(
     }
 }
 
-/// What went wrong talking to the server.
-fn failed<T>(e: crate::channel::WriteError<T>) -> ChannelError {
-    e.into_parts().0
-}
-
 impl<K, V> KvClient<K, V> {
     fn ask(&self, request: KvRequest<K, V>) -> Result<KvReply<V>, ChannelError> {
-        self.conn.send(request).map_err(failed)?;
+        self.conn.send(request)?;
         self.conn.recv()
     }
 
