@@ -348,6 +348,8 @@ pub mod executor;
 pub mod parallel;
 mod park;
 pub mod process;
+#[cfg(target_os = "linux")]
+pub mod shared_memory;
 mod sync;
 pub mod topology;
 

@@ -176,12 +176,33 @@ impl<T> Codec<T> {
     }
 
     pub(crate) fn decode(&self, channel: &str, bytes: &[u8]) -> Result<T, ChannelError> {
+        take_decode_note();
         (self.decode)(bytes).map_err(|e| ChannelError::Codec {
             channel: channel.into(),
             operation: "decode",
-            message: e.to_string(),
+            message: match take_decode_note() {
+                Some(note) => format!("{e}: {note}"),
+                None => e.to_string(),
+            },
         })
     }
+}
+
+thread_local! {
+    static DECODE_NOTE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Says why a value refused to deserialize: postcard keeps only "Serde Deserialization
+/// Error" of a custom error, so a type whose `Deserialize` checks more than the bytes
+/// (a shared buffer's handle) leaves its reason here, and the channel's decode error
+/// carries it.
+pub(crate) fn note_decode_failure(note: String) {
+    DECODE_NOTE.with(|n| *n.borrow_mut() = Some(note));
+}
+
+/// The reason the last failed decode on this thread left, if any (and forgets it).
+pub(crate) fn take_decode_note() -> Option<String> {
+    DECODE_NOTE.with(|n| n.borrow_mut().take())
 }
 
 /// What the runtime and the topology layer know of a channel without its type.

@@ -39,10 +39,10 @@ mod barrier;
 mod channel;
 mod control;
 mod frame;
-mod futex;
+pub(crate) mod futex;
 mod layout;
 mod lock;
-mod mapping;
+pub(crate) mod mapping;
 mod store;
 mod waiters;
 
