@@ -350,6 +350,8 @@ mod park;
 pub mod process;
 #[cfg(target_os = "linux")]
 pub mod shared_memory;
+#[cfg(target_os = "linux")]
+pub mod signals;
 mod sync;
 pub mod topology;
 
@@ -408,4 +410,6 @@ pub use parallel::{spawn, Parallel, Sequence, Spawned};
 pub use parallel::{Deadlock, ForkError, NetworkError, Operation, Waiting};
 pub use process::{BoxError, Failure};
 pub use process::{Ends, Placement, Process, ScopedProcess};
+#[cfg(target_os = "linux")]
+pub use signals::signals;
 pub use topology::{Level, Lint, Report, Topology};

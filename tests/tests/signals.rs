@@ -1,0 +1,244 @@
+//! Signals as a channel (`csp::signals`): order, counting, ending, forked pumps.
+//!
+//! `harness = false`: a signal is sent to the whole OS process, so cases must not run
+//! side by side, and the forked ones need a single-threaded program. `main` runs the
+//! cases in order, each under `alarm(60)`, and exits non-zero if one fails.
+
+use std::time::{Duration, Instant};
+
+use csp::signals::{signals, signals_armed, Signal, SIGHUP, SIGUSR1, SIGUSR2};
+use csp::{Channel, Input, Parallel, Process};
+
+type Case = (&'static str, fn());
+
+const CASES: &[Case] = &[
+    (
+        "signals sent one at a time arrive all, in order",
+        one_at_a_time_in_order,
+    ),
+    (
+        "a burst: real-time signals are all counted, standard ones coalesce at most",
+        bursts,
+    ),
+    (
+        "the pump ends when its reader retires, leaving no thread and no action",
+        ends_when_reader_retires,
+    ),
+    (
+        "the pump stops when its channel is poisoned",
+        stops_on_poison,
+    ),
+    (
+        "a forked pump handles the signals sent to its own pid",
+        forked_pump,
+    ),
+    (
+        "a pump in the parent feeds a forked reader",
+        parent_pump_forked_reader,
+    ),
+];
+
+fn main() {
+    let only = std::env::var("CSP_SIGNALS_CASE").unwrap_or_default();
+    let mut failed = Vec::new();
+    for (name, case) in CASES.iter().filter(|(name, _)| name.contains(&only)) {
+        // SAFETY: alarm only arms a timer; its default action ends a hung program.
+        unsafe { libc::alarm(60) };
+        let outcome = std::panic::catch_unwind(case);
+        // SAFETY: as above; 0 disarms it.
+        unsafe { libc::alarm(0) };
+        match outcome {
+            Ok(()) => println!("ok     {name}"),
+            Err(_) => {
+                println!("FAILED {name}");
+                failed.push(name);
+            }
+        }
+    }
+    if !failed.is_empty() {
+        eprintln!("{} case(s) failed: {failed:?}", failed.len());
+        std::process::exit(1);
+    }
+    println!("{} passed, 0 failed", CASES.len());
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+/// Runs `pump` (on a thread, or forked) beside a reader that gets the armed pid and
+/// the signals; the reader's result.
+fn with_pump<R: serde::Serialize + serde::de::DeserializeOwned + Send + 'static>(
+    kinds: &[Signal],
+    forked: bool,
+    reader: impl FnOnce(u32, Input<Signal>) -> Result<R, csp::BoxError> + Send + 'static,
+) -> R {
+    let (armed_tx, armed) = Channel::<u32>::new().one2one();
+    let (pump, sigs) = signals_armed(kinds, armed_tx).unwrap();
+    let pump = if forked { pump.forked() } else { pump };
+    let reader = Process::with_ends("reader", (sigs, armed), move |(sigs, armed)| {
+        let pid = armed.read()?;
+        drop(armed);
+        reader(pid, sigs).map(Some)
+    });
+    let mut results = Parallel::new()
+        .add(pump.map(|()| None))
+        .add(reader)
+        .run()
+        .unwrap();
+    results
+        .pop()
+        .flatten()
+        .flatten()
+        .expect("the reader's result")
+}
+
+/// A repeatable mixed sequence of kinds.
+fn sequence(kinds: &[Signal], n: usize) -> Vec<Signal> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            kinds[x as usize % kinds.len()]
+        })
+        .collect()
+}
+
+fn one_at_a_time_in_order() {
+    let kinds = [SIGUSR1, SIGUSR2, SIGHUP, Signal::rt(0).unwrap()];
+    let sent = sequence(&kinds, 200);
+    let expected = sent.clone();
+    let got = with_pump(&kinds, false, move |pid, sigs| {
+        let mut got = Vec::new();
+        for s in sent {
+            s.send_to(pid)?;
+            got.push(sigs.read_timeout(Duration::from_secs(10))?);
+        }
+        Ok(got)
+    });
+    assert_eq!(got, expected);
+}
+
+/// Reads what arrives until nothing more comes for a while.
+fn drain(sigs: &Input<Signal>) -> Vec<Signal> {
+    let mut got = Vec::new();
+    while let Ok(s) = sigs.read_timeout(Duration::from_millis(300)) {
+        got.push(s);
+    }
+    got
+}
+
+fn bursts() {
+    const N: usize = 300;
+    let rt1 = Signal::rt(1).unwrap();
+    let rt2 = Signal::rt(2).unwrap();
+    let (standard, rt, mixed) = with_pump(&[SIGUSR1, rt1, rt2], false, move |pid, sigs| {
+        for _ in 0..N {
+            SIGUSR1.send_to(pid)?;
+        }
+        let standard = drain(&sigs).len();
+        for _ in 0..N {
+            rt1.send_to(pid)?;
+        }
+        let rt = drain(&sigs).len();
+        for i in 0..N {
+            if i % 2 == 0 { rt1 } else { rt2 }.send_to(pid)?;
+        }
+        let mixed = drain(&sigs);
+        let ones = mixed.iter().filter(|&&s| s == rt1).count();
+        Ok((standard, rt, (ones, mixed.len() - ones)))
+    });
+    // Standard signals may coalesce (never more than were sent, at least one).
+    assert!((1..=N).contains(&standard), "{standard} SIGUSR1 of {N}");
+    // Real-time signals are queued: every one arrives.
+    assert_eq!(rt, N);
+    assert_eq!(mixed, (N / 2, N / 2));
+}
+
+fn ends_when_reader_retires() {
+    let before = threads();
+    let (pump, sigs) = signals(&[SIGUSR1]).unwrap();
+    let started = Instant::now();
+    let reader = Process::with_ends("reader", sigs, |sigs| {
+        drop(sigs);
+        Ok(())
+    });
+    Parallel::new().add(pump).add(reader).run().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Settle: a joined thread can linger in /proc for a moment.
+    let t = Instant::now();
+    while threads() != before && t.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(threads(), before, "no thread left behind");
+    // The action is gone: a SIGUSR1 now is ignored (signal-hook's dispatcher stays),
+    // and a new pump gets each signal exactly once (no stale action feeds it).
+    SIGUSR1.send_to(std::process::id()).unwrap();
+    let got = with_pump(&[SIGUSR1], false, |pid, sigs| {
+        for _ in 0..5 {
+            SIGUSR1.send_to(pid)?;
+            sigs.read_timeout(Duration::from_secs(10))?;
+        }
+        Ok(sigs.read_timeout(Duration::from_millis(200)).is_err())
+    });
+    assert!(got, "a signal arrived twice");
+}
+
+fn stops_on_poison() {
+    let (pump, sigs) = signals(&[SIGUSR2]).unwrap();
+    let reader = Process::with_ends("reader", sigs, |sigs| {
+        sigs.poison();
+        Ok(())
+    });
+    let results = Parallel::new()
+        .add(pump)
+        .add(reader)
+        .run()
+        .expect("poison is a stop, not a failure");
+    assert_eq!(results[1], Some(()));
+    assert_eq!(results[0], None, "the pump stopped on poison");
+}
+
+fn forked_pump() {
+    let me = std::process::id();
+    let (child, got) = with_pump(&[SIGUSR1, SIGUSR2], true, move |pid, sigs| {
+        let mut got = Vec::new();
+        for s in sequence(&[SIGUSR1, SIGUSR2], 40) {
+            s.send_to(pid)?;
+            got.push(sigs.read_timeout(Duration::from_secs(10))?);
+        }
+        Ok((pid, got))
+    });
+    assert_ne!(child, me, "the pump ran in a child and handled its own pid");
+    assert_eq!(got, sequence(&[SIGUSR1, SIGUSR2], 40));
+    // The program is still single-threaded: nothing of the pump stayed here.
+    assert_eq!(threads(), 1);
+}
+
+fn parent_pump_forked_reader() {
+    let me = std::process::id();
+    let (armed_tx, armed) = Channel::<u32>::new().one2one();
+    let (pump, sigs) = signals_armed(&[SIGHUP], armed_tx).unwrap();
+    let reader = Process::with_ends("reader", (sigs, armed), move |(sigs, armed)| {
+        let pid = armed.read()?;
+        let mut n = 0u32;
+        for _ in 0..10 {
+            SIGHUP.send_to(pid)?;
+            n += u32::from(sigs.read_timeout(Duration::from_secs(10))? == SIGHUP);
+        }
+        Ok(Some((pid, n)))
+    })
+    .forked();
+    let results = Parallel::new()
+        .add(pump.map(|()| None))
+        .add(reader)
+        .run()
+        .unwrap();
+    assert_eq!(
+        results[1],
+        Some(Some((me, 10))),
+        "the parent's signals reached the child"
+    );
+}
