@@ -215,3 +215,76 @@ fn priority_jobs_serves_the_most_urgent_first_and_equals_in_order() {
         "{out}"
     );
 }
+
+#[test]
+fn signals_reports_status_twice_and_shuts_down_on_sigterm() {
+    let out = run("signals", &[]);
+    let statuses: Vec<u64> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("status: "))
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2, "two SIGUSR1, two reports:\n{out}");
+    assert!(statuses[0] <= statuses[1], "{out}");
+    assert_says(
+        "signals",
+        &out,
+        &[
+            "SIGTERM: shutting down after",
+            "2 status reports; pump and generator ended: true",
+        ],
+    );
+    // SIGTERM comes after the reports, and the worker's total is at least the last one.
+    let last = out.lines().last().unwrap_or_default();
+    let jobs: u64 = last
+        .strip_prefix("worker: ")
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the worker's summary is the last line");
+    assert!(jobs >= statuses[1], "{out}");
+}
+
+#[test]
+fn shared_memory_hands_frames_over_without_copying() {
+    let out = run("shared_memory", &[]);
+    assert_says(
+        "shared_memory",
+        &out,
+        &[
+            "consumer: 16 frames of 1024 KiB checked, all at the address the producer filled",
+            "blocks free again: 4 of 4",
+        ],
+    );
+    let blocks: usize = out
+        .split(" distinct blocks")
+        .next()
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the number of blocks used");
+    assert!(
+        (1..=4).contains(&blocks),
+        "the pool bounds the frames in use:\n{out}"
+    );
+    let transformed: Vec<u64> = out
+        .lines()
+        .find_map(|l| l.strip_prefix("workers transformed "))
+        .map(|l| l.split(' ').filter_map(|w| w.parse().ok()).collect())
+        .expect("the workers' counts");
+    assert_eq!(transformed.iter().take(2).sum::<u64>(), 16, "{out}");
+}
+
+#[test]
+fn event_times_out_broadcasts_a_set_and_clears() {
+    let out = run("event", &[]);
+    assert_says(
+        "event",
+        &out,
+        &[
+            "nobody sets it: 0 of 3 waiters released, 3 timed out",
+            "one set: 3 of 3 waiters released, is_set=true",
+            "a wait on a set event: released=true",
+            "after clear: is_set=false, a waiter released=false",
+            "event: 4 waits answered by a set",
+        ],
+    );
+}
