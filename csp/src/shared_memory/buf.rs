@@ -171,6 +171,53 @@ impl SharedBuf {
         self.block as usize
     }
 
+    /// The bytes in use as a slice of `T`, a plain-old-data type (any bit pattern is a
+    /// valid `T`: integers, floats, arrays and `#[derive(Pod)]` structs of them). Fails
+    /// with [`PoolError::Layout`] if `len` is not a multiple of `T`'s size (blocks start
+    /// 64-byte aligned, so alignment holds for every type aligned to at most 64).
+    ///
+    /// ```
+    /// let pool = csp::shared_memory::SharedPool::new(1, 64)?;
+    /// let mut buf = pool.alloc()?;
+    /// buf.as_mut_slice_of::<u64>()?.iter_mut().enumerate().for_each(|(i, x)| *x = i as u64);
+    /// assert_eq!(buf.as_slice_of::<u64>()?, &[0, 1, 2, 3, 4, 5, 6, 7]);
+    /// buf.set_len(12)?;
+    /// assert!(buf.as_slice_of::<u64>().is_err()); // 12 bytes are not whole u64s
+    /// assert_eq!(buf.as_slice_of::<u32>()?.len(), 3);
+    /// # Ok::<(), csp::shared_memory::PoolError>(())
+    /// ```
+    pub fn as_slice_of<T: bytemuck::Pod>(&self) -> Result<&[T], PoolError> {
+        bytemuck::try_cast_slice(self).map_err(|e| self.layout_error::<T>(e))
+    }
+
+    /// The bytes in use as a mutable slice of `T` (see [`as_slice_of`](Self::as_slice_of)).
+    ///
+    /// ```
+    /// let pool = csp::shared_memory::SharedPool::new(1, 16)?;
+    /// let mut buf = pool.alloc()?;
+    /// buf.as_mut_slice_of::<f32>()?[3] = 1.5;
+    /// assert_eq!(buf.as_slice_of::<f32>()?, &[0.0, 0.0, 0.0, 1.5]);
+    /// # Ok::<(), csp::shared_memory::PoolError>(())
+    /// ```
+    pub fn as_mut_slice_of<T: bytemuck::Pod>(&mut self) -> Result<&mut [T], PoolError> {
+        let (pool, len) = (self.pool.id, self.len);
+        bytemuck::try_cast_slice_mut(self).map_err(|e| PoolError::Layout {
+            pool,
+            message: format!("{len} bytes as [{}]: {e}", std::any::type_name::<T>()),
+        })
+    }
+
+    fn layout_error<T>(&self, e: bytemuck::PodCastError) -> PoolError {
+        PoolError::Layout {
+            pool: self.pool.id,
+            message: format!(
+                "{} bytes as [{}]: {e}",
+                self.len,
+                std::any::type_name::<T>()
+            ),
+        }
+    }
+
     /// Takes ownership of the block a decoded handle names, waiting (bounded) for its
     /// sender to drop the buffer it serialized.
     fn claim(handle: Handle) -> Result<SharedBuf, String> {

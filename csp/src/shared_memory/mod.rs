@@ -83,9 +83,22 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 pub use buf::SharedBuf;
+/// Plain old data: the types [`SharedBuf::as_slice_of`] can view a buffer as
+/// (`bytemuck`'s trait; derive it with `bytemuck`'s `derive` feature).
+pub use bytemuck::Pod;
 use pool::Pool;
 
 /// Why a pool could not be made or could not hand out a block.
+///
+/// ```
+/// use csp::shared_memory::{PoolError, SharedPool};
+/// assert!(matches!(SharedPool::new(0, 8), Err(PoolError::Invalid(_))));
+/// let pool = SharedPool::new(1, 8)?;
+/// let _held = pool.alloc()?;
+/// let e = pool.alloc().unwrap_err();
+/// assert!(e.to_string().contains("all 1 blocks are in use"));
+/// # Ok::<(), PoolError>(())
+/// ```
 #[derive(Debug, Error)]
 pub enum PoolError {
     /// The shape asked for cannot be laid out.
@@ -102,6 +115,15 @@ pub enum PoolError {
         pool: u64,
         /// Its number of blocks.
         blocks: usize,
+    },
+    /// A typed view that does not fit the bytes in use (see
+    /// [`SharedBuf::as_slice_of`]).
+    #[error("shared pool #{pool:x}: {message}")]
+    Layout {
+        /// The pool's id.
+        pool: u64,
+        /// Which view of how many bytes, and why not.
+        message: String,
     },
     /// A length beyond the block size.
     #[error("shared pool #{pool:x}: {len} bytes do not fit a block of {capacity}")]

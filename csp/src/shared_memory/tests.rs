@@ -194,3 +194,28 @@ fn a_failed_write_hands_the_buffer_back_usable() {
     tx.write(buf).unwrap();
     assert_eq!(reader.join().unwrap().unwrap(), b"Keep");
 }
+
+#[test]
+fn typed_views_survive_a_handover() {
+    let pool = SharedPool::new(1, 4096).unwrap();
+    let (tx, rx) = Channel::<SharedBuf>::new().one2one();
+    tx.share_with_forks().unwrap();
+    let mut buf = pool.alloc().unwrap();
+    for (i, x) in buf.as_mut_slice_of::<u64>().unwrap().iter_mut().enumerate() {
+        *x = (i as u64) * 3;
+    }
+    let reader = std::thread::spawn(move || {
+        let buf = rx.read().unwrap();
+        let sum: u64 = buf.as_slice_of::<u64>().unwrap().iter().sum();
+        (sum, buf.as_slice_of::<u32>().unwrap().len())
+    });
+    tx.write(buf).unwrap();
+    assert_eq!(reader.join().unwrap(), (3 * 511 * 512 / 2, 1024));
+    let mut odd = pool.alloc().unwrap();
+    odd.set_len(7).unwrap();
+    assert!(matches!(
+        odd.as_slice_of::<u16>(),
+        Err(PoolError::Layout { .. })
+    ));
+    assert!(odd.as_mut_slice_of::<u8>().is_ok());
+}

@@ -226,6 +226,15 @@ impl fmt::Debug for Signal {
 }
 
 /// Why a signal pump could not be made or could not install its handlers.
+///
+/// ```
+/// use csp::signals::{signals, Signal, SignalError};
+/// let kill = Signal::from_number(libc::SIGKILL).unwrap();
+/// let Err(e) = signals(&[kill]) else { panic!("SIGKILL cannot be caught") };
+/// assert!(matches!(e, SignalError::Forbidden { .. }));
+/// assert_eq!(e.to_string(), "signal pump: SIGKILL cannot be handled");
+/// assert!(matches!(signals(&[]), Err(SignalError::Empty)));
+/// ```
 #[derive(Debug, Error)]
 pub enum SignalError {
     /// A signal that cannot be handled (`SIGKILL`, `SIGSTOP`, `SIGSEGV`, `SIGILL`,
