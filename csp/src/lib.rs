@@ -316,7 +316,41 @@
 //! threads or in forked processes share (Python's `Manager().dict()`). A [`duplex`]
 //! connection is a channel each way held as one value per side (Python's `Pipe()`).
 //!
-//! ## 10. Coming from Python, PyCSP, JCSP or Go
+//! ## 10. Signals and shared buffers
+//!
+//! Two things Python programs reach for outside of queues have a CSP form here
+//! (Linux). [`signals()`] turns signals into a channel: a pump process, placed in the
+//! network like any other, installs the handlers and writes each signal it sees to an
+//! [`Input<Signal>`](signals::Signal), which a worker reads in an [`Alt`] beside its
+//! work (`SIGUSR1` = "report status", `SIGTERM` = "finish this job, then stop"), instead
+//! of a handler that interrupts it anywhere. [`shared_memory`] hands big buffers over
+//! channels without copying them: a [`SharedPool`](shared_memory::SharedPool) of blocks
+//! made before the fork, and a [`SharedBuf`](shared_memory::SharedBuf) that owns one
+//! block and travels between forked processes as a small handle, so that exactly one
+//! process owns the bytes at a time and no lock guards them.
+//!
+//! ```
+//! use csp::shared_memory::{SharedBuf, SharedPool};
+//! use csp::{Channel, Parallel, Process};
+//!
+//! let pool = SharedPool::new(2, 1 << 20)?;
+//! let (tx, rx) = Channel::<SharedBuf>::new().one2one();
+//! let shared = pool.clone();
+//! let producer = Process::with_ends("producer", tx, move |tx| {
+//!     let mut frame = shared.alloc()?;
+//!     frame.as_mut_slice_of::<u32>()?.fill(3);
+//!     tx.write(frame)?; // a handle crosses, not the megabyte
+//!     Ok(0)
+//! });
+//! let consumer = Process::with_ends("consumer", rx, |rx| {
+//!     Ok(rx.read()?.as_slice_of::<u32>()?.iter().map(|&x| u64::from(x)).sum())
+//! });
+//! let results = Parallel::new().add(producer.forked()).add(consumer).run()?;
+//! assert_eq!(results[1], Some(3 << 18));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## 11. Coming from Python, PyCSP, JCSP or Go
 //!
 //! | you write (Python / PyCSP / JCSP / Go) | here |
 //! |---|---|
@@ -335,6 +369,9 @@
 //! | JCSP extended rendezvous (`startRead` / `endRead`) | [`Input::read_with`] |
 //! | `threading.Lock` around shared state | a server process owning the state (section 3); `components::kv_server` for a dict |
 //! | `multiprocessing.Pipe()` | [`duplex`] |
+//! | `signal.signal(SIGUSR1, handler)` | [`signals()`]: a pump process and an `Input<Signal>` read in an alt |
+//! | `multiprocessing.shared_memory`, `Array`, `Semaphore` bounding buffers | [`shared_memory`]: `SharedPool` / `SharedBuf` handed over channels; `alloc_timeout` is the semaphore |
+//! | `threading.Event`, `asyncio.Event` | a server process owning the flag, waits as alts with a timeout (`examples/event.rs`), or a [`Barrier`] |
 //! | a deadlock that hangs | `NetworkError::Deadlock` naming every waiting process and channel, or the topology check before the run |
 
 #![warn(missing_docs)]

@@ -60,7 +60,10 @@
 //! fail and hand the value back); dropping a buffer that was serialized does: its
 //! handle owns the block from then on, and the reader claims it. A channel drops a
 //! written value as soon as the write returned, so the reader's claim waits at most
-//! microseconds for that. Serialize a buffer by hand only to send it.
+//! microseconds for that. Serialize a buffer by hand only to send it. (So an extended
+//! rendezvous, [`Input::read_with`](crate::Input::read_with), between OS processes
+//! cannot take a `SharedBuf`: it decodes while its writer still holds the value, and
+//! the claim times out. Use `read`.)
 //!
 //! **Processes that die.** A process killed while it owns blocks does not hang the
 //! others: an `alloc` that finds no free block frees those whose owner process has
