@@ -116,11 +116,13 @@ mod linux {
         start.elapsed()
     }
 
+    type Run = fn(u64) -> Duration;
+
     pub fn main() {
         let mut c = Criterion::default().configure_from_args();
         const GROUP: &str = "shared_buf_1mib";
         let since = SystemTime::now();
-        let runs: [(&str, fn(u64) -> Duration); 4] = [
+        let runs: [(&str, Run); 4] = [
             ("shared_buf", shared_buf),
             ("bytebuf", bytebuf),
             ("vec", vec),
