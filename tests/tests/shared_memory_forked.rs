@@ -30,6 +30,10 @@ const CASES: &[Case] = &[
         "a killed owner's blocks come back to a waiting alloc",
         killed_owner,
     ),
+    (
+        "a child SIGKILLed at random points mid-stream never hangs the pool",
+        killed_at_random_points,
+    ),
 ];
 
 fn main() {
@@ -202,4 +206,66 @@ fn killed_owner() {
         "the waiter got a reclaimed block"
     );
     assert_eq!(pool.reclaim_dead() + pool.free_blocks(), 2);
+}
+
+/// An echo child killed at a random moment while buffers go back and forth: the
+/// parent's side ends (the channels are poisoned), and the pool still serves: the dead
+/// child's blocks are reclaimed; at most one block per direction was in flight in a
+/// poisoned channel and stays taken.
+fn killed_at_random_points() {
+    const BLOCKS: usize = 4;
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..8 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_micros(200 + seed % 20_000);
+        let pool = SharedPool::new(BLOCKS, 4096).unwrap();
+        let (to_child, from_parent) = Channel::<SharedBuf>::new().fifo(1).one2one();
+        let (to_parent, from_child) = Channel::<SharedBuf>::new().one2one();
+        let (pid_tx, pid_rx) = Channel::<u32>::new().one2one();
+        let echo = Process::with_ends(
+            "echo",
+            (from_parent, to_parent, pid_tx),
+            |(input, output, pid)| {
+                pid.write(std::process::id())?;
+                for buf in &input {
+                    output.write(buf)?;
+                }
+                Ok(())
+            },
+        )
+        .forked();
+        let driver = {
+            let pool = pool.clone();
+            Process::with_ends("driver", (to_child, from_child), move |(output, input)| {
+                loop {
+                    let buf = pool.alloc_timeout(Duration::from_secs(20))?;
+                    output.write(buf)?;
+                    let back = input.read()?;
+                    drop(back);
+                }
+            })
+        };
+        let killer = Process::with_ends("killer", pid_rx, move |pid| {
+            let pid = pid.read()?;
+            std::thread::sleep(delay);
+            // SAFETY: kill only sends a signal to the echo child.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            Ok(())
+        });
+        match Parallel::new().add(echo).add(driver).add(killer).run() {
+            Err(NetworkError::Failed(f)) => assert!(
+                f.iter()
+                    .any(|f| matches!(f, Failure::Killed { process, .. } if process == "echo")),
+                "{f:?}"
+            ),
+            other => panic!("the echo child was killed: {:?}", other.map(|_| ())),
+        }
+        pool.reclaim_dead();
+        let free = pool.free_blocks();
+        assert!(free >= BLOCKS - 2, "{free} of {BLOCKS} free after the kill");
+        let again: Vec<_> = (0..free).map(|_| pool.alloc().unwrap()).collect();
+        assert_eq!(again.len(), free);
+    }
 }

@@ -29,6 +29,10 @@ const CASES: &[Case] = &[
         stops_on_poison,
     ),
     (
+        "two pumps for one signal both receive every signal",
+        two_pumps_one_signal,
+    ),
+    (
         "a forked pump handles the signals sent to its own pid",
         forked_pump,
     ),
@@ -241,4 +245,33 @@ fn parent_pump_forked_reader() {
         Some(Some((me, 10))),
         "the parent's signals reached the child"
     );
+}
+
+fn two_pumps_one_signal() {
+    const N: usize = 50;
+    let (armed_a, armed_a_rx) = Channel::<u32>::new().one2one();
+    let (armed_b, armed_b_rx) = Channel::<u32>::new().one2one();
+    let (pump_a, sigs_a) = signals_armed(&[SIGUSR2], armed_a).unwrap();
+    let (pump_b, sigs_b) = signals_armed(&[SIGUSR2], armed_b).unwrap();
+    let reader = Process::with_ends(
+        "reader",
+        (sigs_a, sigs_b, armed_a_rx, armed_b_rx),
+        |(a, b, armed_a, armed_b)| {
+            let pid = armed_a.read()?;
+            assert_eq!(armed_b.read()?, pid);
+            for _ in 0..N {
+                SIGUSR2.send_to(pid)?;
+                a.read_timeout(Duration::from_secs(10))?;
+                b.read_timeout(Duration::from_secs(10))?;
+            }
+            Ok(Some(N))
+        },
+    );
+    let results = Parallel::new()
+        .add(pump_a.map(|()| None))
+        .add(pump_b.map(|()| None))
+        .add(reader)
+        .run()
+        .unwrap();
+    assert_eq!(results[2], Some(Some(N)));
 }

@@ -71,6 +71,9 @@
 //! arrive, in order. Real-time signals ([`Signal::rt`]) are queued, not coalesced: a
 //! burst of them arrives whole, though not in order across kinds.
 //!
+//! Several pumps may handle the same signal (in different parts of a program): each
+//! receives every one of them.
+//!
 //! **Ending.** The pump ends when its reader retires (or is dropped) or the channel is
 //! poisoned, looking at least every 50 ms; it then unregisters its actions. Note that
 //! `signal-hook` keeps its dispatcher installed afterwards (its documented behaviour),
