@@ -1,0 +1,315 @@
+//! A worker farm: Python's pool of worker threads fed from a `Queue` with one sentinel
+//! per worker and `task_done`/`join` (or `multiprocessing.Pool.imap`), as a network.
+//!
+//! ```text
+//!            ┌──────────┐  work  ┌─ worker[0] ─┐ results ┌───────────┐
+//!  input ──▶ │distribute│ ─────▶ ├─ worker[1] ─┤ ──────▶ │  collect  │ ──▶ output
+//!            └──────────┘ (one2any)    ...    (any2one)  └───────────┘
+//!                 ▲                                          │
+//!                 └──────────────── credits ◀────────────────┘
+//! ```
+//!
+//! The distributor numbers every value; idle workers take the next one from a shared
+//! channel, so a slow value does not hold up the others; the collector puts the results
+//! back in input order. Ordering needs a reorder buffer, and a credit per emitted result
+//! bounds it: the distributor sends value `n` only once result `n - window` has left, so
+//! the collector never holds more than `window` results however uneven the work is.
+//!
+//! No sentinels: when the input is retired, the distributor retires the work channel, so
+//! every worker's loop ends, then the collector's, and the output is retired once the last
+//! result has left. A panicking worker fails the network with its name, and (the poison
+//! rule) the farm's channels and its output are poisoned, never retired.
+
+use std::collections::BTreeMap;
+
+use super::forward;
+use crate::channel::{Channel, ChannelError, Input, Output, SharedInput, SharedOutput, Wire};
+use crate::parallel::Parallel;
+use crate::process::{Placement, Process};
+
+/// What a farm's internal channels are made of: local between threads, or
+/// serialisable ones when the workers are forked.
+type MakeLinks<T, R> = fn(&str, usize, usize) -> Links<T, R>;
+
+/// A value or a result with its place in the input.
+type Numbered<T> = (u64, T);
+
+/// The three internal channels, each as its two ends.
+struct Links<T, R> {
+    work: (Output<Numbered<T>>, SharedInput<Numbered<T>>),
+    results: (SharedOutput<Numbered<R>>, Input<Numbered<R>>),
+    credits: (Output<()>, Input<()>),
+}
+
+/// A farm of `workers` processes applying one function to a stream, results in input
+/// order. Build it, then take its processes into a network with
+/// [`into_process`](Farm::into_process) (one process, for `par!`) or
+/// [`processes`](Farm::processes) (to add to a [`Parallel`] of your own).
+///
+/// ```
+/// use csp::components::{collect, generate, Farm};
+/// use csp::{par, Channel};
+///
+/// let (jobs, jobs_in) = Channel::<u64>::new().one2one();
+/// let (done, done_in) = Channel::<u64>::new().one2one();
+/// let farm = Farm::new("square", 4, |x: u64| x * x);
+/// let (_, _, squares) = par!(
+///     generate(1..=100, jobs),
+///     farm.into_process(jobs_in, done),
+///     collect(done_in),
+/// )?;
+/// assert_eq!(squares.unwrap(), (1..=100).map(|x| x * x).collect::<Vec<_>>());
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
+pub struct Farm<T, R, F> {
+    name: String,
+    workers: usize,
+    window: usize,
+    placement: Placement,
+    links: MakeLinks<T, R>,
+    work: F,
+}
+
+impl<T, R, F> Farm<T, R, F>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> R + Clone + Send + 'static,
+{
+    /// A farm named `name` (its processes are `name/distributor`, `name/worker[i]`,
+    /// `name/collector`) of `workers` workers (at least one) on threads, each applying
+    /// `work`. The reorder window defaults to four values per worker.
+    pub fn new(name: impl Into<String>, workers: usize, work: F) -> Self {
+        let workers = workers.max(1);
+        Farm {
+            name: name.into(),
+            workers,
+            window: 4 * workers,
+            placement: Placement::Thread,
+            links: local_links::<T, R>,
+            work,
+        }
+    }
+
+    /// At most `window` values (at least one per worker) are between the distributor and
+    /// the output at any time: the bound on the collector's reorder buffer, and on how
+    /// far a fast worker can run ahead of a slow one.
+    ///
+    /// ```
+    /// use csp::components::Farm;
+    /// let farm = Farm::new("f", 2, |x: u8| x).window(1);
+    /// assert_eq!(farm.window_len(), 2);
+    /// ```
+    pub fn window(mut self, window: usize) -> Self {
+        self.window = window.max(self.workers);
+        self
+    }
+
+    /// The reorder window: see [`window`](Farm::window).
+    ///
+    /// ```
+    /// use csp::components::Farm;
+    /// assert_eq!(Farm::new("f", 3, |x: u8| x).window_len(), 12);
+    /// ```
+    pub fn window_len(&self) -> usize {
+        self.window
+    }
+
+    /// The farm's processes, to add to a network of your own: the distributor reading
+    /// `input`, the workers, and the collector writing `output`. Forked workers are
+    /// placed here, so they fork with the rest of your network.
+    ///
+    /// ```
+    /// use csp::components::Farm;
+    /// use csp::{Channel, Parallel, Process};
+    ///
+    /// let (jobs, jobs_in) = Channel::<u32>::new().fifo(8).one2one();
+    /// let (done, done_in) = Channel::<u32>::new().fifo(8).one2one();
+    /// let mut net: Parallel = Farm::new("inc", 2, |x: u32| x + 1)
+    ///     .processes(jobs_in, done)
+    ///     .into_iter()
+    ///     .collect();
+    /// net.push(Process::with_ends("source", jobs, |jobs| {
+    ///     Ok((0..10).try_for_each(|i| jobs.write(i))?)
+    /// }));
+    /// net.push(Process::with_ends("sink", done_in, |done| {
+    ///     let got: Vec<u32> = done.iter().collect();
+    ///     assert_eq!(got, (1..=10).collect::<Vec<_>>());
+    ///     Ok(())
+    /// }));
+    /// net.run()?;
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn processes(self, input: Input<T>, output: Output<R>) -> Vec<Process> {
+        let links = (self.links)(&self.name, self.workers, self.window);
+        let (work_out, work_in) = links.work;
+        let (results_out, results_in) = links.results;
+        let (credits_out, credits_in) = links.credits;
+        let mut all = Vec::with_capacity(self.workers + 2);
+        all.push(
+            distributor(input, work_out, credits_in, self.window as u64)
+                .named(format!("{}/distributor", self.name)),
+        );
+        for i in 0..self.workers {
+            let worker = worker(work_in.clone(), results_out.clone(), self.work.clone())
+                .named(format!("{}/worker[{i}]", self.name));
+            all.push(match &self.placement {
+                Placement::Thread => worker,
+                _ => worker.forked(),
+            });
+        }
+        drop((work_in, results_out));
+        all.push(
+            collector(results_in, output, credits_out).named(format!("{}/collector", self.name)),
+        );
+        all
+    }
+
+    /// The whole farm as one process (a nested network), e.g. for
+    /// [`par!`](crate::par). With [`forked`](Farm::forked) workers, this process is
+    /// itself placed in a forked child, from whose main thread the workers fork, since a
+    /// nested network running on a thread cannot fork.
+    pub fn into_process(self, input: Input<T>, output: Output<R>) -> Process {
+        let name = self.name.clone();
+        let forked = self.placement != Placement::Thread;
+        let net: Parallel = self.processes(input, output).into_iter().collect();
+        let farm = net.into_process(name).map(|_| ());
+        if forked {
+            farm.forked()
+        } else {
+            farm
+        }
+    }
+}
+
+impl<T: Wire, R: Wire, F> Farm<T, R, F>
+where
+    F: Fn(T) -> R + Clone + Send + 'static,
+{
+    /// Runs each worker in an OS process of its own (Python's `multiprocessing.Pool`):
+    /// a crash ends only that worker, and is reported by its name. Values and results
+    /// travel as postcard frames, hence `Serialize + DeserializeOwned`.
+    ///
+    /// ```
+    /// use csp::components::{collect, generate, Farm};
+    /// use csp::{par, Channel};
+    ///
+    /// let (jobs, jobs_in) = Channel::<u32>::new().one2one();
+    /// let (done, done_in) = Channel::<(u32, u32)>::new().one2one();
+    /// let farm = Farm::new("pid", 2, |x: u32| (x, std::process::id())).forked();
+    /// let (_, _, got) = par!(
+    ///     generate(0..20, jobs),
+    ///     farm.into_process(jobs_in, done),
+    ///     collect(done_in),
+    /// )?;
+    /// let got = got.unwrap();
+    /// assert_eq!(got.iter().map(|r| r.0).collect::<Vec<_>>(), (0..20).collect::<Vec<_>>());
+    /// assert!(got.iter().all(|r| r.1 != std::process::id()));
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn forked(mut self) -> Self {
+        self.placement = Placement::Fork;
+        self.links = wire_links::<T, R>;
+        self
+    }
+}
+
+fn local_links<T: Send + 'static, R: Send + 'static>(
+    name: &str,
+    workers: usize,
+    window: usize,
+) -> Links<T, R> {
+    Links {
+        work: Channel::local()
+            .named(format!("{name}.work"))
+            .fifo(workers)
+            .one2any(),
+        results: Channel::local()
+            .named(format!("{name}.results"))
+            .fifo(workers)
+            .any2one(),
+        credits: Channel::local()
+            .named(format!("{name}.credits"))
+            .fifo(window)
+            .one2one(),
+    }
+}
+
+fn wire_links<T: Wire, R: Wire>(name: &str, workers: usize, window: usize) -> Links<T, R> {
+    Links {
+        work: Channel::new()
+            .named(format!("{name}.work"))
+            .fifo(workers)
+            .one2any(),
+        results: Channel::new()
+            .named(format!("{name}.results"))
+            .fifo(workers)
+            .any2one(),
+        credits: Channel::new()
+            .named(format!("{name}.credits"))
+            .fifo(window)
+            .one2one(),
+    }
+}
+
+/// Numbers the input and hands it out, at most `window` ahead of the collector.
+#[crate::process]
+fn distributor<T: Send + 'static>(
+    input: Input<T>,
+    work: Output<Numbered<T>>,
+    credits: Input<()>,
+    window: u64,
+) -> Result<(), ChannelError> {
+    for (n, v) in (0u64..).zip(&input) {
+        if n >= window {
+            match credits.read() {
+                Ok(()) => {}
+                Err(ChannelError::Retired { .. }) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if !forward(&work, (n, v))? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Applies `work` to each value it takes, keeping the value's number.
+#[crate::process]
+fn worker<T: Send + 'static, R: Send + 'static, F: Fn(T) -> R + Send + 'static>(
+    work: SharedInput<Numbered<T>>,
+    results: SharedOutput<Numbered<R>>,
+    f: F,
+) -> Result<(), ChannelError> {
+    for (n, v) in &work {
+        if !forward(&results, (n, f(v)))? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the results in input order, giving a credit back for each.
+#[crate::process]
+fn collector<R: Send + 'static>(
+    results: Input<Numbered<R>>,
+    output: Output<R>,
+    credits: Output<()>,
+) -> Result<(), ChannelError> {
+    let mut early = BTreeMap::new();
+    let mut next = 0u64;
+    for (n, r) in &results {
+        early.insert(n, r);
+        while let Some(r) = early.remove(&next) {
+            if !forward(&output, r)? {
+                return Ok(());
+            }
+            next += 1;
+            // The distributor retires the credits once its input has ended: no more
+            // credits are needed then.
+            let _ = forward(&credits, ())?;
+        }
+    }
+    Ok(())
+}
