@@ -221,3 +221,30 @@ fn stress_many_workers_many_values() {
         assert!(got.iter().enumerate().all(|(i, v)| *v == i as u64 ^ round));
     }
 }
+
+#[test]
+fn map_all_keeps_order() {
+    // (That its pool leaves no thread behind is checked in `fork.rs`, which is
+    // single-threaded.)
+    let items: Vec<u64> = (0..10_000).collect();
+    let got = Farm::new("all", 3, |x: u64| x * 2).map_all(items).unwrap();
+    assert_eq!(got, (0..10_000).map(|x| x * 2).collect::<Vec<_>>());
+}
+
+#[test]
+fn map_all_reports_a_panic_by_the_farms_name() {
+    let err = Farm::new("checks", 2, |x: u32| {
+        assert!(x != 77, "value {x} is bad");
+        x
+    })
+    .map_all((0..1_000).collect())
+    .unwrap_err();
+    let NetworkError::Failed(failures) = err else {
+        panic!("expected a failure, got {err}");
+    };
+    assert!(
+        matches!(&failures[..], [Failure::Panicked { process, message }]
+            if process == "checks/worker" && message.contains("value 77 is bad")),
+        "{failures:?}"
+    );
+}

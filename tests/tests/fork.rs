@@ -109,6 +109,10 @@ const CASES: &[Case] = &[
         "a farm worker SIGKILLed mid-job is Killed by name, the farm ends",
         farm_worker_killed,
     ),
+    (
+        "map_all on threads leaves no thread, so forking still works; forked map_all",
+        farm_map_all_then_fork,
+    ),
     ("every child of the cases above was reaped", no_child_left),
 ];
 
@@ -902,4 +906,28 @@ fn farm_worker_killed() {
         })
         .collect();
     assert_eq!(killed.len(), 1, "{err}");
+}
+
+fn farm_map_all_then_fork() {
+    use csp::components::Farm;
+    let on_threads = Farm::new("rayon", 2, |x: u32| x + 1)
+        .map_all((0..1_000).collect())
+        .expect("runs on threads");
+    assert_eq!(on_threads, (1..=1_000).collect::<Vec<_>>());
+    // A joined thread can stay listed for a moment after its join: allow it a second.
+    let started = Instant::now();
+    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    while threads() > 1 && started.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(threads(), 1, "map_all left threads behind");
+    let forked = Farm::new("forked", 2, |x: u32| (x + 1, std::process::id()))
+        .forked()
+        .map_all((0..1_000).collect())
+        .expect("forks");
+    assert_eq!(
+        forked.iter().map(|r| r.0).collect::<Vec<_>>(),
+        (1..=1_000).collect::<Vec<_>>()
+    );
+    assert!(forked.iter().all(|r| r.1 != pid()));
 }
