@@ -215,3 +215,21 @@ fn priority_jobs_serves_the_most_urgent_first_and_equals_in_order() {
         "{out}"
     );
 }
+
+#[test]
+fn worker_pool_keeps_input_order_on_threads_and_forked_and_names_a_failed_worker() {
+    let out = run("worker_pool", &[]);
+    assert_says(
+        "worker_pool",
+        &out,
+        &[
+            "threads: words per page [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 11000, 12000]",
+            "forked: same counts true, every page counted in a child process true",
+            "map_all: same counts true",
+            "panicked: page of 7000 words is corrupt",
+        ],
+    );
+    let failed: Vec<&str> = out.lines().filter(|l| l.starts_with("failed:")).collect();
+    assert_eq!(failed.len(), 1, "exactly the one worker fails: {failed:?}");
+    assert!(failed[0].contains("'strict/worker["), "{}", failed[0]);
+}

@@ -132,7 +132,7 @@ fn a_panicking_worker_is_named_and_the_output_is_poisoned() {
         .collect();
     assert_eq!(panicked.len(), 1, "{failures:?}");
     assert!(
-        panicked[0].process().starts_with("parse/parse/worker["),
+        panicked[0].process().starts_with("parse/worker["),
         "named {}",
         panicked[0].process()
     );

@@ -30,7 +30,15 @@ use rayon::iter::{IntoParallelIterator, ParallelIterator};
 
 /// What a farm's internal channels are made of: local between threads, or
 /// serialisable ones when the workers are forked.
-type MakeLinks<T, R> = fn(&str, usize, usize) -> Links<T, R>;
+type MakeLinks<T, R> = fn(&Sizes) -> Links<T, R>;
+
+/// What the internal channels are made with.
+struct Sizes {
+    name: String,
+    workers: usize,
+    window: usize,
+    max_frame: usize,
+}
 
 /// A value or a result with its place in the input.
 type Numbered<T> = (u64, T);
@@ -66,6 +74,7 @@ pub struct Farm<T, R, F> {
     name: String,
     workers: usize,
     window: usize,
+    max_frame: usize,
     placement: Placement,
     links: MakeLinks<T, R>,
     work: F,
@@ -86,6 +95,7 @@ where
             name: name.into(),
             workers,
             window: 4 * workers,
+            max_frame: crate::channel::DEFAULT_MAX_FRAME,
             placement: Placement::Thread,
             links: local_links::<T, R>,
             work,
@@ -103,6 +113,26 @@ where
     /// ```
     pub fn window(mut self, window: usize) -> Self {
         self.window = window.max(self.workers);
+        self
+    }
+
+    /// The largest value or result, encoded, that forked workers take or give back
+    /// (see [`Channel::max_frame`]); the default is
+    /// [`DEFAULT_MAX_FRAME`](crate::channel::DEFAULT_MAX_FRAME). Threads pass values
+    /// without encoding them, so this only matters with [`forked`](Farm::forked).
+    ///
+    /// ```
+    /// use csp::components::Farm;
+    /// let big = vec![vec![7u8; 100_000]];
+    /// let sizes = Farm::new("len", 1, |v: Vec<u8>| v.len())
+    ///     .max_frame(1 << 20)
+    ///     .forked()
+    ///     .map_all(big)?;
+    /// assert_eq!(sizes, [100_000]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        self.max_frame = bytes;
         self
     }
 
@@ -142,38 +172,48 @@ where
     /// # Ok::<(), csp::NetworkError>(())
     /// ```
     pub fn processes(self, input: Input<T>, output: Output<R>) -> Vec<Process> {
-        let links = (self.links)(&self.name, self.workers, self.window);
+        let prefix = format!("{}/", self.name);
+        self.build(input, output, &prefix)
+    }
+
+    /// The processes, named `{prefix}distributor`, ...
+    fn build(self, input: Input<T>, output: Output<R>, prefix: &str) -> Vec<Process> {
+        let links = (self.links)(&Sizes {
+            name: self.name.clone(),
+            workers: self.workers,
+            window: self.window,
+            max_frame: self.max_frame,
+        });
         let (work_out, work_in) = links.work;
         let (results_out, results_in) = links.results;
         let (credits_out, credits_in) = links.credits;
         let mut all = Vec::with_capacity(self.workers + 2);
         all.push(
             distributor(input, work_out, credits_in, self.window as u64)
-                .named(format!("{}/distributor", self.name)),
+                .named(format!("{prefix}distributor")),
         );
         for i in 0..self.workers {
             let worker = worker(work_in.clone(), results_out.clone(), self.work.clone())
-                .named(format!("{}/worker[{i}]", self.name));
+                .named(format!("{prefix}worker[{i}]"));
             all.push(match &self.placement {
                 Placement::Thread => worker,
                 _ => worker.forked(),
             });
         }
         drop((work_in, results_out));
-        all.push(
-            collector(results_in, output, credits_out).named(format!("{}/collector", self.name)),
-        );
+        all.push(collector(results_in, output, credits_out).named(format!("{prefix}collector")));
         all
     }
 
     /// The whole farm as one process (a nested network), e.g. for
     /// [`par!`](crate::par). With [`forked`](Farm::forked) workers, this process is
     /// itself placed in a forked child, from whose main thread the workers fork, since a
-    /// nested network running on a thread cannot fork.
+    /// nested network running on a thread cannot fork. Its processes are named as with
+    /// [`processes`](Farm::processes), the farm's name being the nested network's.
     pub fn into_process(self, input: Input<T>, output: Output<R>) -> Process {
         let name = self.name.clone();
         let forked = self.placement != Placement::Thread;
-        let net: Parallel = self.processes(input, output).into_iter().collect();
+        let net: Parallel = self.build(input, output, "").into_iter().collect();
         let farm = net.into_process(name).map(|_| ());
         if forked {
             farm.forked()
@@ -295,40 +335,40 @@ where
     }
 }
 
-fn local_links<T: Send + 'static, R: Send + 'static>(
-    name: &str,
-    workers: usize,
-    window: usize,
-) -> Links<T, R> {
+fn local_links<T: Send + 'static, R: Send + 'static>(sizes: &Sizes) -> Links<T, R> {
+    let name = &sizes.name;
     Links {
         work: Channel::local()
             .named(format!("{name}.work"))
-            .fifo(workers)
+            .fifo(sizes.workers)
             .one2any(),
         results: Channel::local()
             .named(format!("{name}.results"))
-            .fifo(workers)
+            .fifo(sizes.workers)
             .any2one(),
         credits: Channel::local()
             .named(format!("{name}.credits"))
-            .fifo(window)
+            .fifo(sizes.window)
             .one2one(),
     }
 }
 
-fn wire_links<T: Wire, R: Wire>(name: &str, workers: usize, window: usize) -> Links<T, R> {
+fn wire_links<T: Wire, R: Wire>(sizes: &Sizes) -> Links<T, R> {
+    let name = &sizes.name;
     Links {
         work: Channel::new()
             .named(format!("{name}.work"))
-            .fifo(workers)
+            .max_frame(sizes.max_frame)
+            .fifo(sizes.workers)
             .one2any(),
         results: Channel::new()
             .named(format!("{name}.results"))
-            .fifo(workers)
+            .max_frame(sizes.max_frame)
+            .fifo(sizes.workers)
             .any2one(),
         credits: Channel::new()
             .named(format!("{name}.credits"))
-            .fifo(window)
+            .fifo(sizes.window)
             .one2one(),
     }
 }
