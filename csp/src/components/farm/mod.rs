@@ -9,46 +9,35 @@
 //!                 └──────────────── credits ◀────────────────┘
 //! ```
 //!
-//! The distributor numbers every value; idle workers take the next one from a shared
-//! channel, so a slow value does not hold up the others; the collector puts the results
-//! back in input order. Ordering needs a reorder buffer, and a credit per emitted result
-//! bounds it: the distributor sends value `n` only once result `n - window` has left, so
-//! the collector never holds more than `window` results however uneven the work is.
+//! The distributor numbers the values; idle workers take the next from a shared channel,
+//! so a slow value does not hold up the others; the collector puts the results back in
+//! input order. Cheap values travel in batches, sized from what the workers measure
+//! (see `stages.rs`): expensive values go one by one, and a slow input never waits for a
+//! batch to fill. Ordering needs a reorder buffer, and a credit per emitted batch bounds
+//! it: the distributor sends batch `n` only once batch `n - window` has left, so the
+//! collector never holds more than `window` batches however uneven the work is.
 //!
 //! No sentinels: when the input is retired, the distributor retires the work channel, so
 //! every worker's loop ends, then the collector's, and the output is retired once the last
 //! result has left. A panicking worker fails the network with its name, and (the poison
 //! rule) the farm's channels and its output are poisoned, never retired.
 
-use std::collections::BTreeMap;
+mod map_all;
+mod stages;
 
-use super::forward;
-use crate::channel::{Channel, ChannelError, Input, Output, SharedInput, SharedOutput, Wire};
-use crate::parallel::{NetworkError, Parallel};
-use crate::process::{panic_message, Failure, Placement, Process};
-use rayon::iter::{IntoParallelIterator, ParallelIterator};
+use self::stages::{collector, distributor, local_links, wire_links, worker, MakeLinks, Sizes};
+use crate::channel::{Input, Output, Wire};
+use crate::parallel::Parallel;
+use crate::process::{Placement, Process};
 
-/// What a farm's internal channels are made of: local between threads, or
-/// serialisable ones when the workers are forked.
-type MakeLinks<T, R> = fn(&Sizes) -> Links<T, R>;
-
-/// What the internal channels are made with.
-struct Sizes {
-    name: String,
-    workers: usize,
-    window: usize,
-    max_frame: usize,
-}
-
-/// A value or a result with its place in the input.
-type Numbered<T> = (u64, T);
-
-/// The three internal channels, each as its two ends.
-struct Links<T, R> {
-    work: (Output<Numbered<T>>, SharedInput<Numbered<T>>),
-    results: (SharedOutput<Numbered<R>>, Input<Numbered<R>>),
-    credits: (Output<()>, Input<()>),
-}
+/// The default [`Farm::batch`] on threads.
+const THREAD_BATCH: usize = 256;
+/// The default [`Farm::batch`] with forked workers: their frames hold whole batches.
+const FORKED_BATCH: usize = 16;
+/// The largest frame a forked farm's batches may take, whatever `max_frame` × `batch`.
+const MAX_BATCH_FRAME: usize = 256 << 20;
+/// What a batch adds to its values' encodings: two `u64` and a length, as varints.
+const BATCH_HEADER: usize = 32;
 
 /// A farm of `workers` processes applying one function to a stream, results in input
 /// order. Build it, then take its processes into a network with
@@ -75,6 +64,7 @@ pub struct Farm<T, R, F> {
     workers: usize,
     window: usize,
     max_frame: usize,
+    max_batch: usize,
     placement: Placement,
     links: MakeLinks<T, R>,
     work: F,
@@ -88,7 +78,7 @@ where
 {
     /// A farm named `name` (its processes are `name/distributor`, `name/worker[i]`,
     /// `name/collector`) of `workers` workers (at least one) on threads, each applying
-    /// `work`. The reorder window defaults to four values per worker.
+    /// `work`. The reorder window defaults to four batches per worker.
     pub fn new(name: impl Into<String>, workers: usize, work: F) -> Self {
         let workers = workers.max(1);
         Farm {
@@ -96,14 +86,15 @@ where
             workers,
             window: 4 * workers,
             max_frame: crate::channel::DEFAULT_MAX_FRAME,
+            max_batch: THREAD_BATCH,
             placement: Placement::Thread,
             links: local_links::<T, R>,
             work,
         }
     }
 
-    /// At most `window` values (at least one per worker) are between the distributor and
-    /// the output at any time: the bound on the collector's reorder buffer, and on how
+    /// At most `window` batches (at least one per worker) are between the distributor
+    /// and the output at any time: the bound on the collector's reorder buffer, and on how
     /// far a fast worker can run ahead of a slow one.
     ///
     /// ```
@@ -133,6 +124,29 @@ where
     /// ```
     pub fn max_frame(mut self, bytes: usize) -> Self {
         self.max_frame = bytes;
+        self
+    }
+
+    /// The most values one batch holds (at least one, which turns batching off): by
+    /// default 256 on threads and 16 with forked workers, whose batches travel as one
+    /// frame of up to `max_batch` × [`max_frame`](Farm::max_frame) bytes.
+    ///
+    /// ```
+    /// use csp::components::{collect, generate, Farm};
+    /// use csp::{par, Channel};
+    /// let (jobs, jobs_in) = Channel::<u8>::new().fifo(8).one2one();
+    /// let (done, done_in) = Channel::<u8>::new().one2one();
+    /// let one_by_one = Farm::new("strict", 2, |x: u8| x).batch(1);
+    /// let (_, _, got) = par!(
+    ///     generate(0..=9, jobs),
+    ///     one_by_one.into_process(jobs_in, done),
+    ///     collect(done_in),
+    /// )?;
+    /// assert_eq!(got.unwrap(), (0..=9).collect::<Vec<u8>>());
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn batch(mut self, max: usize) -> Self {
+        self.max_batch = max.max(1);
         self
     }
 
@@ -182,7 +196,7 @@ where
             name: self.name.clone(),
             workers: self.workers,
             window: self.window,
-            max_frame: self.max_frame,
+            max_frame: self.batch_frame(),
         });
         let (work_out, work_in) = links.work;
         let (results_out, results_in) = links.results;
@@ -201,8 +215,25 @@ where
             });
         }
         drop((work_in, results_out));
-        all.push(collector(results_in, output, credits_out).named(format!("{prefix}collector")));
+        all.push(
+            collector(results_in, output, credits_out, self.effective_batch())
+                .named(format!("{prefix}collector")),
+        );
         all
+    }
+
+    /// The most values a batch holds once huge frames are accounted for: a batch of
+    /// values at the frame limit must fit in one frame of at most [`MAX_BATCH_FRAME`].
+    fn effective_batch(&self) -> usize {
+        (MAX_BATCH_FRAME / self.max_frame.max(1)).clamp(1, self.max_batch)
+    }
+
+    /// The frame limit of the internal channels: a whole batch of values at the limit,
+    /// and room for the batch's number, length and time.
+    fn batch_frame(&self) -> usize {
+        self.max_frame
+            .saturating_mul(self.effective_batch())
+            .saturating_add(BATCH_HEADER)
     }
 
     /// The whole farm as one process (a nested network), e.g. for
@@ -220,86 +251,6 @@ where
         } else {
             farm
         }
-    }
-}
-
-impl<T, R, F> Farm<T, R, F>
-where
-    T: Send + 'static,
-    R: Send + 'static,
-    F: Fn(T) -> R + Clone + Send + 'static,
-{
-    /// Applies the farm's work to every value of `items` at once and returns the results
-    /// in order: the data-parallel case (Python's `Pool.map`), when all the values are
-    /// already in hand. On threads it runs the workers over `rayon` (work stealing,
-    /// no channel per value, so fine-grained work costs what `par_iter` costs), in a pool
-    /// of its own whose threads are joined before it returns, so a later forked
-    /// `Parallel` can still fork; with [`forked`](Farm::forked) workers it runs the
-    /// farm's network.
-    ///
-    /// A panic in the work is a [`Failure::Panicked`] naming the farm's workers.
-    ///
-    /// ```
-    /// use csp::components::Farm;
-    /// let lengths = Farm::new("len", 2, |s: String| s.len()).map_all(vec!["a".into(), "bcd".into()])?;
-    /// assert_eq!(lengths, [1, 3]);
-    /// # Ok::<(), csp::NetworkError>(())
-    /// ```
-    pub fn map_all(self, items: Vec<T>) -> Result<Vec<R>, NetworkError> {
-        if self.placement != Placement::Thread {
-            return self.map_all_as_network(items);
-        }
-        let workers = format!("{}/worker", self.name);
-        let work = std::sync::Mutex::new(self.work);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.workers)
-            .thread_name(move |i| format!("{workers}[{i}]"));
-        let map = |pool: &rayon::ThreadPool| {
-            pool.install(|| {
-                items
-                    .into_par_iter()
-                    // One clone of the work per rayon split: `F` need not be `Sync`.
-                    .map_init(
-                        || work.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-                        |f, v| f(v),
-                    )
-                    .collect::<Vec<R>>()
-            })
-        };
-        let name = format!("{}/worker", self.name);
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pool.build_scoped(rayon::ThreadBuilder::run, map)
-        })) {
-            Ok(Ok(results)) => Ok(results),
-            Ok(Err(e)) => Err(NetworkError::Failed(vec![Failure::Start {
-                process: name,
-                error: std::io::Error::other(e),
-            }])),
-            Err(payload) => Err(NetworkError::Failed(vec![Failure::Panicked {
-                process: name,
-                message: panic_message(payload.as_ref()),
-            }])),
-        }
-    }
-
-    fn map_all_as_network(self, items: Vec<T>) -> Result<Vec<R>, NetworkError> {
-        let (jobs, jobs_in) = Channel::local().fifo(self.workers).one2one();
-        let (done, done_in) = Channel::local().fifo(self.workers).one2one();
-        let (got, results) = std::sync::mpsc::channel();
-        let mut net: Parallel = self.processes(jobs_in, done).into_iter().collect();
-        net.push(super::generate(items, jobs));
-        net.push(super::collect(done_in).map(move |v| {
-            // The receiver lives until `run` has returned.
-            let _ = got.send(v);
-        }));
-        net.run()?;
-        // Every process ran to its end: the collector's results are all there.
-        results.recv().map_err(|_| {
-            NetworkError::Failed(vec![Failure::Error {
-                process: "collect".into(),
-                error: "the farm's results were lost".into(),
-            }])
-        })
     }
 }
 
@@ -331,106 +282,7 @@ where
     pub fn forked(mut self) -> Self {
         self.placement = Placement::Fork;
         self.links = wire_links::<T, R>;
+        self.max_batch = self.max_batch.min(FORKED_BATCH);
         self
     }
-}
-
-fn local_links<T: Send + 'static, R: Send + 'static>(sizes: &Sizes) -> Links<T, R> {
-    let name = &sizes.name;
-    Links {
-        work: Channel::local()
-            .named(format!("{name}.work"))
-            .fifo(sizes.workers)
-            .one2any(),
-        results: Channel::local()
-            .named(format!("{name}.results"))
-            .fifo(sizes.workers)
-            .any2one(),
-        credits: Channel::local()
-            .named(format!("{name}.credits"))
-            .fifo(sizes.window)
-            .one2one(),
-    }
-}
-
-fn wire_links<T: Wire, R: Wire>(sizes: &Sizes) -> Links<T, R> {
-    let name = &sizes.name;
-    Links {
-        work: Channel::new()
-            .named(format!("{name}.work"))
-            .max_frame(sizes.max_frame)
-            .fifo(sizes.workers)
-            .one2any(),
-        results: Channel::new()
-            .named(format!("{name}.results"))
-            .max_frame(sizes.max_frame)
-            .fifo(sizes.workers)
-            .any2one(),
-        credits: Channel::new()
-            .named(format!("{name}.credits"))
-            .fifo(sizes.window)
-            .one2one(),
-    }
-}
-
-/// Numbers the input and hands it out, at most `window` ahead of the collector.
-#[crate::process]
-fn distributor<T: Send + 'static>(
-    input: Input<T>,
-    work: Output<Numbered<T>>,
-    credits: Input<()>,
-    window: u64,
-) -> Result<(), ChannelError> {
-    for (n, v) in (0u64..).zip(&input) {
-        if n >= window {
-            match credits.read() {
-                Ok(()) => {}
-                Err(ChannelError::Retired { .. }) => break,
-                Err(e) => return Err(e),
-            }
-        }
-        if !forward(&work, (n, v))? {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// Applies `work` to each value it takes, keeping the value's number.
-#[crate::process]
-fn worker<T: Send + 'static, R: Send + 'static, F: Fn(T) -> R + Send + 'static>(
-    work: SharedInput<Numbered<T>>,
-    results: SharedOutput<Numbered<R>>,
-    f: F,
-) -> Result<(), ChannelError> {
-    for (n, v) in &work {
-        if !forward(&results, (n, f(v)))? {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// Writes the results in input order, giving a credit back for each.
-#[crate::process]
-fn collector<R: Send + 'static>(
-    results: Input<Numbered<R>>,
-    output: Output<R>,
-    credits: Output<()>,
-) -> Result<(), ChannelError> {
-    let mut early = BTreeMap::new();
-    let mut next = 0u64;
-    for (n, r) in &results {
-        early.insert(n, r);
-        while let Some(r) = early.remove(&next) {
-            if !forward(&output, r)? {
-                return Ok(());
-            }
-            next += 1;
-            // The distributor retires the credits once its input has ended: no more
-            // credits are needed then.
-            let _ = forward(&credits, ())?;
-        }
-    }
-    Ok(())
 }
