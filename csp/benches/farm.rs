@@ -97,9 +97,9 @@ fn main() {
         bench(&mut c, name, "rayon", |n| rayon(n, rounds));
     }
     for (name, _) in GRAINS {
-        let rayon = common::mean_ns_since(name, "rayon", since);
+        let rayon = common::slope_ns_since(name, "rayon", since);
         for id in ["farm_threads", "farm_forked", "farm_map_all"] {
-            if let (Some(f), Some(r)) = (common::mean_ns_since(name, id, since), rayon) {
+            if let (Some(f), Some(r)) = (common::slope_ns_since(name, id, since), rayon) {
                 println!(
                     "{name}: {id} {f:.0} ns, rayon {r:.0} ns per value, ratio {id}/rayon {:.2}",
                     f / r
