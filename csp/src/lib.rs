@@ -315,6 +315,9 @@
 //! [`kv_server`](components::kv_server), a process owning a typed map that clients on
 //! threads or in forked processes share (Python's `Manager().dict()`). A [`duplex`]
 //! connection is a channel each way held as one value per side (Python's `Pipe()`).
+//! A [`Farm`](components::Farm) is a pool of workers on threads or forked, fed from one
+//! channel and giving results in input order (Python's worker threads with sentinels,
+//! `multiprocessing.Pool`).
 //!
 //! ## 10. Coming from Python, PyCSP, JCSP or Go
 //!
@@ -335,6 +338,7 @@
 //! | JCSP extended rendezvous (`startRead` / `endRead`) | [`Input::read_with`] |
 //! | `threading.Lock` around shared state | a server process owning the state (section 3); `components::kv_server` for a dict |
 //! | `multiprocessing.Pipe()` | [`duplex`] |
+//! | worker threads + `None` sentinels + `q.join()`, `multiprocessing.Pool.imap` / `.map` | [`components::Farm`]: retire the input instead of sentinels; `.forked()`; `map_all` |
 //! | a deadlock that hangs | `NetworkError::Deadlock` naming every waiting process and channel, or the topology check before the run |
 
 #![warn(missing_docs)]
