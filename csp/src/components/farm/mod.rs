@@ -108,7 +108,7 @@ where
     }
 
     /// The largest value or result, encoded, that forked workers take or give back
-    /// (see [`Channel::max_frame`]); the default is
+    /// (see [`Channel::max_frame`](crate::Channel::max_frame)); the default is
     /// [`DEFAULT_MAX_FRAME`](crate::channel::DEFAULT_MAX_FRAME). Threads pass values
     /// without encoding them, so this only matters with [`forked`](Farm::forked).
     ///
