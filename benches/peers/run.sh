@@ -5,8 +5,9 @@
 # Installs what it needs on first use: apt golang-go, default-jdk-headless, libjcsp-java
 # (and, for mpi, libopenmpi-dev openmpi-bin libclang-dev); pip pycsp==0.9.2 greenlet.
 #
-# Usage: benches/peers/run.sh [--loaded] [commstime|pingpong|mpi|all]
-#   all (the default) is commstime and pingpong; mpi builds rsmpi and runs only on request.
+# Usage: benches/peers/run.sh [--loaded] [commstime|pingpong|pool|kv|mpi|all]
+#   all (the default) is commstime, pingpong, pool and kv; mpi builds rsmpi and runs only on
+#   request.
 #   --loaded  runs one busy-spinning process per core beside the peers, like the
 #             `loaded` group of `cargo bench -p csp --bench commstime`.
 set -euo pipefail
@@ -70,6 +71,17 @@ fi
 
 if [ "$what" = pingpong ] || [ "$what" = all ]; then
   python3 "$here/pingpong_mp.py" 20000
+fi
+
+if [ "$what" = pool ] || [ "$what" = all ]; then
+  # The work of `cargo bench -p csp --bench farm`: coarse (20,000 rounds) and fine (2,000).
+  python3 "$here/pool_farm.py" 400 20000
+  python3 "$here/pool_farm.py" 4000 2000
+fi
+
+if [ "$what" = kv ] || [ "$what" = all ]; then
+  # The request mix of `cargo bench -p csp --bench kv`, 8 clients.
+  python3 "$here/manager_dict.py" 80000
 fi
 
 if [ "$what" = mpi ]; then

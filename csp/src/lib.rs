@@ -315,6 +315,9 @@
 //! [`kv_server`](components::kv_server), a process owning a typed map that clients on
 //! threads or in forked processes share (Python's `Manager().dict()`). A [`duplex`]
 //! connection is a channel each way held as one value per side (Python's `Pipe()`).
+//! A [`Farm`](components::Farm) is a pool of workers on threads or forked, fed from one
+//! channel and giving results in input order (Python's worker threads with sentinels,
+//! `multiprocessing.Pool`).
 //!
 //! ## 10. Signals and shared buffers
 //!
@@ -369,6 +372,7 @@
 //! | JCSP extended rendezvous (`startRead` / `endRead`) | [`Input::read_with`] |
 //! | `threading.Lock` around shared state | a server process owning the state (section 3); `components::kv_server` for a dict |
 //! | `multiprocessing.Pipe()` | [`duplex`] |
+//! | worker threads + `None` sentinels + `q.join()`, `multiprocessing.Pool.imap` / `.map` | [`components::Farm`]: retire the input instead of sentinels; `.forked()`; `map_all` |
 //! | `signal.signal(SIGUSR1, handler)` | [`signals()`]: a pump process and an `Input<Signal>` read in an alt |
 //! | `multiprocessing.shared_memory`, `Array`, `Semaphore` bounding buffers | [`shared_memory`]: `SharedPool` / `SharedBuf` handed over channels; `alloc_timeout` is the semaphore |
 //! | `threading.Event`, `asyncio.Event` | a server process owning the flag, waits as alts with a timeout (`examples/event.rs`), or a [`Barrier`] |

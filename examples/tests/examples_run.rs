@@ -288,3 +288,21 @@ fn event_times_out_broadcasts_a_set_and_clears() {
         ],
     );
 }
+
+#[test]
+fn worker_pool_keeps_input_order_on_threads_and_forked_and_names_a_failed_worker() {
+    let out = run("worker_pool", &[]);
+    assert_says(
+        "worker_pool",
+        &out,
+        &[
+            "threads: words per page [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 11000, 12000]",
+            "forked: same counts true, every page counted in a child process true",
+            "map_all: same counts true",
+            "panicked: page of 7000 words is corrupt",
+        ],
+    );
+    let failed: Vec<&str> = out.lines().filter(|l| l.starts_with("failed:")).collect();
+    assert_eq!(failed.len(), 1, "exactly the one worker fails: {failed:?}");
+    assert!(failed[0].contains("'strict/worker["), "{}", failed[0]);
+}

@@ -101,6 +101,18 @@ const CASES: &[Case] = &[
         "a key-value server loses no update from 8 clients, 4 of them forked",
         kv_server_under_8_clients,
     ),
+    (
+        "a farm of forked workers gives results in input order",
+        farm_of_forked_workers,
+    ),
+    (
+        "a farm worker SIGKILLed mid-job is Killed by name, the farm ends",
+        farm_worker_killed,
+    ),
+    (
+        "map_all on threads leaves no thread, so forking still works; forked map_all",
+        farm_map_all_then_fork,
+    ),
     ("every child of the cases above was reaped", no_child_left),
 ];
 
@@ -832,4 +844,90 @@ fn kv_server_under_8_clients() {
         Some((CLIENTS as u64 * ROUNDS, CLIENTS as u64)),
         "every increment and every client's key is there"
     );
+}
+
+fn farm_of_forked_workers() {
+    use csp::components::{collect, generate, Farm};
+    let (jobs, jobs_in) = Channel::<u64>::new().one2one();
+    let (done, done_in) = Channel::<(u64, u32)>::new().one2one();
+    let farm = Farm::new("pool", 3, |x: u64| {
+        if x.is_multiple_of(7) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        (x * x, std::process::id())
+    })
+    .forked();
+    let mut net: Parallel = farm.processes(jobs_in, done).into_iter().collect();
+    net.push(generate(0..3_000u64, jobs));
+    let (got_tx, got) = std::sync::mpsc::channel();
+    net.push(collect(done_in).map(move |v| got_tx.send(v).unwrap()));
+    net.run().expect("runs");
+    let got = got.recv().unwrap();
+    let squares: Vec<u64> = got.iter().map(|r| r.0).collect();
+    assert_eq!(squares, (0..3_000u64).map(|x| x * x).collect::<Vec<_>>());
+    let mut workers: Vec<u32> = got.iter().map(|r| r.1).collect();
+    workers.sort_unstable();
+    workers.dedup();
+    assert!(
+        !workers.contains(&pid()),
+        "a value was worked in the parent"
+    );
+    assert!(workers.len() >= 2, "the work was spread: {workers:?}");
+}
+
+fn farm_worker_killed() {
+    use csp::components::{generate, Farm};
+    let (jobs, jobs_in) = Channel::<u64>::new().one2one();
+    let (done, done_in) = Channel::<u64>::new().one2one();
+    let farm = Farm::new("pool", 2, |x: u64| {
+        if x == 500 {
+            // SAFETY: raising a signal in this (forked) worker's own process.
+            unsafe { libc::raise(libc::SIGKILL) };
+        }
+        x
+    })
+    .forked();
+    let mut net: Parallel = farm.processes(jobs_in, done).into_iter().collect();
+    net.push(generate(0..100_000u64, jobs));
+    net.push(in_order("reader", done_in));
+    let started = Instant::now();
+    let err = net.run().expect_err("a worker was killed");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let killed: Vec<_> = err
+        .failures()
+        .iter()
+        .filter(|f| {
+            matches!(f, Failure::Killed { process, signal, .. }
+            if process.starts_with("pool/worker[") && *signal == libc::SIGKILL)
+        })
+        .collect();
+    assert_eq!(killed.len(), 1, "{err}");
+}
+
+fn farm_map_all_then_fork() {
+    use csp::components::Farm;
+    let on_threads = Farm::new("rayon", 2, |x: u32| x + 1)
+        .map_all((0..1_000).collect())
+        .expect("runs on threads");
+    assert_eq!(on_threads, (1..=1_000).collect::<Vec<_>>());
+    // A joined thread can stay listed for a moment after its join: allow it a second.
+    let started = Instant::now();
+    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    while threads() > 1 && started.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(threads(), 1, "map_all left threads behind");
+    let forked = Farm::new("forked", 2, |x: u32| (x + 1, std::process::id()))
+        .forked()
+        .map_all((0..1_000).collect())
+        .expect("forks");
+    assert_eq!(
+        forked.iter().map(|r| r.0).collect::<Vec<_>>(),
+        (1..=1_000).collect::<Vec<_>>()
+    );
+    assert!(forked.iter().all(|r| r.1 != pid()));
 }

@@ -20,6 +20,17 @@ pub fn mean_ns(group: &str, id: &str) -> Option<f64> {
 /// As [`mean_ns`], but only from a report written at or after `since`: a report left by
 /// an earlier run (say, one filtered to other benchmarks) is not this run's figure.
 pub fn mean_ns_since(group: &str, id: &str, since: SystemTime) -> Option<f64> {
+    estimate_ns_since(group, id, "mean", since)
+}
+
+/// As [`mean_ns_since`], but the slope of time over iterations (criterion's linear
+/// fit, when it sampled linearly, else the mean): what one more iteration costs, without
+/// the fixed cost of an iteration batch (say, starting a network's threads).
+pub fn slope_ns_since(group: &str, id: &str, since: SystemTime) -> Option<f64> {
+    estimate_ns_since(group, id, "slope", since).or_else(|| mean_ns_since(group, id, since))
+}
+
+fn estimate_ns_since(group: &str, id: &str, estimate: &str, since: SystemTime) -> Option<f64> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -34,7 +45,7 @@ pub fn mean_ns_since(group: &str, id: &str, since: SystemTime) -> Option<f64> {
     }
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["mean"]["point_estimate"].as_f64()
+    json[estimate]["point_estimate"].as_f64()
 }
 
 /// One busy-spinning thread per available core, for as long as the value lives; dropping

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::alt::{Alt, AltError, Fair};
-use crate::channel::{duplex, ChannelError, Duplex, Wire};
+use crate::channel::{Channel, ChannelError, Duplex, Wire};
 use crate::process::{BoxError, Process};
 
 /// A request to the server.
@@ -83,7 +83,12 @@ where
 {
     let (ends, server_ends): (Vec<_>, Vec<_>) = (0..clients)
         .map(|i| {
-            let (client, server) = duplex::<KvRequest<K, V>, KvReply<V>>(&format!("{name}[{i}]"));
+            // One place each way: a client has one request out at a time, so neither
+            // side ever waits for the other to take a value, only for one to come.
+            let (client, server) = Duplex::<KvRequest<K, V>, KvReply<V>>::over(
+                Channel::new().named(format!("{name}[{i}]>")).fifo(1),
+                Channel::new().named(format!("{name}[{i}]<")).fifo(1),
+            );
             (KvClient { conn: client }, server)
         })
         .unzip();

@@ -27,11 +27,13 @@
 mod basic;
 mod choice;
 mod delta;
+mod farm;
 mod kv;
 
 pub use basic::{collect, filter, generate, id, map, prefix, sink, succ, tail};
 pub use choice::{merge, plex};
 pub use delta::{delta, delta_par};
+pub use farm::Farm;
 pub use kv::{kv_server, KvClient, KvServer};
 
 use crate::channel::{ChannelError, Output, RetiredSide};
