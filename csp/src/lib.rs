@@ -345,6 +345,8 @@ pub mod alt;
 pub mod channel;
 pub mod components;
 pub mod executor;
+#[cfg(target_os = "linux")]
+pub mod net;
 pub mod parallel;
 mod park;
 pub mod process;

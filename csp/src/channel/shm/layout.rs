@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::frame::{self, FrameError};
+use crate::channel::frame::{self, FrameError};
 use super::lock::RawLock;
 use super::mapping::Mapping;
 use super::{Config, Mode, SharedError};

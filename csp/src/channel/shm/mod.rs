@@ -38,7 +38,6 @@
 mod barrier;
 mod channel;
 mod control;
-mod frame;
 mod futex;
 mod layout;
 mod lock;
@@ -51,7 +50,7 @@ mod tests;
 
 pub(crate) use barrier::SharedBarrier;
 pub use channel::{Held, SharedChannel};
-pub use frame::FrameError;
+pub use crate::channel::frame::FrameError;
 
 use thiserror::Error;
 

@@ -9,7 +9,7 @@ use std::cmp::Ordering as Cmp;
 use std::sync::atomic::Ordering;
 
 use super::channel::SharedChannel;
-use super::frame::FrameError;
+use crate::channel::frame::FrameError;
 use super::layout::Slot;
 use super::Mode;
 
