@@ -78,10 +78,10 @@ impl Endpoint {
         deadline: Option<Instant>,
         op: impl FnOnce(&mut Peer) -> Result<R, ChannelError>,
     ) -> Result<R, ChannelError> {
-        let mut conn = self
-            .conn
-            .try_borrow_mut()
-            .map_err(|_| self.spec.transport("the end was used inside its own read_with block"))?;
+        let mut conn = self.conn.try_borrow_mut().map_err(|_| {
+            self.spec
+                .transport("the end was used inside its own read_with block")
+        })?;
         if matches!(*conn, Conn::Waiting(_)) {
             let placeholder = Conn::Closed(self.spec.transport("accepting"));
             let Conn::Waiting(door) = std::mem::replace(&mut *conn, placeholder) else {
@@ -113,7 +113,9 @@ impl Endpoint {
                     return Err((door, ChannelError::Timeout { channel }));
                 }
                 Err(e) => {
-                    let err = self.spec.transport(format_args!("cannot accept a peer: {e}"));
+                    let err = self
+                        .spec
+                        .transport(format_args!("cannot accept a peer: {e}"));
                     return Err((door, err));
                 }
             };
@@ -122,7 +124,14 @@ impl Endpoint {
                 Ok(peer_max) => {
                     let s = &self.spec;
                     let (channel, place) = (s.channel.clone(), s.place.clone());
-                    return Ok(Peer::new(link, Some(door), s.role, channel, place, peer_max));
+                    return Ok(Peer::new(
+                        link,
+                        Some(door),
+                        s.role,
+                        channel,
+                        place,
+                        peer_max,
+                    ));
                 }
                 Err(_turned_away) => link.close(),
             }

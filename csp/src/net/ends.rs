@@ -74,14 +74,16 @@ impl<T: Wire> NetOutput<T> {
     ///
     /// ```
     /// # let path = std::env::temp_dir().join(format!("csp-doc-w-{}.sock", std::process::id()));
-    /// use csp::net::named;
-    /// let rx = named::listen::<u8>(&path)?;
+    /// use csp::net::named::{self, Named};
+    /// let tx = Named::<u8>::at(&path).listen_writer()?;
     /// let t = std::thread::spawn({
     ///     let path = path.clone();
-    ///     move || named::connect::<u8>(&path).unwrap().write(1).map_err(|e| e.into_inner())
+    ///     move || drop(named::connect_reader::<u8>(&path)) // the reader leaves at once
     /// });
-    /// rx.retire(); // the reader leaves without taking the value
-    /// assert_eq!(t.join().unwrap(), Err(Some(1))); // handed back to the writer
+    /// let err = tx.write(1).unwrap_err();
+    /// assert!(err.error().is_retired());
+    /// assert_eq!(err.into_inner(), Some(1)); // not taken: handed back to the writer
+    /// # t.join().unwrap();
     /// # Ok::<(), csp::BoxError>(())
     /// ```
     pub fn write(&self, value: T) -> Result<(), WriteError<T>> {
@@ -91,7 +93,9 @@ impl<T: Wire> NetOutput<T> {
     /// As [`write`](Self::write), but gives up with `Timeout` (and the value back) if no
     /// reader claimed the value within `timeout`: lossless, the value was not taken.
     /// (A reader that claimed it in time gets it, even if the last round trip ends
-    /// after the deadline.)
+    /// after the deadline.) A tentative value needs one round trip to the reader to be
+    /// claimed, so a zero timeout, which a local channel with a waiting reader meets,
+    /// always times out here.
     ///
     /// ```
     /// # let path = std::env::temp_dir().join(format!("csp-doc-wt-{}.sock", std::process::id()));
@@ -115,10 +119,17 @@ impl<T: Wire> NetOutput<T> {
         };
         if bytes.len() > self.codec.max_frame {
             let (len, limit) = (bytes.len(), self.codec.max_frame);
-            let e = ChannelError::TooLarge { channel, len, limit };
+            let e = ChannelError::TooLarge {
+                channel,
+                len,
+                limit,
+            };
             return Err(WriteError::new(e, value));
         }
-        match self.end.with_peer(deadline, |peer| peer.write(&bytes, deadline)) {
+        match self
+            .end
+            .with_peer(deadline, |peer| peer.write(&bytes, deadline))
+        {
             Ok(()) => Ok(()),
             Err(e) => Err(WriteError::new(e, value)),
         }

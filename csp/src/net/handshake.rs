@@ -27,7 +27,10 @@ pub(crate) fn connect(
     };
     link.send(&Frame::Hello(mine.clone()))
         .map_err(|e| failed(e.describe()))?;
-    match link.recv(deadline, None).map_err(|e| failed(e.describe()))? {
+    match link
+        .recv(deadline, None)
+        .map_err(|e| failed(e.describe()))?
+    {
         Event::Frame(Frame::Hello(theirs)) => match mine.mismatch(&theirs) {
             None => Ok(usize::try_from(theirs.max_frame).unwrap_or(usize::MAX)),
             Some(reason) => {

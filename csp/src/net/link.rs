@@ -95,7 +95,12 @@ impl Link {
 
     /// Sends a data frame whose value's bytes are `value`, without an extra copy of them
     /// into a `Frame`.
-    pub(crate) fn send_data(&mut self, seq: u32, firm: bool, value: &[u8]) -> Result<(), LinkError> {
+    pub(crate) fn send_data(
+        &mut self,
+        seq: u32,
+        firm: bool,
+        value: &[u8],
+    ) -> Result<(), LinkError> {
         let mut buf = std::mem::take(&mut self.wbuf);
         Frame::data_prefix(&mut buf, seq, firm);
         buf.extend_from_slice(value);
@@ -201,6 +206,12 @@ impl Link {
                 Err(e) => return Err(LinkError::Io(e.into())),
             }
         }
+    }
+
+    /// The socket itself: a test's fake peer writes raw bytes on it.
+    #[cfg(test)]
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        self.fd
     }
 
     /// Ends the link politely: no more writes (the peer reads what was sent, then the

@@ -48,6 +48,8 @@ mod link;
 pub mod named;
 mod peer;
 pub mod tcp;
+#[cfg(test)]
+mod tests;
 mod wire;
 
 pub use ends::{NetInput, NetOutput};

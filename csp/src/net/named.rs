@@ -272,7 +272,14 @@ impl<T: Wire> Named<T> {
         let mut link = spec.link(stream.into());
         let deadline = self.timeout.map(|t| Instant::now() + t);
         let peer_max = handshake::connect(&mut link, &spec.hello(), &place, deadline)?;
-        let peer = Peer::new(link, None, role, spec.channel.clone(), spec.place.clone(), peer_max);
+        let peer = Peer::new(
+            link,
+            None,
+            role,
+            spec.channel.clone(),
+            spec.place.clone(),
+            peer_max,
+        );
         Ok(Endpoint::connected(peer, spec))
     }
 }

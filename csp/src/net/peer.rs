@@ -117,12 +117,10 @@ impl Peer {
         if let Some(e) = self.stopped() {
             return Err(e);
         }
-        self.link
-            .as_mut()
-            .ok_or_else(|| ChannelError::Transport {
-                channel: self.channel.clone(),
-                message: "the link is closed".into(),
-            })
+        self.link.as_mut().ok_or_else(|| ChannelError::Transport {
+            channel: self.channel.clone(),
+            message: "the link is closed".into(),
+        })
     }
 
     fn send(&mut self, f: &Frame) -> Result<(), ChannelError> {
@@ -189,7 +187,11 @@ impl Peer {
     /// deadline the value is offered firm; with one it is tentative, and withdrawn if
     /// no reader claimed it in time. (Once claimed, the transfer finishes whatever the
     /// deadline: the reader is reading, so that takes one round trip.)
-    pub(crate) fn write(&mut self, value: &[u8], deadline: Option<Instant>) -> Result<(), ChannelError> {
+    pub(crate) fn write(
+        &mut self,
+        value: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<(), ChannelError> {
         if value.len() > self.peer_max {
             return Err(ChannelError::TooLarge {
                 channel: self.channel.clone(),
@@ -236,8 +238,16 @@ impl Peer {
         let value = loop {
             let wait_until = if claimed.is_some() { None } else { deadline };
             match self.recv(wait_until)? {
-                Event::Frame(Frame::Data { seq, firm: true, value }) => break (seq, value),
-                Event::Frame(Frame::Data { seq, firm: false, value }) => {
+                Event::Frame(Frame::Data {
+                    seq,
+                    firm: true,
+                    value,
+                }) => break (seq, value),
+                Event::Frame(Frame::Data {
+                    seq,
+                    firm: false,
+                    value,
+                }) => {
                     self.send(&Frame::Claim(seq))?;
                     claimed = Some((seq, value));
                 }

@@ -153,7 +153,12 @@ fn listening(
     let at = listener
         .local_addr()
         .map_or_else(|_| "?".to_string(), |a| a.to_string());
-    let spec = spec(channel, role, type_name, format!("tcp channel '{channel}' at {at}"));
+    let spec = spec(
+        channel,
+        role,
+        type_name,
+        format!("tcp channel '{channel}' at {at}"),
+    );
     let door = Door::tcp(listener).map_err(|source| NetError::Listen {
         place: spec.place.to_string(),
         source,
@@ -167,7 +172,12 @@ fn connecting(
     role: Role,
     type_name: &'static str,
 ) -> Result<Endpoint, NetError> {
-    let spec = spec(channel, role, type_name, format!("tcp channel '{channel}' to {addr}"));
+    let spec = spec(
+        channel,
+        role,
+        type_name,
+        format!("tcp channel '{channel}' to {addr}"),
+    );
     let place = spec.place.to_string();
     let connected = TcpStream::connect(addr).and_then(|s| s.set_nodelay(true).map(|()| s));
     let stream = connected.map_err(|source| NetError::Connect {
@@ -176,7 +186,14 @@ fn connecting(
     })?;
     let mut link = spec.link(stream.into());
     let peer_max = handshake::connect(&mut link, &spec.hello(), &place, None)?;
-    let peer = Peer::new(link, None, role, spec.channel.clone(), spec.place.clone(), peer_max);
+    let peer = Peer::new(
+        link,
+        None,
+        role,
+        spec.channel.clone(),
+        spec.place.clone(),
+        peer_max,
+    );
     Ok(Endpoint::connected(peer, spec))
 }
 
@@ -292,8 +309,12 @@ where
     let reader = stream
         .try_clone()
         .map_err(|e| format!("tcp bridge '{bridge}' for {peer}: {e}"))?;
-    let (in_tx, in_rx) = Channel::<Vec<u8>>::new().named(format!("{bridge}.in")).one2one();
-    let (out_tx, out_rx) = Channel::<Vec<u8>>::new().named(format!("{bridge}.out")).one2one();
+    let (in_tx, in_rx) = Channel::<Vec<u8>>::new()
+        .named(format!("{bridge}.in"))
+        .one2one();
+    let (out_tx, out_rx) = Channel::<Vec<u8>>::new()
+        .named(format!("{bridge}.out"))
+        .one2one();
     let client = Client {
         input: in_rx,
         output: out_tx,

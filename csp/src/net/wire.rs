@@ -113,7 +113,11 @@ impl Hello {
 pub(crate) enum Frame {
     Hello(Hello),
     Refuse(String),
-    Data { seq: u32, firm: bool, value: Vec<u8> },
+    Data {
+        seq: u32,
+        firm: bool,
+        value: Vec<u8>,
+    },
     Ack(u32),
     Claim(u32),
     Confirm(u32),
@@ -241,7 +245,12 @@ mod tests {
             firm: false,
             value: vec![],
         });
-        for f in [Frame::Ack(1), Frame::Claim(2), Frame::Confirm(3), Frame::Withdraw(4)] {
+        for f in [
+            Frame::Ack(1),
+            Frame::Claim(2),
+            Frame::Confirm(3),
+            Frame::Withdraw(4),
+        ] {
             round_trip(f);
         }
         round_trip(Frame::Poison);
@@ -260,10 +269,15 @@ mod tests {
     #[test]
     fn hellos_name_what_does_not_match() {
         let me = Hello::new(Role::Reader, "jobs", "app::Job", 64);
-        assert_eq!(me.mismatch(&Hello::new(Role::Writer, "jobs", "app::Job", 64)), None);
+        assert_eq!(
+            me.mismatch(&Hello::new(Role::Writer, "jobs", "app::Job", 64)),
+            None
+        );
         let two_readers = me.mismatch(&Hello::new(Role::Reader, "jobs", "app::Job", 64));
         assert!(two_readers.unwrap().contains("both ends read"));
-        let other_type = me.mismatch(&Hello::new(Role::Writer, "jobs", "u8", 64)).unwrap();
+        let other_type = me
+            .mismatch(&Hello::new(Role::Writer, "jobs", "u8", 64))
+            .unwrap();
         assert!(other_type.contains("`u8`") && other_type.contains("`app::Job`"));
         let other_channel = me.mismatch(&Hello::new(Role::Writer, "results", "app::Job", 64));
         assert!(other_channel.unwrap().contains("'results'"));

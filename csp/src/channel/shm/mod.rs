@@ -48,9 +48,9 @@ mod waiters;
 #[cfg(all(test, target_os = "linux", not(loom)))]
 mod tests;
 
+pub use crate::channel::frame::FrameError;
 pub(crate) use barrier::SharedBarrier;
 pub use channel::{Held, SharedChannel};
-pub use crate::channel::frame::FrameError;
 
 use thiserror::Error;
 
