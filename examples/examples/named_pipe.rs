@@ -44,7 +44,7 @@ fn receiver() -> Result<(), csp::BoxError> {
     let from_sender = named::listen::<Greeting>(&path)?;
     println!("receiver: listening at {}", path.display());
 
-    let other_program = Command::new(std::env::current_exe()?)
+    let mut other_program = Command::new(std::env::current_exe()?)
         .arg("--sender")
         .arg(&path)
         .spawn()?;
@@ -61,13 +61,15 @@ fn receiver() -> Result<(), csp::BoxError> {
     let results = Parallel::new()
         .add(bridge::pump_in("from-sender", from_sender, tx).map(|()| 0))
         .add(printer)
-        .run()?;
+        .run();
+    // Waited for whatever happened: the sender's end fails once ours is gone, so it
+    // always exits, and no child is left behind.
+    let status = other_program.wait()?;
+    let results = results?;
     println!(
         "receiver: {} greetings, then the sender retired",
         results[1].unwrap_or(0)
     );
-
-    let status = Command::wait(&mut { other_program })?;
     println!(
         "sender exited: {}",
         if status.success() { "ok" } else { "failed" }
