@@ -336,6 +336,17 @@
 //! | `threading.Lock` around shared state | a server process owning the state (section 3); `components::kv_server` for a dict |
 //! | `multiprocessing.Pipe()` | [`duplex`] |
 //! | a deadlock that hangs | `NetworkError::Deadlock` naming every waiting process and channel, or the topology check before the run |
+//! | `os.mkfifo(path)`, `open(path)` in two programs; JCSP net2 `net2one` / `one2net` | `net::named::listen::<T>(path)` / `net::named::connect::<T>(path)` (section 11) |
+//! | a `socket` server: `accept()` and a thread per client | `net::tcp::serve`: a bridge pair and a process per client |
+//!
+//! ## 11. Between programs
+//!
+//! Programs that did not fork one another meet at a name: [`net::named`] gives two of
+//! them a typed channel at a path (Python's `os.mkfifo`, with rendezvous, timeouts,
+//! poison and retire; a program with another type or at the wrong path is refused with
+//! the reason), [`net::tcp`] the same over TCP plus bridges for peers that speak no csp,
+//! and [`net::bridge`] processes put such a channel into a network. Run
+//! `cargo run --example named_pipe` and `cargo run --example tcp_echo`.
 
 #![warn(missing_docs)]
 

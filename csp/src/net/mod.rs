@@ -9,8 +9,8 @@
 //!   typed one-to-one channel between them over a Unix-domain socket, with the local
 //!   channel's rendezvous, timeouts, poison and retire ([`NetInput`], [`NetOutput`]);
 //! - [`tcp`]: the same ends over TCP (`tcp::listen` / `tcp::connect`), and
-//!   [`tcp::serve_lines`]: a server whose every client is a pair of channels of text
-//!   lines, for peers that speak no csp (a Python client, `nc`);
+//!   [`tcp::serve`]: a server whose every client is a pair of channels of byte
+//!   messages (lines, or length-prefixed), for peers that speak no csp (a Python client, `nc`);
 //! - [`bridge`]: processes that pump a net end into an ordinary channel end or out of
 //!   one, so that a channel from another program takes part in an `Alt` or a
 //!   `Parallel` network like any other.
@@ -19,7 +19,7 @@
 //! |---|---|
 //! | `os.mkfifo(p)`; `open(p, 'r').read()` | `named::listen::<T>(p)?.read()?` |
 //! | `open(p, 'w').write(msg)` | `named::connect::<T>(p)?.write(msg)?` |
-//! | `s.bind(addr); s.listen(); conn, a = s.accept(); conn.recv(1024)` (echo server) | [`tcp::serve_lines`]: a process per client, lines in and out as channels |
+//! | `s.bind(addr); s.listen(); conn, a = s.accept(); conn.recv(1024)` (echo server) | [`tcp::serve`]: a process per client, messages in and out as channels |
 //! | `s.connect(addr); s.sendall(b'..'); s.recv(1024)` | `tcp::connect::<T>(addr)` between csp programs; a raw socket otherwise |
 //!
 //! **The protocol** ([`NetInput`], [`NetOutput`]): every message is a checked frame (the
