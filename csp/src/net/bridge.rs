@@ -46,7 +46,33 @@ use crate::process::{BoxError, Process};
 /// back). A remote program that vanishes fails the bridge with an error naming it and
 /// the place, and poisons `to`.
 ///
-/// See the [module docs](self) for an example.
+/// ```
+/// # let path = std::env::temp_dir().join(format!("csp-doc-pump-in-{}.sock", std::process::id()));
+/// use csp::net::{bridge, named};
+/// use csp::{Channel, Parallel, Process};
+///
+/// let remote = named::listen::<u8>(&path)?;
+/// let other_program = std::thread::spawn({
+///     let path = path.clone();
+///     move || -> Result<(), csp::BoxError> {
+///         let tx = named::connect::<u8>(&path)?;
+///         tx.write(1)?;
+///         tx.poison(); // an abort crosses the bridge too
+///         Ok(())
+///     }
+/// });
+/// let (tx, rx) = Channel::<u8>::new().one2one();
+/// let results = Parallel::new()
+///     .add(bridge::pump_in("in", remote, tx).map(|()| 0))
+///     .add(Process::with_ends("reader", rx, |rx| {
+///         assert_eq!(rx.read()?, 1);
+///         Ok(u8::from(rx.read().unwrap_err().is_poisoned()))
+///     }))
+///     .run()?;
+/// assert_eq!(results, vec![None, None]); // both stopped by the poison
+/// other_program.join().unwrap()?;
+/// # Ok::<(), csp::BoxError>(())
+/// ```
 pub fn pump_in<T: Wire>(name: impl Into<String>, from: NetInput<T>, to: Output<T>) -> Process<()> {
     let name = name.into();
     let bridge = name.clone();

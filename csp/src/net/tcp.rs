@@ -198,6 +198,12 @@ fn connecting(
 }
 
 /// How messages are cut out of a raw byte stream.
+///
+/// ```
+/// use csp::net::tcp::Framing;
+/// // Python's side of each: `sock.sendall(b"hi\n")`, `sock.sendall(struct.pack(">I", 2) + b"hi")`.
+/// assert_ne!(Framing::Lines, Framing::LengthPrefixed);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {
     /// Each message ends with `\n` (which, and a `\r` before it, is not part of it);
@@ -209,6 +215,10 @@ pub enum Framing {
 }
 
 /// The largest raw message a bridge accepts: a peer sending more is an error.
+///
+/// ```
+/// assert_eq!(csp::net::tcp::MAX_RAW_MESSAGE, 1 << 20); // 1 MiB
+/// ```
 pub const MAX_RAW_MESSAGE: usize = 1 << 20;
 
 /// One client of [`serve`]: its messages in, the messages to send it, and where it
@@ -256,7 +266,37 @@ pub struct Served {
 /// or forever with `None`) and runs, per client, a network of three processes: a
 /// [`raw_in`] bridge, the process `handler` makes from the [`Client`], a [`raw_out`]
 /// bridge. It ends once the last client's network ended, with what it [`Served`].
-/// See the [module docs](self) for an example.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::net::{TcpListener, TcpStream};
+/// use csp::net::tcp::{self, Framing};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// let server = tcp::serve("count", listener, Framing::LengthPrefixed, Some(2), |client| {
+///     csp::Process::new("counter", move || {
+///         let n = client.input.iter().count() as u32; // messages until the client closes
+///         Ok(client.output.write(n.to_be_bytes().to_vec())?)
+///     })
+/// });
+/// let clients = std::thread::spawn(move || -> std::io::Result<Vec<Vec<u8>>> {
+///     (0..2u8).map(|i| {
+///         let mut s = TcpStream::connect(addr)?;
+///         for _ in 0..=i {
+///             s.write_all(&[0, 0, 0, 1, i])?;
+///         }
+///         s.shutdown(std::net::Shutdown::Write)?;
+///         let mut reply = Vec::new();
+///         s.read_to_end(&mut reply)?;
+///         Ok(reply)
+///     }).collect()
+/// });
+/// let served = csp::Sequence::new().add(server).run()?.remove(0).unwrap();
+/// assert_eq!(clients.join().unwrap()?, [vec![0, 0, 0, 4, 0, 0, 0, 1], vec![0, 0, 0, 4, 0, 0, 0, 2]]);
+/// assert_eq!((served.clients, served.failures.len()), (2, 0));
+/// # Ok::<(), csp::BoxError>(())
+/// ```
 pub fn serve<F>(
     name: impl Into<String>,
     listener: TcpListener,

@@ -207,6 +207,7 @@ fn stale_socket_files_are_replaced_live_ones_and_other_files_are_not() {
     let err = named::listen::<u8>(&at).unwrap_err();
     assert!(matches!(err, NetError::NotASocket { .. }), "{err}");
     assert_eq!(std::fs::read(&at).unwrap(), b"precious");
+    std::fs::remove_file(&at).unwrap();
 }
 
 #[test]
