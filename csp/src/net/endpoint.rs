@@ -153,9 +153,15 @@ impl Endpoint {
         match &mut *conn {
             Conn::Connected(peer) if poison => peer.poison(),
             Conn::Connected(peer) => peer.retire(),
-            Conn::Waiting(_) => {
+            Conn::Waiting(door) => {
                 // No peer ever came: the door closes (the socket file goes), and a
-                // program connecting later finds nobody listening.
+                // program connecting later finds nobody listening. One knocking now
+                // is told why.
+                door.turn_away(if poison {
+                    "the end was poisoned before a peer came"
+                } else {
+                    "the end was retired before a peer came"
+                });
                 let channel = self.spec.channel.clone();
                 *conn = Conn::Closed(if poison {
                     ChannelError::Poisoned { channel }

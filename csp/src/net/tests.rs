@@ -493,3 +493,69 @@ fn tcp_line_clients_connecting_twice_are_two_clients() {
     let served = server.join().unwrap();
     assert_eq!((served.clients, served.failures.len()), (2, 0));
 }
+
+/// Poison from either side, or both at once, racing with the stream: whatever the
+/// interleaving, the writer's count of `Ok` writes equals what the reader took (no
+/// accepted value lost, none taken unreported), both ends end `Poisoned`, nothing hangs.
+#[test]
+fn poison_racing_the_stream_from_either_side_keeps_the_counts_equal() {
+    for round in 0..150u32 {
+        let at = path("poison-race");
+        let rx = named::listen::<u32>(&at).unwrap();
+        let (reader_stops, writer_stops) = match round % 3 {
+            0 => (Some(round % 17), None),
+            1 => (None, Some(round % 13)),
+            _ => (Some(round % 11), Some(round % 7)),
+        };
+        let writer = thread::spawn({
+            let at = at.clone();
+            move || {
+                let tx = match named::connect::<u32>(&at) {
+                    Ok(tx) => tx,
+                    // Poisoned before it accepted anyone: the path closed.
+                    Err(_) if reader_stops == Some(0) => return (0, Some(())),
+                    Err(e) => panic!("{e}"),
+                };
+                let mut written = 0;
+                loop {
+                    if writer_stops == Some(written) {
+                        tx.poison();
+                        return (written, None);
+                    }
+                    match tx.write(written) {
+                        Ok(()) => written += 1,
+                        Err(e) => {
+                            assert_eq!(e.into_inner(), Some(written), "value handed back");
+                            return (written, Some(()));
+                        }
+                    }
+                }
+            }
+        });
+        let mut taken = 0;
+        let reader_error = loop {
+            if reader_stops == Some(taken) {
+                rx.poison();
+                break None;
+            }
+            match rx.read() {
+                Ok(v) => {
+                    assert_eq!(v, taken);
+                    taken += 1;
+                }
+                Err(e) => break Some(e),
+            }
+        };
+        let (written, writer_failed) = writer.join().unwrap();
+        assert_eq!(
+            written, taken,
+            "round {round}: acked writes against values taken"
+        );
+        if let Some(e) = reader_error {
+            assert!(e.is_poisoned(), "round {round}: {e}");
+        }
+        if writer_failed.is_some() {
+            assert!(rx.is_poisoned());
+        }
+    }
+}
