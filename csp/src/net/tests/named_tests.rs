@@ -1,48 +1,6 @@
-//! Bad input and protocol edge cases, in one process: peers made of threads, and fake
-//! peers that write raw bytes (garbage, half a frame) to a real end.
+//! Named channels: bad peers, refusals, socket files, poison and timeouts, bridges.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::Duration;
-
-use super::link::{Event, Link};
-use super::named::{self, Named};
-use super::tcp::{self, Framing};
-use super::wire::{Frame, Hello, Role};
-use super::NetError;
-use crate::channel::ChannelError;
-use crate::{Parallel, Process};
-
-/// A fresh socket path in a directory of this test run.
-fn path(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("csp-net-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(format!("{name}-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
-}
-
-/// A fake peer: a raw connection that has said a writer's hello for `u32` on `channel`.
-fn fake_writer(at: &PathBuf, channel: &str) -> Link {
-    let stream = UnixStream::connect(at).unwrap();
-    let mut link = Link::new(stream.into(), 1 << 16);
-    let hello = Hello::new(Role::Writer, channel, std::any::type_name::<u32>(), 1 << 16);
-    link.send(&Frame::Hello(hello)).unwrap();
-    match link.recv(
-        Some(std::time::Instant::now() + Duration::from_secs(10)),
-        None,
-    ) {
-        Ok(Event::Frame(Frame::Hello(_))) => link,
-        other => panic!("no hello back: {other:?}"),
-    }
-}
-
-fn raw_bytes_of(link: Link) -> std::os::fd::OwnedFd {
-    link.into_fd()
-}
+use super::*;
 
 #[test]
 fn garbage_before_the_hello_is_refused_and_the_listener_goes_on() {
@@ -349,7 +307,7 @@ fn bridges_carry_values_and_poison_across_a_network() {
     });
     let (tx, rx) = crate::Channel::<u32>::new().one2one();
     let result = Parallel::new()
-        .add(super::bridge::pump_in("in", remote, tx).map(|()| 0))
+        .add(crate::net::bridge::pump_in("in", remote, tx).map(|()| 0))
         .add(Process::with_ends("sum", rx, |rx| {
             Ok(rx.iter().sum::<u32>())
         }))
@@ -385,113 +343,11 @@ fn pump_out_never_reports_an_undelivered_value_written() {
     });
     Parallel::new()
         .add(writer)
-        .add(super::bridge::pump_out("out", rx, remote))
+        .add(crate::net::bridge::pump_out("out", rx, remote))
         .run()
         .unwrap();
     assert!(refused.load(Ordering::SeqCst));
     assert_eq!(other.join().unwrap(), 1);
-}
-
-#[test]
-fn tcp_typed_channels_refuse_a_wrong_type() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let rx = tcp::listen::<u64>(listener, "ticks").unwrap();
-    let waiter = thread::spawn(move || rx.read());
-    let err = tcp::connect::<String>(addr, "ticks").unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains(&addr.to_string()) && text.contains("`u64`"),
-        "{text}"
-    );
-    tcp::connect::<u64>(addr, "ticks")
-        .unwrap()
-        .write(3)
-        .unwrap();
-    assert_eq!(waiter.join().unwrap().unwrap(), 3);
-}
-
-/// An echo server over `framing` for `clients` clients.
-fn echo_server(
-    framing: Framing,
-    clients: usize,
-) -> (std::net::SocketAddr, thread::JoinHandle<tcp::Served>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tcp::serve("echo", listener, framing, Some(clients), |client| {
-        Process::new("handler", move || {
-            for msg in client.input.iter() {
-                client.output.write(msg)?;
-            }
-            Ok(())
-        })
-    });
-    let handle = thread::spawn(move || {
-        let mut results = Parallel::new().add(server).run().unwrap();
-        results.remove(0).unwrap()
-    });
-    (addr, handle)
-}
-
-#[test]
-fn tcp_bad_clients_are_reported_by_bridge_and_address_and_others_served() {
-    let (addr, server) = echo_server(Framing::LengthPrefixed, 3);
-    // A client that announces 10 bytes, sends 3 and disconnects.
-    let mut half = TcpStream::connect(addr).unwrap();
-    let half_addr = half.local_addr().unwrap();
-    half.write_all(&[0, 0, 0, 10, 1, 2, 3]).unwrap();
-    drop(half);
-    // A client that announces more than the limit (garbage as a length).
-    let mut garbage = TcpStream::connect(addr).unwrap();
-    garbage.write_all(b"\xff\xff\xffGARBAGE").unwrap();
-    let mut rest = Vec::new();
-    let _ = garbage.read_to_end(&mut rest);
-    // A good client, served as if nothing happened; its messages all come back.
-    let mut good = TcpStream::connect(addr).unwrap();
-    for i in 0..100u8 {
-        good.write_all(&[0, 0, 0, 1, i]).unwrap();
-    }
-    good.shutdown(std::net::Shutdown::Write).unwrap();
-    let mut echoed = Vec::new();
-    good.read_to_end(&mut echoed).unwrap();
-    let expected: Vec<u8> = (0..100u8).flat_map(|i| [0, 0, 0, 1, i]).collect();
-    assert_eq!(echoed, expected);
-    let served = server.join().unwrap();
-    assert_eq!(served.clients, 3);
-    assert_eq!(served.failures.len(), 2, "{:?}", served.failures);
-    let half_failure = served
-        .failures
-        .iter()
-        .find(|f| f.contains(&half_addr.to_string()));
-    let half_failure = half_failure.expect("the half message's client is named");
-    assert!(
-        half_failure.contains("in the middle of a message"),
-        "{half_failure}"
-    );
-    assert!(half_failure.contains("echo[0]"), "{half_failure}");
-    assert!(
-        served.failures.iter().any(|f| f.contains("over the limit")),
-        "{:?}",
-        served.failures
-    );
-}
-
-#[test]
-fn tcp_line_clients_connecting_twice_are_two_clients() {
-    let (addr, server) = echo_server(Framing::Lines, 2);
-    let talk = move |text: &str| {
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.write_all(text.as_bytes()).unwrap();
-        s.shutdown(std::net::Shutdown::Write).unwrap();
-        let mut back = String::new();
-        s.read_to_string(&mut back).unwrap();
-        back
-    };
-    let a = thread::spawn(move || talk("a1\na2\r\n"));
-    assert_eq!(talk("b1\n"), "b1\n");
-    assert_eq!(a.join().unwrap(), "a1\na2\n");
-    let served = server.join().unwrap();
-    assert_eq!((served.clients, served.failures.len()), (2, 0));
 }
 
 /// Poison from either side, or both at once, racing with the stream: whatever the
