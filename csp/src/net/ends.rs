@@ -200,6 +200,8 @@ impl<T: Wire> NetOutput<T> {
     /// # std::fs::create_dir_all(&dir)?;
     /// let tx = csp::net::named::Named::<u8>::at(dir.join("jobs")).listen_writer()?;
     /// assert_eq!(&*tx.name(), "jobs"); // by default the path's file name
+    /// # drop(tx);
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), csp::BoxError>(())
     /// ```
     pub fn name(&self) -> Arc<str> {
@@ -213,6 +215,8 @@ impl<T: Wire> NetOutput<T> {
     /// # std::fs::create_dir_all(&dir)?;
     /// let tx = csp::net::named::Named::<u8>::at(dir.join("jobs")).listen_writer()?;
     /// assert!(tx.place().starts_with("named channel 'jobs' at "));
+    /// # drop(tx);
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), csp::BoxError>(())
     /// ```
     pub fn place(&self) -> &str {

@@ -33,6 +33,7 @@
 //! other_program.join().unwrap()?;
 //! drop(rx);
 //! assert!(!path.exists()); // the listener removed its socket file
+//! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), csp::BoxError>(())
 //! ```
 //!

@@ -20,7 +20,8 @@ use super::NetError;
 use crate::channel::ChannelError;
 use crate::{Parallel, Process};
 
-/// A fresh socket path in a directory of this test run.
+/// A fresh socket path in a directory of this test run (the listeners remove their
+/// socket files; the empty directory stays behind, named by the run's process id).
 fn path(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!("csp-net-test-{}", std::process::id()));
