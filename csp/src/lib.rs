@@ -353,7 +353,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ## 11. Coming from Python, PyCSP, JCSP or Go
+//! ## 11. Between programs
+//!
+//! Programs that did not fork one another meet at a name: [`net::named`] gives two of
+//! them a typed channel at a path (Python's `os.mkfifo`, with rendezvous, timeouts,
+//! poison and retire; a program with another type or at the wrong path is refused with
+//! the reason), [`net::tcp`] the same over TCP plus bridges for peers that speak no csp,
+//! and [`net::bridge`] processes put such a channel into a network. Run
+//! `cargo run --example named_pipe` and `cargo run --example tcp_echo`.
+//!
+//! ## 12. Coming from Python, PyCSP, JCSP or Go
 //!
 //! | you write (Python / PyCSP / JCSP / Go) | here |
 //! |---|---|
@@ -377,6 +386,8 @@
 //! | `multiprocessing.shared_memory`, `Array`, `Semaphore` bounding buffers | [`shared_memory`]: `SharedPool` / `SharedBuf` handed over channels; `alloc_timeout` is the semaphore |
 //! | `threading.Event`, `asyncio.Event` | a server process owning the flag, waits as alts with a timeout (`examples/event.rs`), or a [`Barrier`] |
 //! | a deadlock that hangs | `NetworkError::Deadlock` naming every waiting process and channel, or the topology check before the run |
+//! | `os.mkfifo(path)`, `open(path)` in two programs; JCSP net2 `net2one` / `one2net` | `net::named::listen::<T>(path)` / `net::named::connect::<T>(path)` (section 11) |
+//! | a `socket` server: `accept()` and a thread per client | `net::tcp::serve`: a bridge pair and a process per client |
 
 #![warn(missing_docs)]
 
@@ -386,6 +397,8 @@ pub mod alt;
 pub mod channel;
 pub mod components;
 pub mod executor;
+#[cfg(target_os = "linux")]
+pub mod net;
 pub mod parallel;
 mod park;
 pub mod process;

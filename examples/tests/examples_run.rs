@@ -306,3 +306,31 @@ fn worker_pool_keeps_input_order_on_threads_and_forked_and_names_a_failed_worker
     assert_eq!(failed.len(), 1, "exactly the one worker fails: {failed:?}");
     assert!(failed[0].contains("'strict/worker["), "{}", failed[0]);
 }
+
+#[test]
+fn named_pipe_carries_greetings_between_two_programs() {
+    let out = run("named_pipe", &[]);
+    assert_says(
+        "named_pipe",
+        &out,
+        &[
+            "receiver got #1: Hello, receiver!",
+            "receiver got #2: How are you?",
+            "receiver got #3: Goodbye.",
+            "receiver: 3 greetings, then the sender retired",
+            "sender exited: ok",
+            "socket file removed: true",
+        ],
+    );
+}
+
+#[test]
+fn tcp_echo_serves_every_client_through_its_own_bridges() {
+    let out = run("tcp_echo", &[]);
+    let mut expected: Vec<String> = (0..5)
+        .map(|i| format!("client{i} got: server got: [CLIENT{i}]"))
+        .collect();
+    expected.push("server: served 5 clients, 0 failures".into());
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    assert_says("tcp_echo", &out, &expected);
+}

@@ -316,18 +316,37 @@ impl<T> Input<T> {
     /// # Ok::<(), csp::NetworkError>(())
     /// ```
     pub fn read_with<R>(&self, block: impl FnOnce(T) -> R) -> Result<R, ChannelError> {
+        let (v, _held) = self.read_extended()?;
+        Ok(block(v))
+    }
+
+    /// As [`read_with`](Self::read_with), but `block` also says whether it completed:
+    /// `false` releases the writer as a panicking block does (its `write` fails with
+    /// `Poisoned`, the channel is poisoned): a value that could not be passed on is
+    /// never reported written. What a bridge to another program needs.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn read_with_verdict<R>(
+        &self,
+        block: impl FnOnce(T) -> (R, bool),
+    ) -> Result<R, ChannelError> {
+        let (v, mut held) = self.read_extended()?;
+        let (r, completed) = block(v);
+        held.failed = !completed;
+        Ok(r)
+    }
+
+    fn read_extended(&self) -> Result<(T, Extended<'_, T>), ChannelError> {
         self.end.check_open()?;
-        let (v, _release) = match self.end.core.flavor() {
+        Ok(match self.end.core.flavor() {
             Flavor::Memory(core) => {
                 let (v, release) = core.read(self.end.id, Deadline::Never, true)?;
-                (v, ExtendedBlock::Memory { core, release })
+                (v, Extended::new(ExtendedBlock::Memory { core, release }))
             }
             Flavor::Crossing(x) => {
                 let (v, held) = x.read_extended(self.end.id)?;
-                (v, ExtendedBlock::Crossing(Some(held)))
+                (v, Extended::new(ExtendedBlock::Crossing(Some(held))))
             }
-        };
-        Ok(block(v))
+        })
     }
 
     /// An iterator over values read until the channel is retired or poisoned (a poisoned
@@ -355,10 +374,26 @@ enum ExtendedBlock<'a, T> {
     Crossing(Option<Held>),
 }
 
-impl<T> Drop for ExtendedBlock<'_, T> {
+/// An extended read under way: the writer is released when it drops, as completed
+/// unless the block panicked or said it failed.
+struct Extended<'a, T> {
+    block: ExtendedBlock<'a, T>,
+    failed: bool,
+}
+
+impl<'a, T> Extended<'a, T> {
+    fn new(block: ExtendedBlock<'a, T>) -> Self {
+        Extended {
+            block,
+            failed: false,
+        }
+    }
+}
+
+impl<T> Drop for Extended<'_, T> {
     fn drop(&mut self) {
-        let completed = !std::thread::panicking();
-        match self {
+        let completed = !std::thread::panicking() && !self.failed;
+        match &mut self.block {
             ExtendedBlock::Memory { core, release } => {
                 if let Some(r) = release.take() {
                     core.end_extended(r, completed);

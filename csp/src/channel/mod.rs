@@ -56,6 +56,8 @@ mod end;
 mod ending;
 mod ends;
 mod error;
+// Checked frames: the shared-memory slots and `csp::net`'s byte streams carry the same.
+pub(crate) mod frame;
 mod ids;
 mod ring;
 pub(crate) mod select;
@@ -157,7 +159,7 @@ impl<T> Clone for Codec<T> {
 }
 
 impl<T: Wire> Codec<T> {
-    fn new() -> Codec<T> {
+    pub(crate) fn new() -> Codec<T> {
         Codec {
             encode: |v| postcard::to_allocvec(v),
             decode: |b| postcard::from_bytes(b),

@@ -14,10 +14,10 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::frame::{self, FrameError};
 use super::lock::RawLock;
 use super::mapping::Mapping;
 use super::{Config, Mode, SharedError};
+use crate::channel::frame::{self, FrameError};
 use crate::channel::Side;
 
 /// A waiter's state word: also the futex word it sleeps on. `IDLE` while the entry is

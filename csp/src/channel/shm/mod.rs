@@ -38,7 +38,6 @@
 mod barrier;
 mod channel;
 mod control;
-mod frame;
 pub(crate) mod futex;
 mod layout;
 mod lock;
@@ -49,9 +48,9 @@ mod waiters;
 #[cfg(all(test, target_os = "linux", not(loom)))]
 mod tests;
 
+pub use crate::channel::frame::FrameError;
 pub(crate) use barrier::SharedBarrier;
 pub use channel::{Held, SharedChannel};
-pub use frame::FrameError;
 
 use thiserror::Error;
 

@@ -9,9 +9,9 @@ use std::cmp::Ordering as Cmp;
 use std::sync::atomic::Ordering;
 
 use super::channel::SharedChannel;
-use super::frame::FrameError;
 use super::layout::Slot;
 use super::Mode;
+use crate::channel::frame::FrameError;
 
 /// Where a pushed frame comes from.
 #[derive(Clone, Copy)]

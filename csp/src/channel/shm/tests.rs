@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::frame::FrameError;
 use super::layout::Slot;
 use super::{Config, Gone, Mode, SharedChannel, SharedError, Wait};
+use crate::channel::frame::FrameError;
 use crate::channel::Side;
 
 const W: u64 = 1;

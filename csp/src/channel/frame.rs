@@ -1,4 +1,5 @@
-//! Frame slots: a checked header before the payload.
+//! Frames: a checked header before the payload, in a shared-memory slot
+//! (`channel::shm`) or on a byte stream (`csp::net`).
 //!
 //! A slot holds one frame: `magic | len | !len | checksum(payload)` (four little-endian
 //! `u32`s) and then `len` payload bytes. The bytes come from another process, so reading
@@ -64,10 +65,8 @@ pub(crate) fn slot_size(max_frame: usize) -> Option<usize> {
     HEADER.checked_add(max_frame)?.checked_next_multiple_of(8)
 }
 
-/// Writes `payload` as a frame into `slot`; `TooLarge` if it does not fit (it is never
-/// truncated).
-pub(crate) fn write(slot: &mut [u8], payload: &[u8]) -> Result<(), FrameError> {
-    let limit = slot.len().saturating_sub(HEADER);
+/// The header of a frame carrying `payload` (`TooLarge` past `limit` or `u32::MAX`).
+pub(crate) fn header(payload: &[u8], limit: usize) -> Result<[u8; HEADER], FrameError> {
     let len = u32::try_from(payload.len())
         .ok()
         .filter(|_| payload.len() <= limit)
@@ -75,10 +74,19 @@ pub(crate) fn write(slot: &mut [u8], payload: &[u8]) -> Result<(), FrameError> {
             len: payload.len(),
             limit,
         })?;
+    let mut header = [0; HEADER];
     let words = [MAGIC, len, !len, checksum(payload)];
-    for (dst, w) in slot.chunks_exact_mut(4).zip(words) {
+    for (dst, w) in header.chunks_exact_mut(4).zip(words) {
         dst.copy_from_slice(&w.to_le_bytes());
     }
+    Ok(header)
+}
+
+/// Writes `payload` as a frame into `slot`; `TooLarge` if it does not fit (it is never
+/// truncated).
+pub(crate) fn write(slot: &mut [u8], payload: &[u8]) -> Result<(), FrameError> {
+    let header = header(payload, slot.len().saturating_sub(HEADER))?;
+    slot[..HEADER].copy_from_slice(&header);
     slot[HEADER..HEADER + payload.len()].copy_from_slice(payload);
     Ok(())
 }
@@ -89,26 +97,34 @@ fn word(slot: &[u8], i: usize) -> u32 {
     u32::from_le_bytes(b)
 }
 
-/// The payload of the frame in `slot`, checked; `limit` is the largest payload accepted.
-pub(crate) fn read(slot: &[u8], limit: usize) -> Result<&[u8], FrameError> {
-    if slot.len() < HEADER {
+/// The payload length a frame's header announces, checked (magic, the length against
+/// its complement and against `limit`), before the payload has arrived: a stream reader
+/// learns from it how much more to read.
+pub(crate) fn payload_len(header: &[u8], limit: usize) -> Result<usize, FrameError> {
+    if header.len() < HEADER {
         return Err(FrameError::Truncated {
             len: HEADER,
-            available: slot.len(),
+            available: header.len(),
         });
     }
-    let magic = word(slot, 0);
+    let magic = word(header, 0);
     if magic != MAGIC {
         return Err(FrameError::BadMagic { found: magic });
     }
-    let len32 = word(slot, 1);
-    if word(slot, 2) != !len32 {
+    let len32 = word(header, 1);
+    if word(header, 2) != !len32 {
         return Err(FrameError::BadLength { len: len32 });
     }
     let len = usize::try_from(len32).unwrap_or(usize::MAX);
     if len > limit {
         return Err(FrameError::TooLarge { len, limit });
     }
+    Ok(len)
+}
+
+/// The payload of the frame in `slot`, checked; `limit` is the largest payload accepted.
+pub(crate) fn read(slot: &[u8], limit: usize) -> Result<&[u8], FrameError> {
+    let len = payload_len(slot, limit)?;
     let payload = slot
         .get(HEADER..HEADER.saturating_add(len))
         .ok_or(FrameError::Truncated {

@@ -1,0 +1,49 @@
+//! Bad input and protocol edge cases, in one process: peers made of threads, and fake
+//! peers that write raw bytes (garbage, half a frame) to a real end.
+
+mod named_tests;
+mod tcp_tests;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use super::link::{Event, Link};
+use super::named::{self, Named};
+use super::tcp::{self, Framing};
+use super::wire::{Frame, Hello, Role};
+use super::NetError;
+use crate::channel::ChannelError;
+use crate::{Parallel, Process};
+
+/// A fresh socket path in a directory of this test run (the listeners remove their
+/// socket files; the empty directory stays behind, named by the run's process id).
+fn path(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("csp-net-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{name}-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// A fake peer: a raw connection that has said a writer's hello for `u32` on `channel`.
+fn fake_writer(at: &PathBuf, channel: &str) -> Link {
+    let stream = UnixStream::connect(at).unwrap();
+    let mut link = Link::new(stream.into(), 1 << 16);
+    let hello = Hello::new(Role::Writer, channel, std::any::type_name::<u32>(), 1 << 16);
+    link.send(&Frame::Hello(hello)).unwrap();
+    match link.recv(
+        Some(std::time::Instant::now() + Duration::from_secs(10)),
+        None,
+    ) {
+        Ok(Event::Frame(Frame::Hello(_))) => link,
+        other => panic!("no hello back: {other:?}"),
+    }
+}
+
+fn raw_bytes_of(link: Link) -> std::os::fd::OwnedFd {
+    link.into_fd()
+}
