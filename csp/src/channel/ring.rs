@@ -53,7 +53,7 @@ pub(crate) struct Ring<T> {
     /// What one lap adds to a position (twice `slow`, so the lap never touches `SLOW`).
     one_lap: usize,
     #[cfg(loom)]
-    stats: [std::sync::atomic::AtomicUsize; 4],
+    stats: [std::sync::atomic::AtomicUsize; STATS],
 }
 
 // SAFETY: values are moved in by one thread and out by another, so `T: Send` suffices;
@@ -64,15 +64,18 @@ unsafe impl<T: Send> Send for Ring<T> {}
 // slots whose ownership the stamps hand over.
 unsafe impl<T: Send> Sync for Ring<T> {}
 
-/// Why a fast operation refused (for the loom model's counts).
-#[cfg(loom)]
+/// What a fast operation did, counted for the loom models (which check that every way
+/// through was explored); the counts cost nothing outside loom.
 pub(crate) const STAT_PUSHED: usize = 0;
-#[cfg(loom)]
 pub(crate) const STAT_PUSH_REFUSED: usize = 1;
-#[cfg(loom)]
 pub(crate) const STAT_POPPED: usize = 2;
-#[cfg(loom)]
 pub(crate) const STAT_POP_REFUSED: usize = 3;
+/// Stored or taken after one or more refusals within the same operation.
+pub(crate) const STAT_PUSHED_ON_RETRY: usize = 4;
+pub(crate) const STAT_POPPED_ON_RETRY: usize = 5;
+/// How many `STAT_*` counts there are.
+#[cfg(loom)]
+pub(crate) const STATS: usize = 6;
 
 impl<T> Ring<T> {
     /// A ring of `cap` slots; `cap` is at least 1 and at most [`MAX_RING`].
@@ -209,40 +212,80 @@ impl<T> Ring<T> {
         }
     }
 
-    /// The fast write: `Err` gives the value back for the lock path (full, or the
-    /// channel needs its lock). A stored value sets `READ_MAY_GO`, after the store, so a
-    /// reader that learns of the write learns of the value too; clearing stays the lock
-    /// holder's business (a set bit may be stale).
+    /// The fast write: `Err` gives the value back for the lock path (the ring stayed
+    /// full, or the channel needs its lock). While `may_wait` says so (it is asked
+    /// only after a refusal: a deadline costs a clock read), a full ring that is not
+    /// frozen is tried again after each step of a [`Snooze`](sync::Snooze): the reader
+    /// is usually a few instructions from making room, and the lock path would park
+    /// this writer, freeze the ring and turn every later operation of both sides into
+    /// a locked one until the wake-up. A stored value sets `READ_MAY_GO`, after the
+    /// store, so a reader that learns of the write learns of the value too; clearing
+    /// stays the lock holder's business (a set bit may be stale).
     #[inline]
-    pub(crate) fn fast_push(&self, value: T, hint: &AtomicUsize) -> Result<(), T> {
-        let r = self.push(value, false);
-        #[cfg(loom)]
-        self.count(if r.is_ok() {
-            STAT_PUSHED
-        } else {
-            STAT_PUSH_REFUSED
-        });
-        if r.is_ok() && hint.load(Ordering::Relaxed) & READ_MAY_GO == 0 {
-            hint.fetch_or(READ_MAY_GO, Ordering::Release);
+    pub(crate) fn fast_push(
+        &self,
+        mut value: T,
+        hint: &AtomicUsize,
+        may_wait: impl Fn() -> bool,
+    ) -> Result<(), T> {
+        let snooze = sync::Snooze::new();
+        let mut retried = false;
+        loop {
+            match self.push(value, false) {
+                Ok(()) => {
+                    self.count(if retried {
+                        STAT_PUSHED_ON_RETRY
+                    } else {
+                        STAT_PUSHED
+                    });
+                    if hint.load(Ordering::Relaxed) & READ_MAY_GO == 0 {
+                        hint.fetch_or(READ_MAY_GO, Ordering::Release);
+                    }
+                    return Ok(());
+                }
+                Err(v) => value = v,
+            }
+            self.count(STAT_PUSH_REFUSED);
+            if self.frozen() || !may_wait() || !snooze.snooze() {
+                return Err(value);
+            }
+            retried = true;
         }
-        r
     }
 
-    /// The fast read: `None` sends the caller to the lock path (empty, or the channel
-    /// needs its lock). A taken value sets `WRITE_MAY_GO`, as `fast_push` does.
+    /// The fast read: `None` sends the caller to the lock path (the ring stayed empty,
+    /// or the channel needs its lock). `may_wait` and `WRITE_MAY_GO` as in
+    /// [`fast_push`](Self::fast_push).
     #[inline]
-    pub(crate) fn fast_pop(&self, hint: &AtomicUsize) -> Option<T> {
-        let v = self.pop(false);
-        #[cfg(loom)]
-        self.count(if v.is_some() {
-            STAT_POPPED
-        } else {
-            STAT_POP_REFUSED
-        });
-        if v.is_some() && hint.load(Ordering::Relaxed) & WRITE_MAY_GO == 0 {
-            hint.fetch_or(WRITE_MAY_GO, Ordering::Release);
+    pub(crate) fn fast_pop(&self, hint: &AtomicUsize, may_wait: impl Fn() -> bool) -> Option<T> {
+        let snooze = sync::Snooze::new();
+        let mut retried = false;
+        loop {
+            if let Some(v) = self.pop(false) {
+                self.count(if retried {
+                    STAT_POPPED_ON_RETRY
+                } else {
+                    STAT_POPPED
+                });
+                if hint.load(Ordering::Relaxed) & WRITE_MAY_GO == 0 {
+                    hint.fetch_or(WRITE_MAY_GO, Ordering::Release);
+                }
+                return Some(v);
+            }
+            self.count(STAT_POP_REFUSED);
+            if self.frozen() || !may_wait() || !snooze.snooze() {
+                return None;
+            }
+            retried = true;
         }
-        v
+    }
+
+    /// Whether the lock holder has frozen the ring: waiting for a fast operation is
+    /// pointless then (it is thawed only when the channel needs no lock, and what
+    /// needs it, a parked partner, poison, a retired side, a claim, is the lock path's
+    /// business).
+    fn frozen(&self) -> bool {
+        self.tail.load(Ordering::Relaxed) & self.slow != 0
     }
 
     /// Under the channel lock: stores `value` unless the ring is full.
@@ -297,9 +340,13 @@ impl<T> Ring<T> {
         self.stats[stat].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    #[cfg(not(loom))]
+    #[inline(always)]
+    fn count(&self, _stat: usize) {}
+
     /// How often each fast operation succeeded or refused (`STAT_*`), for loom models.
     #[cfg(loom)]
-    pub(crate) fn stats(&self) -> [usize; 4] {
+    pub(crate) fn stats(&self) -> [usize; STATS] {
         self.stats
             .each_ref()
             .map(|s| s.load(std::sync::atomic::Ordering::Relaxed))
