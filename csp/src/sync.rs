@@ -61,53 +61,6 @@ pub(crate) fn spin_wait() {
     loom::thread::yield_now();
 }
 
-/// How a lock-free operation that found its partner not there yet (a `Fifo` ring empty
-/// or full) waits before giving up and taking the slow path: crossbeam's
-/// `Backoff::snooze`, busy spins doubling up to 64 `spin_loop`s, then four yields, about
-/// what crossbeam-channel's `send` and `recv` spend before they block. Under loom one
-/// retry after a yield, so that models reach "refused, retried, got through" without
-/// spinning.
-pub(crate) struct Snooze {
-    #[cfg(not(loom))]
-    backoff: crossbeam_utils::Backoff,
-    #[cfg(loom)]
-    left: std::cell::Cell<u32>,
-}
-
-impl Snooze {
-    #[inline]
-    pub(crate) fn new() -> Snooze {
-        Snooze {
-            #[cfg(not(loom))]
-            backoff: crossbeam_utils::Backoff::new(),
-            #[cfg(loom)]
-            left: std::cell::Cell::new(1),
-        }
-    }
-
-    /// Waits one step and says `true`, or says `false` once the steps are spent.
-    #[inline]
-    pub(crate) fn snooze(&self) -> bool {
-        #[cfg(not(loom))]
-        {
-            if self.backoff.is_completed() {
-                return false;
-            }
-            self.backoff.snooze();
-            true
-        }
-        #[cfg(loom)]
-        {
-            if self.left.get() == 0 {
-                return false;
-            }
-            self.left.set(self.left.get() - 1);
-            loom::thread::yield_now();
-            true
-        }
-    }
-}
-
 #[cfg(loom)]
 pub(crate) use loom::thread_local;
 /// Per-thread storage: loom's under `cfg(loom)`, whose model threads all run on one OS

@@ -28,6 +28,7 @@ use std::mem::MaybeUninit;
 use crossbeam_utils::CachePadded;
 
 use super::core::{READ_MAY_GO, WRITE_MAY_GO};
+use crate::park::Snooze;
 use crate::sync::{self, AtomicUsize, Ordering, UnsafeCell};
 
 /// The largest `Fifo(n)` that gets a ring: a ring allocates all its slots up front, so a
@@ -119,13 +120,19 @@ impl<T> Ring<T> {
     }
 
     /// Stores `value` unless the ring is full, or (`locked` false) the `SLOW` bit is set.
-    /// `locked` is for the holder of the channel lock, which has frozen the ring.
-    fn push(&self, value: T, locked: bool) -> Result<(), T> {
+    /// `locked` is for the holder of the channel lock, which has frozen the ring and
+    /// needs an exact answer. A fast push never reads `head`: a slot still holding last
+    /// lap's value is `Busy` whether the ring is full or its reader is just moving the
+    /// value out, and the caller's snooze tells the two apart by trying again. So
+    /// `head` stays in the reader's cache and `tail` in the writer's: only the slots
+    /// travel between the two cores (crossbeam's ring reads the other index, behind a
+    /// `SeqCst` fence, each time it finds a slot not ready).
+    fn push(&self, value: T, locked: bool) -> Result<(), (T, Refused)> {
         let mut raw = self.tail.load(Ordering::Relaxed);
         let mut patience = Patience::new(locked);
         loop {
             if raw & self.slow != 0 && !locked {
-                return Err(value);
+                return Err((value, Refused::Frozen));
             }
             let tail = raw & !self.slow;
             let slot = self.slot(tail);
@@ -150,15 +157,19 @@ impl<T> Ring<T> {
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // The slot still holds last lap's value: full, unless its reader has
                 // claimed it (head moved) and is still moving it out.
-                let head = self.head.load(Ordering::Relaxed) & !self.slow;
-                if head.wrapping_add(self.one_lap) == tail || !patience.wait() {
-                    return Err(value);
+                if !locked {
+                    return Err((value, Refused::Busy));
                 }
+                let head = self.head.load(Ordering::Relaxed) & !self.slow;
+                if head.wrapping_add(self.one_lap) == tail {
+                    return Err((value, Refused::Busy));
+                }
+                patience.wait();
                 raw = self.tail.load(Ordering::Relaxed);
             } else {
                 // Another writer claimed this slot and `tail` moved on: look again.
                 if !patience.wait() {
-                    return Err(value);
+                    return Err((value, Refused::Busy));
                 }
                 raw = self.tail.load(Ordering::Relaxed);
             }
@@ -166,13 +177,13 @@ impl<T> Ring<T> {
     }
 
     /// Takes the oldest value unless the ring is empty, or (`locked` false) the `SLOW`
-    /// bit is set.
-    fn pop(&self, locked: bool) -> Option<T> {
+    /// bit is set. As `push`, a fast pop never reads `tail`.
+    fn pop(&self, locked: bool) -> Result<T, Refused> {
         let mut raw = self.head.load(Ordering::Relaxed);
         let mut patience = Patience::new(locked);
         loop {
             if raw & self.slow != 0 && !locked {
-                return None;
+                return Err(Refused::Frozen);
             }
             let head = raw & !self.slow;
             let slot = self.slot(head);
@@ -191,21 +202,25 @@ impl<T> Ring<T> {
                         let v = slot.value.with_mut(|p| unsafe { (*p).assume_init_read() });
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        return Some(v);
+                        return Ok(v);
                     }
                     Err(now) => raw = now,
                 }
             } else if stamp == head {
                 // Not filled yet: empty, unless a writer has claimed it (tail moved) and
                 // is still writing.
-                let tail = self.tail.load(Ordering::Relaxed) & !self.slow;
-                if tail == head || !patience.wait() {
-                    return None;
+                if !locked {
+                    return Err(Refused::Busy);
                 }
+                let tail = self.tail.load(Ordering::Relaxed) & !self.slow;
+                if tail == head {
+                    return Err(Refused::Busy);
+                }
+                patience.wait();
                 raw = self.head.load(Ordering::Relaxed);
             } else {
                 if !patience.wait() {
-                    return None;
+                    return Err(Refused::Busy);
                 }
                 raw = self.head.load(Ordering::Relaxed);
             }
@@ -214,13 +229,16 @@ impl<T> Ring<T> {
 
     /// The fast write: `Err` gives the value back for the lock path (the ring stayed
     /// full, or the channel needs its lock). While `may_wait` says so (it is asked
-    /// only after a refusal: a deadline costs a clock read), a full ring that is not
-    /// frozen is tried again after each step of a [`Snooze`](sync::Snooze): the reader
-    /// is usually a few instructions from making room, and the lock path would park
-    /// this writer, freeze the ring and turn every later operation of both sides into
-    /// a locked one until the wake-up. A stored value sets `READ_MAY_GO`, after the
-    /// store, so a reader that learns of the write learns of the value too; clearing
-    /// stays the lock holder's business (a set bit may be stale).
+    /// only after a refusal: a deadline costs a clock read), a ring that is not frozen
+    /// is tried again after each step of a [`Snooze`]: the reader is
+    /// usually a few instructions from making room, and the lock path would park this
+    /// writer, freeze the ring and turn every later operation of both sides into a
+    /// locked one until the wake-up. A frozen ring goes to the lock path at once: it
+    /// stays frozen while the channel needs its lock (a parked partner, poison, a
+    /// retired side, a claim), which only the lock path handles. A stored value sets
+    /// `READ_MAY_GO`, after the store, so a reader that learns of the write learns of
+    /// the value too; clearing stays the lock holder's business (a set bit may be
+    /// stale).
     #[inline]
     pub(crate) fn fast_push(
         &self,
@@ -228,10 +246,10 @@ impl<T> Ring<T> {
         hint: &AtomicUsize,
         may_wait: impl Fn() -> bool,
     ) -> Result<(), T> {
-        let snooze = sync::Snooze::new();
+        let snooze = Snooze::new();
         let mut retried = false;
         loop {
-            match self.push(value, false) {
+            let why = match self.push(value, false) {
                 Ok(()) => {
                     self.count(if retried {
                         STAT_PUSHED_ON_RETRY
@@ -243,10 +261,13 @@ impl<T> Ring<T> {
                     }
                     return Ok(());
                 }
-                Err(v) => value = v,
-            }
+                Err((v, why)) => {
+                    value = v;
+                    why
+                }
+            };
             self.count(STAT_PUSH_REFUSED);
-            if self.frozen() || !may_wait() || !snooze.snooze() {
+            if why == Refused::Frozen || !may_wait() || !snooze.snooze() {
                 return Err(value);
             }
             retried = true;
@@ -254,48 +275,43 @@ impl<T> Ring<T> {
     }
 
     /// The fast read: `None` sends the caller to the lock path (the ring stayed empty,
-    /// or the channel needs its lock). `may_wait` and `WRITE_MAY_GO` as in
+    /// or the channel needs its lock). `may_wait`, the snooze and `WRITE_MAY_GO` as in
     /// [`fast_push`](Self::fast_push).
     #[inline]
     pub(crate) fn fast_pop(&self, hint: &AtomicUsize, may_wait: impl Fn() -> bool) -> Option<T> {
-        let snooze = sync::Snooze::new();
+        let snooze = Snooze::new();
         let mut retried = false;
         loop {
-            if let Some(v) = self.pop(false) {
-                self.count(if retried {
-                    STAT_POPPED_ON_RETRY
-                } else {
-                    STAT_POPPED
-                });
-                if hint.load(Ordering::Relaxed) & WRITE_MAY_GO == 0 {
-                    hint.fetch_or(WRITE_MAY_GO, Ordering::Release);
+            let why = match self.pop(false) {
+                Ok(v) => {
+                    self.count(if retried {
+                        STAT_POPPED_ON_RETRY
+                    } else {
+                        STAT_POPPED
+                    });
+                    if hint.load(Ordering::Relaxed) & WRITE_MAY_GO == 0 {
+                        hint.fetch_or(WRITE_MAY_GO, Ordering::Release);
+                    }
+                    return Some(v);
                 }
-                return Some(v);
-            }
+                Err(why) => why,
+            };
             self.count(STAT_POP_REFUSED);
-            if self.frozen() || !may_wait() || !snooze.snooze() {
+            if why == Refused::Frozen || !may_wait() || !snooze.snooze() {
                 return None;
             }
             retried = true;
         }
     }
 
-    /// Whether the lock holder has frozen the ring: waiting for a fast operation is
-    /// pointless then (it is thawed only when the channel needs no lock, and what
-    /// needs it, a parked partner, poison, a retired side, a claim, is the lock path's
-    /// business).
-    fn frozen(&self) -> bool {
-        self.tail.load(Ordering::Relaxed) & self.slow != 0
-    }
-
     /// Under the channel lock: stores `value` unless the ring is full.
     pub(crate) fn push_locked(&self, value: T) -> Result<(), T> {
-        self.push(value, true)
+        self.push(value, true).map_err(|(v, _)| v)
     }
 
     /// Under the channel lock: takes the oldest value.
     pub(crate) fn pop_locked(&self) -> Option<T> {
-        self.pop(true)
+        self.pop(true).ok()
     }
 
     /// Under the channel lock: how many values are stored (the ring is frozen, so this
@@ -356,10 +372,20 @@ impl<T> Ring<T> {
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         // `&mut self`: no operation is in flight, so `pop` never waits.
-        while let Some(v) = self.pop(true) {
+        while let Ok(v) = self.pop(true) {
             drop(v);
         }
     }
+}
+
+/// Why a push or pop did not go through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    /// The `SLOW` bit is set: the channel needs its lock.
+    Frozen,
+    /// Full (push) or empty (pop); for a fast operation, possibly only for a moment: a
+    /// partner's operation on the slot is in flight, or another writer's (reader's).
+    Busy,
 }
 
 /// How long an operation waits for a slot another thread has claimed but not finished.
