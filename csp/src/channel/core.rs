@@ -505,47 +505,4 @@ impl<T> Core<T> {
             }
         }
     }
-
-    pub(super) fn spares(&self, side: Side) -> std::sync::MutexGuard<'_, Spares<T>> {
-        self.spares[side as usize]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// A packet for a new waiter of `side`, holding `value` (see `Spares`).
-    pub(super) fn packet(&self, side: Side, value: Option<T>) -> Arc<Packet<T>> {
-        self.spares(side).packet(value)
-    }
-
-    /// Gives the packet of a waiter of `side` whose exchange is over back to the side's
-    /// spares, for the next waiter.
-    pub(super) fn recycle(&self, side: Side, packet: Arc<Packet<T>>) {
-        packet.empty();
-        self.spares(side).keep(packet);
-    }
-
-    /// Takes the next buffered value and releases the lock. Room appeared, so the first
-    /// blocked writer's value moves into the buffer and that writer is released.
-    pub(super) fn pop_buffered(&self, mut st: Locked<'_, T>) -> Option<T> {
-        let v = st.buffer.pop();
-        let mut refill = None;
-        if st.buffer.has_room() {
-            if let Some(w) = st.writers.select() {
-                if let Some(wv) = w.packet.take() {
-                    if let Pushed::Stored(Some(lost)) | Pushed::Full(lost) = st.buffer.push(wv) {
-                        // Cannot happen (there is room); keep the value alive rather
-                        // than drop it under the lock.
-                        w.packet.put(lost, None);
-                    }
-                }
-                st.dequeued(Side::Write);
-                refill = Some(w);
-            }
-        }
-        drop(st);
-        if let Some(w) = refill {
-            w.packet.finish(&w.ctx);
-        }
-        v
-    }
 }
