@@ -393,7 +393,7 @@ fn fifo_stream_through_snoozes_parks_and_alts_keeps_order() {
         let (tx, rx) = Channel::<u64>::new().fifo(16).one2one();
         let writer = thread::spawn(move || {
             for v in 0..VALUES {
-                if v % 40_000 == 0 {
+                if v.is_multiple_of(40_000) {
                     thread::sleep(Duration::from_micros(300)); // the reader parks on empty
                 }
                 tx.write(v).unwrap();
@@ -403,7 +403,7 @@ fn fifo_stream_through_snoozes_parks_and_alts_keeps_order() {
         let mut op = 0u64;
         while next < VALUES {
             op += 1;
-            if op % 30_000 == 0 {
+            if op.is_multiple_of(30_000) {
                 thread::sleep(Duration::from_micros(300)); // the writer parks on full
             }
             let got = match op % 4 {
