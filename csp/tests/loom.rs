@@ -173,16 +173,19 @@ fn fifo_refill_and_retire_lose_nothing() {
 }
 
 /// The `Fifo` ring's fast path racing its lock path: a reader that finds the ring empty
-/// parks while the writer pushes, a writer that finds it full parks while the reader
+/// retries once (under loom a fast operation's snooze is one yield) and then parks
+/// while the writer pushes, a writer that finds it full does the same while the reader
 /// pops, and a value pushed without the lock is seen by a reader that took it. Every
-/// value arrives once, in order, and the model reaches all four ways through.
+/// value arrives once, in order, and the model reaches all six ways through.
 #[test]
 fn fifo_fast_path_and_lock_path_deliver_once_in_order() {
-    static REACHED: Reached<4> = Reached::new([
+    static REACHED: Reached<6> = Reached::new([
         "write without the lock",
-        "write refused to the lock path (full or frozen)",
+        "write refused (full or frozen)",
         "read without the lock",
-        "read refused to the lock path (empty or frozen)",
+        "read refused (empty or frozen)",
+        "write without the lock after a refusal and a snooze",
+        "read without the lock after a refusal and a snooze",
     ]);
     loom::model(|| {
         let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();

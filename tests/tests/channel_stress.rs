@@ -380,3 +380,48 @@ fn retire_racing_the_last_writes_on_fifo_8_loses_nothing() {
         }
     });
 }
+
+/// One writer streaming to one reader through a small `Fifo` ring, each side now and then
+/// stalling so that the other snoozes, gives up, parks and is woken (the ring frozen and
+/// thawed around it), while the reader mixes plain reads, `try_read`, timed reads and an
+/// alt with a timeout (a registered alt freezes the ring under a snoozing writer). Every
+/// value arrives once, in order.
+#[test]
+fn fifo_stream_through_snoozes_parks_and_alts_keeps_order() {
+    const VALUES: u64 = 400_000;
+    watchdog(300, "fifo stream with stalls", || {
+        let (tx, rx) = Channel::<u64>::new().fifo(16).one2one();
+        let writer = thread::spawn(move || {
+            for v in 0..VALUES {
+                if v.is_multiple_of(40_000) {
+                    thread::sleep(Duration::from_micros(300)); // the reader parks on empty
+                }
+                tx.write(v).unwrap();
+            }
+        });
+        let mut next = 0;
+        let mut op = 0u64;
+        while next < VALUES {
+            op += 1;
+            if op.is_multiple_of(30_000) {
+                thread::sleep(Duration::from_micros(300)); // the writer parks on full
+            }
+            let got = match op % 4 {
+                0 => rx.read().ok(),
+                1 => rx.try_read().ok(),
+                2 => rx.read_timeout(Duration::from_micros(op % 5)).ok(),
+                _ => csp::alt! {
+                    recv(rx) -> v => Some(v),
+                    after(Duration::from_micros(op % 7)) => None,
+                }
+                .unwrap(),
+            };
+            if let Some(v) = got {
+                assert_eq!(v, next, "out of order or lost");
+                next += 1;
+            }
+        }
+        writer.join().unwrap();
+        assert!(rx.read().unwrap_err().is_retired());
+    });
+}

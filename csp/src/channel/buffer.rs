@@ -4,7 +4,10 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
+use super::core::Core;
 use super::ring::{Ring, MAX_RING};
+use super::state::Locked;
+use super::Side;
 
 /// How a channel buffers. The default, `Rendezvous`, buffers nothing: a write returns only
 /// once a reader has taken the value (CSP's synchronisation).
@@ -262,6 +265,33 @@ impl<T> Buffer<T> {
             Buffer::Priority { heap, .. } => heap.drain().map(|r| r.value).collect(),
             Buffer::Ring(r) => std::iter::from_fn(|| r.pop_locked()).collect(),
         }
+    }
+}
+
+impl<T> Core<T> {
+    /// Takes the next buffered value and releases the lock. Room appeared, so the first
+    /// blocked writer's value moves into the buffer and that writer is released.
+    pub(super) fn pop_buffered(&self, mut st: Locked<'_, T>) -> Option<T> {
+        let v = st.buffer.pop();
+        let mut refill = None;
+        if st.buffer.has_room() {
+            if let Some(w) = st.writers.select() {
+                if let Some(wv) = w.packet.take() {
+                    if let Pushed::Stored(Some(lost)) | Pushed::Full(lost) = st.buffer.push(wv) {
+                        // Cannot happen (there is room); keep the value alive rather
+                        // than drop it under the lock.
+                        w.packet.put(lost, None);
+                    }
+                }
+                st.dequeued(Side::Write);
+                refill = Some(w);
+            }
+        }
+        drop(st);
+        if let Some(w) = refill {
+            w.packet.finish(&w.ctx);
+        }
+        v
     }
 }
 

@@ -78,6 +78,17 @@ pub(super) fn blocking(deadline: Deadline) -> Option<Option<Instant>> {
     }
 }
 
+/// Whether a fast operation refused by a `Fifo` ring may try again before it takes the
+/// lock path: not for a `try_*`, nor once the deadline has passed (such an operation
+/// gets one look, as the lock path gives it).
+fn may_snooze(deadline: Deadline) -> bool {
+    match deadline {
+        Deadline::Now => false,
+        Deadline::Never => true,
+        Deadline::At(d) => sync::now() < d,
+    }
+}
+
 impl<T> Core<T> {
     pub(crate) fn new(
         id: u64,
@@ -172,8 +183,10 @@ impl<T> Core<T> {
 
     /// The fast path's counts (`ring::STAT_*`), for loom models.
     #[cfg(loom)]
-    pub(crate) fn ring_stats(&self) -> [usize; 4] {
-        self.ring.as_ref().map_or([0; 4], |r| r.stats())
+    pub(crate) fn ring_stats(&self) -> [usize; super::ring::STATS] {
+        self.ring
+            .as_ref()
+            .map_or([0; super::ring::STATS], |r| r.stats())
     }
 
     /// The readiness hint itself, for an alt that checks it without a call per guard.
@@ -201,21 +214,33 @@ impl<T> Core<T> {
         self.lock().buffer.len()
     }
 
-    /// Writes `value`; on failure the value comes back with the error.
+    /// Writes `value`; on failure the value comes back with the error. A `Fifo` ring
+    /// takes it without the lock if it can (inlined into the end's `write`, so a
+    /// streaming writer pays one call-free CAS per value); otherwise the lock path.
+    #[inline]
     pub(crate) fn write(
+        &self,
+        end: EndId,
+        value: T,
+        deadline: Deadline,
+    ) -> Result<(), WriteError<T>> {
+        let value = match &self.ring {
+            Some(ring) => match ring.fast_push(value, &self.hint, || may_snooze(deadline)) {
+                Ok(()) => return Ok(()),
+                Err(v) => v,
+            },
+            None => value,
+        };
+        self.write_locked(end, value, deadline)
+    }
+
+    /// The lock path of `write`.
+    fn write_locked(
         &self,
         end: EndId,
         mut value: T,
         deadline: Deadline,
     ) -> Result<(), WriteError<T>> {
-        // No spinning here when the ring is full: the lock path's park spins first
-        // anyway, and on a loaded machine a second spin only burns the partner's core.
-        if let Some(ring) = &self.ring {
-            match ring.fast_push(value, &self.hint) {
-                Ok(()) => return Ok(()),
-                Err(v) => value = v,
-            }
-        }
         let mut passed = false;
         loop {
             let st = self.lock();
@@ -371,15 +396,30 @@ impl<T> Core<T> {
 
     /// Reads a value. With `extended`, a writer met in rendezvous is not released until
     /// the returned `Release` is (the caller runs its block first).
+    /// A `Fifo` ring gives its oldest value without the lock if it can (inlined, as in
+    /// `write`).
+    #[inline]
     pub(crate) fn read(
         &self,
         end: EndId,
         deadline: Deadline,
         extended: bool,
     ) -> Result<(T, Option<Release<T>>), ChannelError> {
-        if let Some(v) = self.ring.as_ref().and_then(|r| r.fast_pop(&self.hint)) {
-            return Ok((v, None));
+        if let Some(ring) = &self.ring {
+            if let Some(v) = ring.fast_pop(&self.hint, || may_snooze(deadline)) {
+                return Ok((v, None));
+            }
         }
+        self.read_locked(end, deadline, extended)
+    }
+
+    /// The lock path of `read`.
+    fn read_locked(
+        &self,
+        end: EndId,
+        deadline: Deadline,
+        extended: bool,
+    ) -> Result<(T, Option<Release<T>>), ChannelError> {
         let mut passed = false;
         loop {
             let st = self.lock();
@@ -464,48 +504,5 @@ impl<T> Core<T> {
                 Err(self.wait_error(other, Side::Read))
             }
         }
-    }
-
-    pub(super) fn spares(&self, side: Side) -> std::sync::MutexGuard<'_, Spares<T>> {
-        self.spares[side as usize]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// A packet for a new waiter of `side`, holding `value` (see `Spares`).
-    pub(super) fn packet(&self, side: Side, value: Option<T>) -> Arc<Packet<T>> {
-        self.spares(side).packet(value)
-    }
-
-    /// Gives the packet of a waiter of `side` whose exchange is over back to the side's
-    /// spares, for the next waiter.
-    pub(super) fn recycle(&self, side: Side, packet: Arc<Packet<T>>) {
-        packet.empty();
-        self.spares(side).keep(packet);
-    }
-
-    /// Takes the next buffered value and releases the lock. Room appeared, so the first
-    /// blocked writer's value moves into the buffer and that writer is released.
-    pub(super) fn pop_buffered(&self, mut st: Locked<'_, T>) -> Option<T> {
-        let v = st.buffer.pop();
-        let mut refill = None;
-        if st.buffer.has_room() {
-            if let Some(w) = st.writers.select() {
-                if let Some(wv) = w.packet.take() {
-                    if let Pushed::Stored(Some(lost)) | Pushed::Full(lost) = st.buffer.push(wv) {
-                        // Cannot happen (there is room); keep the value alive rather
-                        // than drop it under the lock.
-                        w.packet.put(lost, None);
-                    }
-                }
-                st.dequeued(Side::Write);
-                refill = Some(w);
-            }
-        }
-        drop(st);
-        if let Some(w) = refill {
-            w.packet.finish(&w.ctx);
-        }
-        v
     }
 }

@@ -229,12 +229,13 @@ impl<T> Input<T> {
         }
     }
 
-    /// How often the channel's lock-free fast path stored, refused a write, took, and
-    /// refused a read (all zero for a channel without one). For loom models only, which
+    /// How often the channel's lock-free fast path stored, refused a write, took,
+    /// refused a read, stored after a refusal and took after a refusal within the same
+    /// operation (all zero for a channel without one). For loom models only, which
     /// check that both the fast and the lock path were explored.
     #[cfg(loom)]
     #[doc(hidden)]
-    pub fn fast_path_stats(&self) -> [usize; 4] {
+    pub fn fast_path_stats(&self) -> [usize; 6] {
         self.end.core.ring_stats()
     }
 

@@ -6,7 +6,8 @@
 
 use std::collections::VecDeque;
 
-use super::EndId;
+use super::core::Core;
+use super::{EndId, Side};
 use crate::park::{Context, Outcome, Packet};
 use std::sync::Arc;
 
@@ -61,6 +62,28 @@ impl<T> Spares<T> {
         if self.packets.len() < SPARE_PACKETS {
             self.packets.push(packet);
         }
+    }
+}
+
+/// A channel's spare packets, one set per side, behind their own small lock (see
+/// `Core::spares`).
+impl<T> Core<T> {
+    pub(super) fn spares(&self, side: Side) -> std::sync::MutexGuard<'_, Spares<T>> {
+        self.spares[side as usize]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A packet for a new waiter of `side`, holding `value` (see `Spares`).
+    pub(super) fn packet(&self, side: Side, value: Option<T>) -> Arc<Packet<T>> {
+        self.spares(side).packet(value)
+    }
+
+    /// Gives the packet of a waiter of `side` whose exchange is over back to the side's
+    /// spares, for the next waiter.
+    pub(super) fn recycle(&self, side: Side, packet: Arc<Packet<T>>) {
+        packet.empty();
+        self.spares(side).keep(packet);
     }
 }
 

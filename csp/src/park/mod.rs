@@ -16,8 +16,10 @@
 
 pub(crate) mod parker;
 pub(crate) mod process;
+mod snooze;
 
 pub(crate) use parker::Unparker;
+pub(crate) use snooze::Snooze;
 
 use std::cell::RefCell;
 use std::time::Instant;
