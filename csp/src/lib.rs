@@ -349,6 +349,7 @@ pub mod alt;
 pub mod channel;
 pub mod components;
 pub mod executor;
+mod green;
 pub mod parallel;
 mod park;
 pub mod process;
