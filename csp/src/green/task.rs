@@ -68,6 +68,10 @@ impl Home {
         }
     }
 
+    pub(super) fn inbox_is_empty(&self) -> bool {
+        self.inbox.is_empty()
+    }
+
     /// Marks the worker as going to sleep; `false` if a wake arrived meanwhile (it
     /// must look again instead).
     pub(super) fn prepare_sleep(&self) -> bool {
@@ -138,16 +142,21 @@ impl Task {
         {
             Ok(_) => true,
             Err(_) => {
-                // Only a wake moves a running task, and only to NOTIFIED.
-                self.state.store(QUEUED, Ordering::Release);
+                // Only a wake moves a running task, and only to NOTIFIED. A swap, not a
+                // store, so that later wakes' writes stay ordered (see `set_running`).
+                self.state.swap(QUEUED, Ordering::AcqRel);
                 false
             }
         }
     }
 
-    /// Called by the worker as it takes the task from a run queue.
+    /// Called by the worker as it takes the task from a run queue. A read-modify-write,
+    /// as every wake is: a waker that finds the task `QUEUED` comes before this in the
+    /// state's modification order, and so does what it published before waking (the
+    /// task will see it); one that comes after finds it `RUNNING`. With a plain store
+    /// both could miss the other (a store-buffer race): a lost wake.
     pub(super) fn set_running(&self) {
-        self.state.store(RUNNING, Ordering::Release);
+        self.state.swap(RUNNING, Ordering::AcqRel);
     }
 
     /// Called by the worker when the task's coroutine has returned.
@@ -164,16 +173,18 @@ impl Wake for Task {
     fn wake_by_ref(self: &Arc<Self>) {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
+            // Even a wake that changes nothing writes the state (see `set_running`).
             let next = match state {
-                RUNNING => NOTIFIED,
+                RUNNING | NOTIFIED => NOTIFIED,
                 PARKED => QUEUED,
+                QUEUED => QUEUED,
                 _ => return,
             };
             match self
                 .state
                 .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) if next == QUEUED => break,
+                Ok(_) if state == PARKED => break,
                 Ok(_) => return,
                 Err(now) => state = now,
             }
