@@ -180,6 +180,9 @@ fn fifo_crossbeam(n: u64) -> Duration {
     elapsed
 }
 
+/// A named csp variant of a benchmark.
+type Variant = (&'static str, fn(u64) -> Duration);
+
 /// One benchmark: csp against its crossbeam baseline, and how criterion should time it.
 struct Pair {
     /// The middle part of the id, `<group>/<name>/<csp|crossbeam>`.
@@ -192,7 +195,7 @@ struct Pair {
     crossbeam: fn(u64) -> Duration,
     /// Other csp variants of the same benchmark (id `<group>/<name>/<variant>`), each
     /// reported against both.
-    variants: &'static [(&'static str, fn(u64) -> Duration)],
+    variants: &'static [Variant],
     /// The goal for `csp / crossbeam`, idle and loaded.
     goal: [f64; 2],
 }
@@ -241,9 +244,7 @@ fn run_group(c: &mut Criterion, group: &str) {
             b.iter_custom(pair.crossbeam)
         });
         for &(variant, run) in pair.variants {
-            g.bench_function(BenchmarkId::new(pair.name, variant), |b| {
-                b.iter_custom(run)
-            });
+            g.bench_function(BenchmarkId::new(pair.name, variant), |b| b.iter_custom(run));
         }
     }
     g.finish();

@@ -47,7 +47,10 @@ fn main() {
     g.finish();
     c.final_summary();
     let mean = |id: &str| common::mean_ns_since("spawn_join", id, started);
-    match (mean(&format!("green/{GREEN}")), mean(&format!("threads/{THREADS}"))) {
+    match (
+        mean(&format!("green/{GREEN}")),
+        mean(&format!("threads/{THREADS}")),
+    ) {
         (Some(green), Some(threads)) => {
             let (green, threads) = (green / GREEN as f64, threads / THREADS as f64);
             println!(

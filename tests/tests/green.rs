@@ -156,7 +156,8 @@ fn a_green_process_waiting_on_a_timer_does_not_block_its_worker() {
 #[test]
 fn a_started_green_process_stays_on_the_worker_that_started_it() {
     let procs = 64;
-    let seen: Arc<Mutex<Vec<HashSet<ThreadId>>>> = Arc::new(Mutex::new(vec![HashSet::new(); procs]));
+    let seen: Arc<Mutex<Vec<HashSet<ThreadId>>>> =
+        Arc::new(Mutex::new(vec![HashSet::new(); procs]));
     let (tx, rx) = Channel::<usize>::new().any2any();
     let mut net = Parallel::new();
     for i in 0..procs {
@@ -176,7 +177,9 @@ fn a_started_green_process_stays_on_the_worker_that_started_it() {
         }));
     }
     drop((tx, rx));
-    watchdog(120, "stay", move || net.green().green_workers(2).run().unwrap());
+    watchdog(120, "stay", move || {
+        net.green().green_workers(2).run().unwrap()
+    });
     let seen = seen.lock().unwrap();
     assert!(seen.iter().all(|threads| threads.len() == 1), "{seen:?}");
 }
@@ -277,9 +280,9 @@ fn green_stack_sets_the_stack_size() {
         // About 1 KiB of stack per level that the optimiser cannot remove.
         let pad = std::hint::black_box([n as u8; 1024]);
         if n == 0 {
-            u32::from(pad[0])
+            0
         } else {
-            depth(n - 1) + 1 + u32::from(pad[1]) * 0
+            depth(n - 1) + 1 + u32::from(pad[1] != n as u8)
         }
     }
     let results = Parallel::new()

@@ -203,7 +203,11 @@ mod tests {
         if guard_advice_works() {
             // One mapping per slab, however many guards it holds (a few more may come
             // from the allocator meanwhile).
-            assert!(added <= 4 + 4, "{added} mappings for {} stacks", stacks.len());
+            assert!(
+                added <= 4 + 4,
+                "{added} mappings for {} stacks",
+                stacks.len()
+            );
         } else {
             // The mprotect fallback: a guard splits the slab's mapping.
             assert!(added >= stacks.len(), "{added} mappings");

@@ -344,8 +344,8 @@ impl<'a> WorkerLoop<'_, 'a> {
     /// Parks this OS thread until another thread wakes one of its tasks, its next timer
     /// is due, or the network ends.
     fn sleep(&mut self) {
-        let stealable = !self.shared.jobs.is_empty()
-            || self.shared.stealers.iter().any(|s| !s.is_empty());
+        let stealable =
+            !self.shared.jobs.is_empty() || self.shared.stealers.iter().any(|s| !s.is_empty());
         if stealable || self.wake_is_near() || !self.home().prepare_sleep() {
             return;
         }

@@ -28,7 +28,6 @@ pub(crate) mod error;
 pub use self::error::{Deadlock, ForkError, NetworkError, Operation, Waiting};
 use crate::channel::Wire;
 use crate::green;
-use crate::Placement;
 use crate::process::{Ends, Recorder, ScopedProcess};
 use crate::topology::{Declarations, Level, Lint, Report, Topology};
 
@@ -306,7 +305,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
 
     /// Runs every process of this network that is placed on a thread (the default) as
     /// a green process instead: a coroutine of the network's green executor, many per
-    /// OS thread (see [`Placement::Green`]).
+    /// OS thread (see [`Placement::Green`](crate::Placement::Green)).
     ///
     /// ```
     /// use csp::{Channel, Parallel, Process};
@@ -382,8 +381,8 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     fn place_all(&mut self) {
         if self.green_all {
             for p in &mut self.procs {
-                if p.placement() == &Placement::Thread {
-                    p.set_placement(Placement::Green);
+                if p.placement() == &crate::Placement::Thread {
+                    p.set_placement(crate::Placement::Green);
                 }
             }
         }
@@ -391,7 +390,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             self.procs = std::mem::take(&mut self.procs)
                 .into_iter()
                 .map(|p| {
-                    if p.placement() == &Placement::Thread {
+                    if p.placement() == &crate::Placement::Thread {
                         place(p)
                     } else {
                         p
