@@ -294,7 +294,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
 
     #[cfg(target_os = "linux")]
     fn run_forked(self, topology: &Topology) -> Result<Vec<Option<R>>, NetworkError> {
-        fork::run(plan(self.procs), topology, self.green)
+        fork::run(plan(self.procs), topology)
     }
 
     #[cfg(not(target_os = "linux"))]

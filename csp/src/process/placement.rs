@@ -51,6 +51,11 @@ pub enum Placement {
     /// meanwhile. Channel operations, their timeouts and [`Timer`](crate::Timer) never
     /// block it.
     ///
+    /// In a network that also forks (some process [`Fork`](Placement::Fork)ed or in a
+    /// [`Group`](Placement::Group)), green processes run on threads for now: a channel
+    /// shared with another OS process waits on a futex of its own, which would block a
+    /// green worker and every process on it.
+    ///
     /// ```
     /// use csp::{Channel, Parallel, Placement, Process};
     /// // A ring of 10,000 green processes passes a token around once.

@@ -39,7 +39,6 @@ type Group<'a, R> = Vec<(Member<'a>, Watched<'a, R>)>;
 pub(super) fn run<'a, R: Send + 'a>(
     procs: Vec<ScopedProcess<'a, R>>,
     topology: &Topology,
-    green: crate::green::Config,
 ) -> Result<Vec<Option<R>>, NetworkError> {
     if let Err(e) = preflight(topology) {
         for p in &procs {
@@ -51,7 +50,8 @@ pub(super) fn run<'a, R: Send + 'a>(
     let children = Children::default();
     let guard = Guard(children.clone());
     let (slots, watchers) = fork_all(slots, groups, &children);
-    collect(slots, watchers, false, green, guard)
+    // Green processes run on threads here (see `Placement::Green`): no green slots.
+    collect(slots, watchers, false, Default::default(), guard)
 }
 
 /// How many threads the program runs, once the ones that are exiting have gone: a
@@ -110,14 +110,9 @@ fn split<'a, R: Send + 'a>(
             Placement::Group(g) => Some(g.clone()),
             _ => None, // Fork: a child of its own
         };
-        let is_green = p.placement() == &Placement::Green;
         let (name, ends) = (p.name().to_string(), p.ends().to_vec());
         let (runnable, decode) = match p.into_placed_parts() {
             Parts::Remote(runnable, decode) => (runnable, decode),
-            Parts::Here(name, ends, runnable) if is_green => {
-                slots.push(Slot::Green(name, ends, runnable));
-                continue;
-            }
             Parts::Here(name, ends, runnable) => {
                 slots.push(Slot::Thread(name, ends, runnable));
                 continue;
