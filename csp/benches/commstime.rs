@@ -6,6 +6,11 @@
 //! - `fifo_1024`: one writer streaming to one reader through a `Fifo(1024)` channel;
 //!   beside `crossbeam_channel::bounded(1024)`.
 //!
+//! - `commstime/green` and `commstime/green_1worker`: the same commstime network with its
+//!   four processes green (`Placement::Green`): on one green worker per core, and all
+//!   on one worker (every communication then a coroutine switch, no system call); each
+//!   reported against crossbeam and against csp on threads.
+//!
 //! Both pairs run twice, in two criterion groups: `idle`, and `loaded`, with one
 //! busy-spinning thread per core beside them for the whole group (`common::Load`), because
 //! this machine is shared and a design that wins only on an idle machine loses for users.
@@ -27,7 +32,7 @@ use std::time::{Duration, Instant, SystemTime};
 use common::Load;
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use csp::components::{delta, prefix, succ};
-use csp::{Channel, Input, Process};
+use csp::{Channel, Input, Parallel, Process};
 
 /// Commstime on csp channels, built from the components; returns the time of `loops`
 /// loops once the network runs.
@@ -54,6 +59,43 @@ fn commstime_csp(loops: u64) -> Duration {
     )
     .expect("commstime network");
     elapsed.expect("the consumer finished")
+}
+
+/// Commstime with its four processes green, on `workers` green workers (0: one per
+/// core).
+fn commstime_green_on(loops: u64, workers: usize) -> Duration {
+    let (a_out, a_in) = Channel::<u64>::new().named("a").one2one();
+    let (b_out, b_in) = Channel::<u64>::new().named("b").one2one();
+    let (c_out, c_in) = Channel::<u64>::new().named("c").one2one();
+    let (d_out, d_in) = Channel::<u64>::new().named("d").one2one();
+    let consumer = Process::with_ends("consumer", d_in, move |d: Input<u64>| {
+        d.read()?;
+        let start = Instant::now();
+        for _ in 0..loops {
+            d.read()?;
+        }
+        let elapsed = start.elapsed();
+        d.poison();
+        Ok(Some(elapsed))
+    });
+    let results = Parallel::new()
+        .add(prefix(0, c_in, a_out).map(|()| None))
+        .add(delta(a_in, vec![b_out, d_out]).map(|()| None))
+        .add(succ(b_in, c_out).map(|()| None))
+        .add(consumer)
+        .green()
+        .green_workers(workers)
+        .run()
+        .expect("commstime network");
+    results[3].flatten().expect("the consumer finished")
+}
+
+fn commstime_green(loops: u64) -> Duration {
+    commstime_green_on(loops, 0)
+}
+
+fn commstime_green_1worker(loops: u64) -> Duration {
+    commstime_green_on(loops, 1)
 }
 
 /// The same network on crossbeam's zero-capacity channels, one thread per process.
@@ -138,6 +180,9 @@ fn fifo_crossbeam(n: u64) -> Duration {
     elapsed
 }
 
+/// A named csp variant of a benchmark.
+type Variant = (&'static str, fn(u64) -> Duration);
+
 /// One benchmark: csp against its crossbeam baseline, and how criterion should time it.
 struct Pair {
     /// The middle part of the id, `<group>/<name>/<csp|crossbeam>`.
@@ -148,6 +193,9 @@ struct Pair {
     measurement: Duration,
     csp: fn(u64) -> Duration,
     crossbeam: fn(u64) -> Duration,
+    /// Other csp variants of the same benchmark (id `<group>/<name>/<variant>`), each
+    /// reported against both.
+    variants: &'static [Variant],
     /// The issue's goal for `csp / crossbeam`, idle and loaded.
     goal: [f64; 2],
 }
@@ -160,6 +208,10 @@ const PAIRS: [Pair; 2] = [
         measurement: Duration::from_secs(12),
         csp: commstime_csp,
         crossbeam: commstime_crossbeam,
+        variants: &[
+            ("green", commstime_green),
+            ("green_1worker", commstime_green_1worker),
+        ],
         goal: [0.5, 1.0],
     },
     Pair {
@@ -168,6 +220,7 @@ const PAIRS: [Pair; 2] = [
         measurement: Duration::from_secs(6),
         csp: fifo_csp,
         crossbeam: fifo_crossbeam,
+        variants: &[],
         goal: [1.0, 1.0],
     },
 ];
@@ -190,6 +243,9 @@ fn run_group(c: &mut Criterion, group: &str) {
         g.bench_function(BenchmarkId::new(pair.name, "crossbeam"), |b| {
             b.iter_custom(pair.crossbeam)
         });
+        for &(variant, run) in pair.variants {
+            g.bench_function(BenchmarkId::new(pair.name, variant), |b| b.iter_custom(run));
+        }
     }
     g.finish();
 }
@@ -218,6 +274,9 @@ fn main() {
     for (g, group) in GROUPS.iter().enumerate() {
         for pair in &PAIRS {
             println!("  {}", ratio_line(group, pair, pair.goal[g], started));
+            for &(variant, _) in pair.variants {
+                println!("  {}", variant_line(group, pair, variant, started));
+            }
         }
     }
 }
@@ -238,5 +297,22 @@ fn ratio_line(group: &str, pair: &Pair, goal: f64, started: SystemTime) -> Strin
          (goal <= {goal}: {verdict})",
         ours / per,
         theirs / per,
+    )
+}
+
+/// `<group> <bench>/<variant>: .. ns/msg, .. × crossbeam, .. × csp on threads`.
+fn variant_line(group: &str, pair: &Pair, variant: &str, started: SystemTime) -> String {
+    let name = pair.name;
+    let mean = |who: &str| common::mean_ns_since(group, &format!("{name}/{who}"), started);
+    let (Some(ours), Some(crossbeam), Some(threads)) =
+        (mean(variant), mean("crossbeam"), mean("csp"))
+    else {
+        return format!("{group} {name}/{variant}: not measured in this run");
+    };
+    format!(
+        "{group} {name}/{variant}: {:.1} ns/msg, ratio {:.3} to crossbeam, {:.3} to csp on threads",
+        ours / pair.per_iter as f64,
+        ours / crossbeam,
+        ours / threads,
     )
 }

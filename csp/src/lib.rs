@@ -397,6 +397,7 @@ pub mod alt;
 pub mod channel;
 pub mod components;
 pub mod executor;
+mod green;
 #[cfg(target_os = "linux")]
 pub mod net;
 pub mod parallel;

@@ -27,6 +27,7 @@ pub(crate) mod error;
 
 pub use self::error::{Deadlock, ForkError, NetworkError, Operation, Waiting};
 use crate::channel::Wire;
+use crate::green;
 use crate::process::{Ends, Recorder, ScopedProcess};
 use crate::topology::{Declarations, Level, Lint, Report, Topology};
 
@@ -75,6 +76,10 @@ pub struct Parallel<'a, R = ()> {
     /// Set by [`forked`](Self::forked): places a process there, captured while
     /// `R: Wire` was known.
     fork_all: Option<fn(ScopedProcess<'a, R>) -> ScopedProcess<'a, R>>,
+    /// Set by [`green`](Self::green): processes on threads run green instead.
+    green_all: bool,
+    /// How the green processes run (workers, stack size).
+    green: green::Config,
 }
 
 impl<'a, R: Wire> Parallel<'a, R> {
@@ -127,6 +132,8 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             nested: false,
             detect_deadlock: true,
             fork_all: None,
+            green_all: false,
+            green: green::Config::default(),
         }
     }
 
@@ -282,7 +289,7 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             && self.declarations.boundary.is_empty()
             && supervise::closed_world(&self.procs);
         let procs = plan(self.procs);
-        supervise::supervise(procs, watch)
+        supervise::supervise(procs, watch, self.green)
     }
 
     #[cfg(target_os = "linux")]
@@ -296,16 +303,97 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
         Err(ForkError::Unsupported.into())
     }
 
-    /// Applies [`forked`](Self::forked) to the processes without a placement.
+    /// Runs every process of this network that is placed on a thread (the default) as
+    /// a green process instead: a coroutine of the network's green executor, many per
+    /// OS thread (see [`Placement::Green`](crate::Placement::Green)).
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// // A pipeline of 1,000 green processes, each adding one.
+    /// let (first_tx, mut rx) = Channel::<u64>::new().one2one();
+    /// let mut net = Parallel::new();
+    /// for _ in 0..1000 {
+    ///     let (tx, next_rx) = Channel::<u64>::new().one2one();
+    ///     net.push(Process::with_ends("add", (rx, tx), |(rx, tx)| {
+    ///         for v in &rx {
+    ///             tx.write(v + 1)?;
+    ///         }
+    ///         Ok(0)
+    ///     }));
+    ///     rx = next_rx;
+    /// }
+    /// net.push(Process::with_ends("feed", first_tx, |tx| {
+    ///     tx.write(0)?;
+    ///     Ok(0)
+    /// }));
+    /// net.push(Process::with_ends("sum", rx, |rx| Ok(rx.iter().sum())));
+    /// let results = net.green().run()?;
+    /// assert_eq!(results.last(), Some(&Some(1000)));
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn green(mut self) -> Self {
+        self.green_all = true;
+        self
+    }
+
+    /// Sets the usable stack size of this network's green processes, in bytes (rounded
+    /// up to whole pages; 64 KiB by default). Each stack also has a guard page below
+    /// it: a process that overflows its stack kills the program with `SIGSEGV` rather
+    /// than corrupting memory.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let deep = |n: u64| -> u64 { (0..n).map(|i| i * 2).sum() };
+    /// let results = Parallel::new()
+    ///     .add(Process::from_fn("sum", move || deep(10)).green())
+    ///     .green_stack(256 * 1024)
+    ///     .run()?;
+    /// assert_eq!(results, vec![Some(90)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn green_stack(mut self, bytes: usize) -> Self {
+        self.green.stack_size = bytes;
+        self
+    }
+
+    /// Sets how many worker threads run this network's green processes (by default one
+    /// per core; `0` also means that). Never more than there are green processes.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// // Both run on the one worker: the same OS thread.
+    /// let threads = Parallel::new()
+    ///     .add(Process::from_fn("a", || format!("{:?}", std::thread::current().id())))
+    ///     .add(Process::from_fn("b", || format!("{:?}", std::thread::current().id())))
+    ///     .green()
+    ///     .green_workers(1)
+    ///     .run()?;
+    /// assert_eq!(threads[0], threads[1]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn green_workers(mut self, workers: usize) -> Self {
+        self.green.workers = std::num::NonZeroUsize::new(workers);
+        self
+    }
+
+    /// Applies [`forked`](Self::forked) and [`green`](Self::green) to the processes
+    /// without a placement.
     fn place_all(&mut self) {
+        if self.green_all {
+            for p in &mut self.procs {
+                if p.placement() == &crate::Placement::Thread {
+                    p.set_placement(crate::Placement::Green);
+                }
+            }
+        }
         if let Some(place) = self.fork_all.take() {
             self.procs = std::mem::take(&mut self.procs)
                 .into_iter()
                 .map(|p| {
-                    if p.placement().is_forked() {
-                        p
-                    } else {
+                    if p.placement() == &crate::Placement::Thread {
                         place(p)
+                    } else {
+                        p
                     }
                 })
                 .collect();
@@ -412,6 +500,8 @@ impl<'a, R: Send + 'a> FromIterator<ScopedProcess<'a, R>> for Parallel<'a, R> {
             nested: false,
             detect_deadlock: true,
             fork_all: None,
+            green_all: false,
+            green: green::Config::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::error::{flatten_into, Deadlock, NetworkError, Operation, Waiting};
 use crate::channel::Side;
+use crate::green;
 use crate::park::process::ProcessContext;
 use crate::park::{Context, WaitOp};
 use crate::process::Failure;
@@ -45,24 +46,33 @@ pub(super) type Watcher<'a, R> = Box<dyn FnOnce(Done<R>) + Send + 'a>;
 pub(super) enum Slot<'a, R> {
     /// Runs on a thread the supervisor starts.
     Thread(String, Vec<RecordedEnd>, Runnable<'a, R>),
+    /// Runs as a coroutine of the network's green executor.
+    Green(String, Vec<RecordedEnd>, Runnable<'a, R>),
     /// Runs elsewhere; a [`Watcher`] reports its ending.
     Elsewhere(String, Vec<RecordedEnd>),
 }
 
-/// Runs `procs`, one OS thread each, and collects their endings as they come; with
-/// `watch`, also ends a deadlocked network (see `Parallel::detect_deadlock`).
+/// Runs `procs`, one OS thread each or green as placed (`green` says how), and
+/// collects their endings as they come; with `watch`, also ends a deadlocked network
+/// (see `Parallel::detect_deadlock`).
 pub(super) fn supervise<'a, R: Send + 'a>(
     procs: Vec<ScopedProcess<'a, R>>,
     watch: bool,
+    green: green::Config,
 ) -> Result<Vec<Option<R>>, NetworkError> {
     let slots = procs
         .into_iter()
         .map(|p| {
+            let is_green = p.placement() == &crate::Placement::Green;
             let (name, ends, runnable) = p.into_parts();
-            Slot::Thread(name, ends, runnable)
+            if is_green {
+                Slot::Green(name, ends, runnable)
+            } else {
+                Slot::Thread(name, ends, runnable)
+            }
         })
         .collect();
-    collect(slots, Vec::new(), watch, ())
+    collect(slots, Vec::new(), watch, green, ())
 }
 
 /// [`run_network`], gathering the results in order and every failure.
@@ -70,11 +80,12 @@ pub(super) fn collect<'a, R: Send + 'a>(
     slots: Vec<Slot<'a, R>>,
     watchers: Vec<Watcher<'a, R>>,
     watch: bool,
+    green: green::Config,
     guard: impl Send,
 ) -> Result<Vec<Option<R>>, NetworkError> {
     let mut results: Vec<Option<R>> = slots.iter().map(|_| None).collect();
     let mut failures = Vec::new();
-    let deadlock = run_network(slots, watchers, watch, guard, |i, exit| match exit {
+    let deadlock = run_network(slots, watchers, watch, green, guard, |i, exit| match exit {
         Exit::Done(r) => results[i] = Some(r),
         Exit::Stopped => {}
         Exit::Failed(f) => flatten_into(f, &mut failures),
@@ -86,15 +97,16 @@ pub(super) fn collect<'a, R: Send + 'a>(
     }
 }
 
-/// Starts the thread slots and the watchers, and hands each ending to `on_exit` as it
-/// comes (on the calling thread); returns the deadlock that ended the network, if
-/// `watch` found one. `guard` is dropped before the threads are joined, also when
+/// Starts the thread slots, the green executor of the green slots (configured by
+/// `green`) and the watchers, and hands each ending to `on_exit` as it comes (on the
+/// calling thread); returns the deadlock that ended the network, if `watch` found one. `guard` is dropped before the threads are joined, also when
 /// this unwinds: the fork runtime's guard kills its children there, so the watchers
 /// waiting for them can end.
 pub(super) fn run_network<'a, R: Send + 'a>(
     slots: Vec<Slot<'a, R>>,
     watchers: Vec<Watcher<'a, R>>,
     watch: bool,
+    green: green::Config,
     guard: impl Send,
     mut on_exit: impl FnMut(usize, Exit<R>),
 ) -> Option<Deadlock> {
@@ -104,6 +116,7 @@ pub(super) fn run_network<'a, R: Send + 'a>(
         let (done_tx, done_rx) = mpsc::channel::<(usize, Exit<R>)>();
         let mut network = Network::default();
         let mut threads = Vec::new();
+        let mut green_jobs = Vec::new();
         for (i, slot) in slots.into_iter().enumerate() {
             let context = ProcessContext::new();
             let (name, ends, running) = match slot {
@@ -120,10 +133,15 @@ pub(super) fn run_network<'a, R: Send + 'a>(
                     }
                     (name, ends, running)
                 }
+                Slot::Green(name, ends, runnable) => {
+                    green_jobs.push(green_job(i, &name, &ends, runnable, &context, &done_tx));
+                    (name, ends, true)
+                }
                 Slot::Elsewhere(name, ends) => (name, ends, true),
             };
             network.add(name, ends, context, running);
         }
+        threads.extend(green::start(scope, green_jobs, green));
         for watcher in watchers {
             threads.extend(start_watcher(scope, watcher, done_tx.clone()));
         }
@@ -187,6 +205,35 @@ fn start_thread<'scope, 'a: 'scope, R: Send + 'a>(
             // The supervisor outlives every process thread: the send cannot fail.
             let _ = done.send((i, exit));
         })
+}
+
+/// Process `i` as a job of the green executor, run as the process of `context`; a
+/// job the executor cannot start (no stack, no worker) reports `Failure::Start`.
+fn green_job<'a, R: Send + 'a>(
+    i: usize,
+    name: &str,
+    ends: &[RecordedEnd],
+    runnable: Runnable<'a, R>,
+    context: &Arc<ProcessContext>,
+    done: &Done<R>,
+) -> green::Job<'a> {
+    let done = done.clone();
+    let (process, ends) = (name.to_string(), ends.to_vec());
+    let job_context = context.clone();
+    green::Job {
+        context: context.clone(),
+        body: Box::new(move |refused: Option<std::io::Error>| {
+            let exit = match refused {
+                None => runnable.execute_in(job_context),
+                Some(error) => {
+                    ScopedProcess::<R>::poison_ends(&ends);
+                    Exit::Failed(Failure::Start { process, error })
+                }
+            };
+            // The supervisor outlives every green worker: the send cannot fail.
+            let _ = done.send((i, exit));
+        }),
+    }
 }
 
 /// Starts `watcher` on a thread of its own; if the OS refuses one, runs it here (its

@@ -270,6 +270,9 @@ impl Context {
     /// Loom explores interleavings instead of spinning.
     #[cfg(not(loom))]
     fn spin_for<R>(&self, mut ready: impl FnMut() -> Option<R>) -> Option<R> {
+        if !parker::spins() {
+            return ready();
+        }
         let backoff = crossbeam_utils::Backoff::new();
         for _ in 0..SPIN_STEPS {
             if let Some(r) = ready() {

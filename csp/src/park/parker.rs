@@ -78,6 +78,14 @@ pub trait Parker: Send + Sync {
     /// What wakes this parker (called once per wait, so keep it cheap).
     fn waker(&self) -> Waker;
 
+    /// Whether a waiter should spin a little before parking, in case its partner is
+    /// about to arrive from another core (the default, right for OS threads). An
+    /// executor whose waiters' partners usually run on the same OS thread, after the
+    /// waiter parks, says `false`: spinning would only delay them.
+    fn spins(&self) -> bool {
+        true
+    }
+
     /// Blocks the running process for `d`. The default parks until `d` has passed; a
     /// green executor runs other processes meanwhile.
     fn sleep(&self, d: Duration) {
@@ -112,6 +120,13 @@ pub fn with_parker<R>(parker: Arc<dyn Parker>, f: impl FnOnce() -> R) -> R {
 
 fn current() -> Option<Arc<dyn Parker>> {
     PARKER.try_with(|p| p.borrow().clone()).ok().flatten()
+}
+
+/// Whether the running process's waits spin before parking (see [`Parker::spins`]).
+pub(crate) fn spins() -> bool {
+    PARKER
+        .try_with(|p| p.borrow().as_ref().map_or(true, |p| p.spins()))
+        .unwrap_or(true)
 }
 
 /// How to wake one waiter: captured when it starts waiting, used by whoever completes it.

@@ -171,6 +171,29 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         &self.placement
     }
 
+    /// Runs this process as a green process (see [`Placement::Green`]) when a
+    /// [`Parallel`](crate::Parallel) runs it.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Placement, Process};
+    /// let (tx, rx) = Channel::<u32>::new().one2one();
+    /// let green = Process::with_ends("green", tx, |tx| Ok(tx.write(7)?)).green();
+    /// assert_eq!(green.placement(), &Placement::Green);
+    /// // A green process and a thread process share a channel.
+    /// let thread = Process::with_ends("thread", rx, |rx| Ok(rx.read()?));
+    /// let results = Parallel::new().add(green.map(|()| 0)).add(thread).run()?;
+    /// assert_eq!(results, vec![Some(0), Some(7)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn green(mut self) -> Self {
+        self.placement = Placement::Green;
+        self
+    }
+
+    pub(crate) fn set_placement(&mut self, placement: Placement) {
+        self.placement = placement;
+    }
+
     /// Gives the process a CSPm model, used by
     /// [`Topology::to_cspm`](crate::Topology::to_cspm) (see [`Model`]).
     ///
@@ -188,7 +211,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     /// processes with their paths under its name.
     pub(crate) fn nodes(&self, name: &str) -> Vec<ProcessNode> {
         let here = match &self.placement {
-            Placement::Thread => None,
+            Placement::Thread | Placement::Green => None,
             Placement::Fork => Some(format!("fork {name}")),
             Placement::Group(group) => Some(format!("group {group}")),
         };

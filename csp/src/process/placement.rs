@@ -33,12 +33,61 @@ pub enum Placement {
     /// group of this name; inside it, each process runs on a thread (one alone runs on
     /// the child's main thread).
     Group(String),
+    /// A green process: a coroutine of the network's green executor, which runs many
+    /// of them on each of its worker threads (one per core), in the OS process that calls
+    /// `run`. A wait on a channel suspends the coroutine and the worker runs another, so
+    /// a rendezvous between green processes costs a few context switches and no system
+    /// call, and a network can have hundreds of thousands of processes (each has a
+    /// stack of its own, 64 KiB of address space by default, of which it touches only
+    /// what it uses). Green and thread processes share channels freely.
+    ///
+    /// Choose it with [`ScopedProcess::green`] or
+    /// [`Parallel::green`](crate::Parallel::green); see also
+    /// [`Parallel::green_workers`](crate::Parallel::green_workers) and
+    /// [`Parallel::green_stack`](crate::Parallel::green_stack).
+    ///
+    /// A green process must not block its OS thread for long (`std::thread::sleep`,
+    /// blocking I/O, a nested `Parallel::run`): the other processes of its worker wait
+    /// meanwhile. Channel operations, their timeouts and [`Timer`](crate::Timer) never
+    /// block it.
+    ///
+    /// In a network that also forks (some process [`Fork`](Placement::Fork)ed or in a
+    /// [`Group`](Placement::Group)), green processes run on threads for now: a channel
+    /// shared with another OS process waits on a futex of its own, which would block a
+    /// green worker and every process on it.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Placement, Process};
+    /// // A ring of 10,000 green processes passes a token around once.
+    /// let n = 10_000;
+    /// let chans: Vec<_> = (0..n).map(|_| Channel::<u64>::new().one2one()).collect();
+    /// let (mut writers, mut readers): (Vec<_>, Vec<_>) = chans.into_iter().unzip();
+    /// readers.rotate_left(1); // process i reads channel i - 1, writes channel i
+    /// let mut net = Parallel::new();
+    /// for (i, (tx, rx)) in writers.drain(..).zip(readers.drain(..)).enumerate().rev() {
+    ///     net.push(Process::with_ends("node", (tx, rx), move |(tx, rx)| {
+    ///         if i == n - 1 {
+    ///             tx.write(0)?; // the last one starts the token...
+    ///             return Ok(rx.read()?); // ...and gets it back, counted
+    ///         }
+    ///         let v = rx.read()?;
+    ///         tx.write(v + 1)?;
+    ///         Ok(0)
+    ///     }).green());
+    /// }
+    /// let net = net.lint(csp::Lint::RendezvousCycle, csp::Level::Allow);
+    /// assert_eq!(net.processes().next().unwrap().placement(), &Placement::Green);
+    /// let results = net.run()?;
+    /// assert_eq!(results[0], Some(n as u64 - 1));
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    Green,
 }
 
 impl Placement {
     /// Whether the process runs in a forked child.
     pub fn is_forked(&self) -> bool {
-        !matches!(self, Placement::Thread)
+        matches!(self, Placement::Fork | Placement::Group(_))
     }
 }
 

@@ -14,8 +14,10 @@ use csp::executor::{with_parker, Parker};
 use csp::{ChannelError, Input, Output, SharedInput, SharedOutput};
 
 mod forked;
+mod green;
 
 pub use forked::{run_suite, Forked, Suite};
+pub use green::{Green, GreenParties};
 
 /// A way to run a test's concurrent parties.
 ///

@@ -71,7 +71,7 @@ fn serve(members: Vec<Member<'_>>, pipe: File) -> bool {
             .collect();
         // The deadlock watch stays off: channels to other OS processes are invisible
         // to it.
-        run_network(slots, Vec::new(), false, (), report);
+        run_network(slots, Vec::new(), false, Default::default(), (), report);
     }
     reported
 }

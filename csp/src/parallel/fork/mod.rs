@@ -50,7 +50,8 @@ pub(super) fn run<'a, R: Send + 'a>(
     let children = Children::default();
     let guard = Guard(children.clone());
     let (slots, watchers) = fork_all(slots, groups, &children);
-    collect(slots, watchers, false, guard)
+    // Green processes run on threads here (see `Placement::Green`): no green slots.
+    collect(slots, watchers, false, Default::default(), guard)
 }
 
 /// How many threads the program runs, once the ones that are exiting have gone: a
