@@ -70,10 +70,15 @@ impl Snooze {
                 }
                 return true;
             }
-            if step == SPIN_STEPS && cooling() {
-                return false;
+            let go = !(step == SPIN_STEPS && cooling())
+                && step < SPIN_STEPS + YIELD_STEPS
+                && timed_yield();
+            if !go {
+                // Spent for good: a slow yield ended it early, and a later call must not
+                // yield again (or count the cooldown off twice).
+                self.step.set(SPIN_STEPS + YIELD_STEPS);
             }
-            step < SPIN_STEPS + YIELD_STEPS && timed_yield()
+            go
         }
         #[cfg(loom)]
         {
