@@ -20,13 +20,13 @@ use super::NetError;
 use crate::channel::ChannelError;
 use crate::{Parallel, Process};
 
-/// A fresh socket path in a directory of this test run (the listeners remove their
-/// socket files; the empty directory stays behind, named by the run's process id).
+/// A fresh socket path in the temporary directory, named by the run's process id (the
+/// listeners remove their socket files, and the tests that make other files remove
+/// them, so nothing stays behind).
 fn path(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("csp-net-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(format!("{name}-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("csp-net-test-{}-{name}-{n}", std::process::id()))
 }
 
 /// A fake peer: a raw connection that has said a writer's hello for `u32` on `channel`.
