@@ -131,6 +131,34 @@ impl Tally {
     }
 }
 
+/// The `main` of a `harness = false` test binary that forks: runs `cases` in order on
+/// the main thread (libtest would run them on threads, and a multi-threaded program
+/// refuses to fork), each under `alarm(60)` (a watchdog thread would itself make the
+/// program multi-threaded), only those whose name contains the value of the environment
+/// variable `filter` if it is set; exits non-zero if one failed.
+pub fn run_cases(filter: &str, cases: &[(&str, fn())]) {
+    let only = std::env::var(filter).unwrap_or_default();
+    let mut failed = Vec::new();
+    for (name, case) in cases.iter().filter(|(name, _)| name.contains(&only)) {
+        // SAFETY: alarm only arms a timer; its default action ends a hung program.
+        unsafe { libc::alarm(60) };
+        let outcome = std::panic::catch_unwind(case);
+        // SAFETY: as above; 0 disarms it.
+        unsafe { libc::alarm(0) };
+        match outcome {
+            Ok(()) => println!("ok     {name}"),
+            Err(_) => {
+                println!("FAILED {name}");
+                failed.push(name);
+            }
+        }
+    }
+    if !failed.is_empty() {
+        eprintln!("{} case(s) failed: {failed:?}", failed.len());
+        std::process::exit(1);
+    }
+}
+
 pub mod placement;
 pub mod shared;
 

@@ -123,25 +123,7 @@ fn main() {
         return run_scenario(&scenario);
     }
     // `CSP_FORK_CASE=text` runs only the cases whose name contains `text`.
-    let only = std::env::var("CSP_FORK_CASE").unwrap_or_default();
-    let mut failed = Vec::new();
-    for (name, case) in CASES.iter().filter(|(name, _)| name.contains(&only)) {
-        // SAFETY: alarm only arms a timer; its default action ends a hung program.
-        unsafe { libc::alarm(60) };
-        let outcome = std::panic::catch_unwind(case);
-        unsafe { libc::alarm(0) };
-        match outcome {
-            Ok(()) => println!("ok     {name}"),
-            Err(_) => {
-                println!("FAILED {name}");
-                failed.push(name);
-            }
-        }
-    }
-    if !failed.is_empty() {
-        eprintln!("{} case(s) failed: {failed:?}", failed.len());
-        std::process::exit(1);
-    }
+    csp_tests::run_cases("CSP_FORK_CASE", CASES);
 }
 
 fn pid() -> u32 {
