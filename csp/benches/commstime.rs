@@ -19,7 +19,10 @@
 //! Each measurement times only the steady state (threads started, first message through),
 //! so thread start-up is not counted. After criterion's own report, the run prints each
 //! pair's ratio (`csp / crossbeam`, below 1 means csp is faster) against the project's
-//! goal, read back from criterion's estimates of this run.
+//! goal, read back from criterion's estimates of this run. Then, for each pair criterion
+//! ran, it runs csp and crossbeam alternately 15 times (`common::paired`) and prints the
+//! median and quartiles of the per-pair ratios: on a shared machine two means taken
+//! seconds apart drift apart, runs side by side do not.
 //!
 //! `cargo bench -p csp --bench commstime` (1.5–2 minutes on two cores once built;
 //! `-- idle` or `-- loaded/fifo` runs a part).
@@ -198,6 +201,8 @@ struct Pair {
     variants: &'static [Variant],
     /// The issue's goal for `csp / crossbeam`, idle and loaded.
     goal: [f64; 2],
+    /// Iterations of each run in the paired comparison (a few tens of ms).
+    paired_iters: u64,
 }
 
 const PAIRS: [Pair; 2] = [
@@ -213,6 +218,7 @@ const PAIRS: [Pair; 2] = [
             ("green_1worker", commstime_green_1worker),
         ],
         goal: [0.5, 1.0],
+        paired_iters: 5_000,
     },
     Pair {
         name: "fifo_1024",
@@ -222,6 +228,7 @@ const PAIRS: [Pair; 2] = [
         crossbeam: fifo_crossbeam,
         variants: &[],
         goal: [1.0, 1.0],
+        paired_iters: 200_000,
     },
 ];
 
@@ -250,25 +257,57 @@ fn run_group(c: &mut Criterion, group: &str) {
     g.finish();
 }
 
-fn idle(c: &mut Criterion) {
+/// Pairs of runs in the paired comparison.
+const PAIRED_RUNS: usize = 15;
+
+fn idle(c: &mut Criterion, started: SystemTime) -> Vec<String> {
     run_group(c, GROUPS[0]);
+    paired_lines(GROUPS[0], started)
 }
 
-fn loaded(c: &mut Criterion) {
+fn loaded(c: &mut Criterion, started: SystemTime) -> Vec<String> {
     let load = Load::start();
     println!(
         "loaded: {} busy-spinning threads beside each benchmark",
         load.threads()
     );
     run_group(c, GROUPS[1]);
+    let lines = paired_lines(GROUPS[1], started);
     drop(load);
+    lines
+}
+
+/// The paired comparison of each pair criterion ran in `group` (under the group's load).
+fn paired_lines(group: &str, started: SystemTime) -> Vec<String> {
+    PAIRS
+        .iter()
+        .filter(|pair| {
+            common::mean_ns_since(group, &format!("{}/csp", pair.name), started).is_some()
+        })
+        .map(|pair| {
+            let n = pair.paired_iters;
+            let runs = common::paired(
+                PAIRED_RUNS,
+                || (pair.csp)(n).as_secs_f64(),
+                || (pair.crossbeam)(n).as_secs_f64(),
+            );
+            format!(
+                "{group} {}: paired csp / crossbeam, {PAIRED_RUNS} alternating runs: median {:.2} \
+                 (quartiles {:.2}–{:.2})",
+                pair.name,
+                runs.median(),
+                runs.quantile(0.25),
+                runs.quantile(0.75),
+            )
+        })
+        .collect()
 }
 
 fn main() {
     let started = SystemTime::now();
     let mut c = Criterion::default().configure_from_args();
-    idle(&mut c);
-    loaded(&mut c);
+    let mut paired = idle(&mut c, started);
+    paired.extend(loaded(&mut c, started));
     c.final_summary();
     println!("\nratios (csp / crossbeam, same run; < 1 means csp is faster):");
     for (g, group) in GROUPS.iter().enumerate() {
@@ -278,6 +317,9 @@ fn main() {
                 println!("  {}", variant_line(group, pair, variant, started));
             }
         }
+    }
+    for line in paired {
+        println!("  {line}");
     }
 }
 

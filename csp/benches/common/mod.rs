@@ -113,3 +113,48 @@ pub fn spin_forever() -> ! {
     spin(&never);
     unreachable!("nothing sets the flag")
 }
+
+/// What [`paired`] found: the ratio `a / b` of each pair of runs, sorted.
+pub struct Paired {
+    pub ratios: Vec<f64>,
+}
+
+impl Paired {
+    /// The middle ratio: half the pairs favoured `a` at least this much.
+    pub fn median(&self) -> f64 {
+        self.quantile(0.5)
+    }
+
+    /// The ratio below which a fraction `q` of the pairs fell.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let last = self.ratios.len().saturating_sub(1);
+        self.ratios
+            .get((q * last as f64).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// Runs `a` and `b` one after the other `pairs` times, alternating which goes first, and
+/// returns the ratio of their times in each pair.
+///
+/// On a shared machine the time of a run drifts by several times over seconds (other
+/// programs' load, which core the threads land on); criterion's separate means for `a`
+/// and `b`, taken seconds apart, inherit that drift in their ratio. Runs side by side in
+/// time see the same machine, so the median of the per-pair ratios is the steadier figure.
+pub fn paired(pairs: usize, a: impl Fn() -> f64, b: impl Fn() -> f64) -> Paired {
+    let mut ratios: Vec<f64> = (0..pairs)
+        .map(|i| {
+            let (ta, tb) = if i % 2 == 0 {
+                let ta = a();
+                (ta, b())
+            } else {
+                let tb = b();
+                (a(), tb)
+            };
+            ta / tb
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    Paired { ratios }
+}
