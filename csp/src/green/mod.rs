@@ -49,6 +49,8 @@
 //! or run such a process on a thread. A stack overflow hits the guard page and kills
 //! the program with `SIGSEGV` (not yet reported with the process's name).
 
+mod block;
+mod overflow;
 mod parker;
 mod stack;
 mod task;
@@ -63,8 +65,10 @@ use std::thread::{Scope, ScopedJoinHandle};
 use crossbeam_deque::{Injector, Worker};
 
 use crate::park::process::ProcessContext;
-use stack::StackPool;
+use stack::StackPools;
 use task::Home;
+
+pub use block::block_in_place;
 
 /// The default usable size of a green process's stack.
 pub(crate) const DEFAULT_STACK_SIZE: usize = 64 * 1024;
@@ -74,7 +78,7 @@ pub(crate) const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 pub(crate) struct Config {
     /// Worker threads; `None`: one per core.
     pub(crate) workers: Option<NonZeroUsize>,
-    /// Usable bytes of each process's stack.
+    /// Usable bytes of the stack of each process that asks for no size of its own.
     pub(crate) stack_size: usize,
 }
 
@@ -87,9 +91,12 @@ impl Default for Config {
     }
 }
 
-/// One green process to run: its context (made current whenever it runs), and its
-/// body, called with `None` to run it, or with the error that kept it from starting.
+/// One green process to run: its name (for the stack overflow report), the usable
+/// bytes its stack needs, its context (made current whenever it runs), and its body,
+/// called with `None` to run it, or with the error that kept it from starting.
 pub(crate) struct Job<'a> {
+    pub(crate) name: String,
+    pub(crate) stack_size: usize,
     pub(crate) context: Arc<ProcessContext>,
     pub(crate) body: Box<dyn FnOnce(Option<io::Error>) + Send + 'a>,
 }
@@ -115,7 +122,7 @@ pub(crate) fn start<'scope, 'a: 'scope>(
         stealers: locals.iter().map(Worker::stealer).collect(),
         homes: (0..workers).map(|_| Home::new()).collect(),
         remaining: AtomicUsize::new(jobs.len()),
-        stacks: StackPool::new(config.stack_size),
+        stacks: StackPools::for_sizes(jobs.iter().map(|j| j.stack_size)),
     });
     for job in jobs {
         shared.jobs.push(job);
@@ -126,7 +133,12 @@ pub(crate) fn start<'scope, 'a: 'scope>(
         let mine = shared.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("csp-green-{index}"))
-            .spawn_scoped(scope, move || worker::run(&mine, index, local));
+            .spawn_scoped(scope, move || {
+                // Without an alternate stack, an overflow still kills the program,
+                // only unnamed.
+                let _alt_stack = overflow::on_worker_thread();
+                worker::run(&mine, index, local)
+            });
         match spawned {
             Ok(handle) => handles.push(handle),
             Err(error) => refused = Some(error),

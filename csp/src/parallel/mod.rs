@@ -246,7 +246,14 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
             .procs
             .iter()
             .zip(&names)
-            .flat_map(|(p, name)| p.nodes(name))
+            .flat_map(|(p, name)| {
+                let mut nodes = p.nodes(name);
+                if p.nested.is_none() && self.runs_green(p) {
+                    let stack = p.green_stack_request().unwrap_or(self.green.stack_size);
+                    nodes.iter_mut().for_each(|n| n.green_stack = Some(stack));
+                }
+                nodes
+            })
             .collect();
         Topology::new(nodes, self.declarations.clone())
     }
@@ -336,10 +343,15 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
         self
     }
 
-    /// Sets the usable stack size of this network's green processes, in bytes (rounded
-    /// up to whole pages; 64 KiB by default). Each stack also has a guard page below
-    /// it: a process that overflows its stack kills the program with `SIGSEGV` rather
-    /// than corrupting memory.
+    /// Sets the usable stack size of this network's green processes, in bytes (64 KiB
+    /// by default; rounded up to a power of two), for those that do not ask for their
+    /// own with [`ScopedProcess::green_stack`]. It must lie within
+    /// [`GREEN_STACK_MIN`](crate::process::GREEN_STACK_MIN)..=[`GREEN_STACK_MAX`](crate::process::GREEN_STACK_MAX):
+    /// `run` refuses the network otherwise, naming each green process concerned.
+    ///
+    /// Each stack has a guard page below it: a process that overflows its stack kills
+    /// the program with `SIGSEGV` rather than corrupting memory, and says so on stderr
+    /// first: ``csp: green process `NAME` overflowed its stack of 64 KiB``.
     ///
     /// ```
     /// use csp::{Parallel, Process};
@@ -374,6 +386,16 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     pub fn green_workers(mut self, workers: usize) -> Self {
         self.green.workers = std::num::NonZeroUsize::new(workers);
         self
+    }
+
+    /// Whether `p` will run green: placed so, or on a thread of a network made
+    /// [`green`](Self::green).
+    fn runs_green(&self, p: &ScopedProcess<'a, R>) -> bool {
+        match p.placement() {
+            crate::Placement::Green => true,
+            crate::Placement::Thread => self.green_all,
+            _ => false,
+        }
     }
 
     /// Applies [`forked`](Self::forked) and [`green`](Self::green) to the processes

@@ -148,6 +148,75 @@ impl<'a, R: 'a> Body<'a, R> {
     }
 }
 
+/// The smallest stack a green process may ask for: below it, the process's own
+/// frames, a panic's unwinding and the runtime's bookkeeping do not fit.
+pub const GREEN_STACK_MIN: usize = 16 * 1024;
+
+/// The largest stack a green process may ask for (1 GiB). Address space only (a
+/// stack takes memory as it is touched), but a larger request is surely a mistake in
+/// units; a process that needs more should run on a thread.
+pub const GREEN_STACK_MAX: usize = 1024 * 1024 * 1024;
+
+impl<'a, R: 'a> ScopedProcess<'a, R> {
+    /// Runs this process as a green process (see [`Placement::Green`]) when a
+    /// [`Parallel`](crate::Parallel) runs it.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Placement, Process};
+    /// let (tx, rx) = Channel::<u32>::new().one2one();
+    /// let green = Process::with_ends("green", tx, |tx| Ok(tx.write(7)?)).green();
+    /// assert_eq!(green.placement(), &Placement::Green);
+    /// // A green process and a thread process share a channel.
+    /// let thread = Process::with_ends("thread", rx, |rx| Ok(rx.read()?));
+    /// let results = Parallel::new().add(green.map(|()| 0)).add(thread).run()?;
+    /// assert_eq!(results, vec![Some(0), Some(7)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn green(mut self) -> Self {
+        self.placement = Placement::Green;
+        self
+    }
+
+    /// Runs this process as a green process (see [`green`](Self::green)) on a stack of
+    /// at least `bytes` usable bytes, instead of its network's default
+    /// ([`Parallel::green_stack`](crate::Parallel::green_stack), 64 KiB unless set).
+    /// Stacks come in size classes (powers of two), so the stack may be larger than
+    /// asked. `bytes` must lie within [`GREEN_STACK_MIN`]..=[`GREEN_STACK_MAX`]:
+    /// [`Parallel::run`](crate::Parallel::run) refuses the network otherwise, naming
+    /// the process.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// fn depth(n: u32) -> u32 {
+    ///     let pad = std::hint::black_box([n as u8; 512]); // stack the optimiser keeps
+    ///     if n == 0 { 0 } else { depth(n - 1) + 1 + u32::from(pad[0] != n as u8) }
+    /// }
+    /// let results = Parallel::new()
+    ///     .add(Process::from_fn("deep", || depth(2_000)).green_stack(4 << 20))
+    ///     .add(Process::from_fn("shallow", || depth(10)).green())
+    ///     .run()?;
+    /// assert_eq!(results, vec![Some(2_000), Some(10)]);
+    ///
+    /// // Too small: refused before anything runs.
+    /// let err = Parallel::new()
+    ///     .add(Process::from_fn("tiny", || 0).green_stack(1024))
+    ///     .run()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("'tiny'"), "{err}");
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn green_stack(mut self, bytes: usize) -> Self {
+        self.placement = Placement::Green;
+        self.green_stack = Some(bytes);
+        self
+    }
+
+    /// The stack size asked for with [`green_stack`](Self::green_stack), if any.
+    pub(crate) fn green_stack_request(&self) -> Option<usize> {
+        self.green_stack
+    }
+}
+
 impl<'a, R: Wire> ScopedProcess<'a, R> {
     /// Runs this process in an OS process of its own, forked by
     /// [`Parallel::run`](crate::Parallel::run): a crash (a segfault, an abort, a
