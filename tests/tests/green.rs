@@ -328,3 +328,204 @@ fn a_timed_out_read_and_a_racing_write_lose_nothing_on_green() {
     });
     assert_eq!(results[0], results[1]);
 }
+
+/// Recurses `n` levels, about 1 KiB of stack each.
+fn depth(n: u32) -> u32 {
+    let pad = std::hint::black_box([n as u8; 1024]);
+    if n == 0 {
+        0
+    } else {
+        depth(n - 1) + 1 + u32::from(pad[1] != n as u8)
+    }
+}
+
+/// A process with a stack of its own recurses deeper than the network's default
+/// allows, beside processes on the default stack.
+#[test]
+fn a_process_with_its_own_large_stack_recurses_deeper_than_the_default() {
+    let results = watchdog(60, "own stack", || {
+        Parallel::new()
+            // ~1 MiB of frames: 16 times the 64 KiB default.
+            .add(Process::from_fn("deep", || depth(1000)).green_stack(2 << 20))
+            .add(Process::from_fn("shallow", || depth(10)))
+            .add(Process::from_fn("shallow", || depth(20)))
+            .green()
+            .green_workers(1)
+            .run()
+            .unwrap()
+    });
+    assert_eq!(results, vec![Some(1000), Some(10), Some(20)]);
+}
+
+/// Many processes of mixed stack sizes, started and ended in waves on two workers:
+/// every one runs on a stack of its class, and the pools' reuse loses none.
+#[test]
+fn processes_of_mixed_stack_sizes_share_pools_by_size_class() {
+    let results = watchdog(120, "mixed stacks", || {
+        let mut net = Parallel::new();
+        for i in 0..3000u32 {
+            let p = Process::from_fn("p", move || depth(i % 40));
+            net.push(match i % 3 {
+                0 => p.green(),
+                1 => p.green_stack(100 * 1024),
+                _ => p.green_stack(1 << 20),
+            });
+        }
+        net.green_workers(2).run().unwrap()
+    });
+    let expected: Vec<_> = (0..3000).map(|i| Some(i % 40)).collect();
+    assert_eq!(results, expected);
+}
+
+#[test]
+fn stack_sizes_out_of_bounds_are_refused_naming_the_process() {
+    let too_small = Parallel::new()
+        .add(Process::from_fn("tiny", || 0).green_stack(4096))
+        .add(Process::from_fn("fine", || 0).green())
+        .run()
+        .unwrap_err();
+    let absurd = Parallel::new()
+        .add(Process::from_fn("huge", || 0).green_stack(1 << 40))
+        .run()
+        .unwrap_err();
+    // The network's default is checked for each green process that uses it.
+    let default = Parallel::new()
+        .add(Process::from_fn("a", || 0))
+        .add(Process::from_fn("b", || 0))
+        .add(Process::from_fn("own", || 0).green_stack(64 * 1024))
+        .green()
+        .green_stack(100)
+        .run()
+        .unwrap_err();
+    for (err, names, what) in [
+        (&too_small, vec!["tiny"], "below the minimum"),
+        (&absurd, vec!["huge"], "above the maximum"),
+        (&default, vec!["a", "b"], "below the minimum"),
+    ] {
+        let NetworkError::Invalid(report) = err else {
+            panic!("{err}")
+        };
+        let errors = report.errors();
+        assert_eq!(errors.len(), names.len(), "{report}");
+        for (problem, name) in errors.iter().zip(names) {
+            assert_eq!(problem.kind, csp::topology::ProblemKind::GreenStack);
+            assert_eq!(problem.processes, vec![name.to_string()]);
+            assert!(problem.message.contains(what), "{}", problem.message);
+        }
+    }
+    // A thread process's stack is not the green executor's business.
+    let fine = Parallel::new().add(Process::from_fn("t", || 1)).green_stack(100);
+    assert!(fine.validate().is_ok());
+}
+
+/// One worker: while one process sleeps 300 ms in `block_in_place`, two others on the
+/// same worker keep talking; they are seen to make progress during the sleep.
+#[test]
+fn block_in_place_lets_the_worker_run_others_during_a_blocking_call() {
+    let sleeping = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = Channel::<u64>::new().one2one();
+    let results = watchdog(60, "block_in_place", {
+        let (sleeping, finished) = (sleeping.clone(), finished.clone());
+        move || {
+            let (s, f) = (sleeping.clone(), finished.clone());
+            let sleeper = Process::from_fn("sleeper", move || {
+                let on_worker = std::thread::current().id();
+                let helper = csp::block_in_place(|| {
+                    s.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(300));
+                    s.store(false, Ordering::SeqCst);
+                    std::thread::current().id()
+                });
+                f.store(true, Ordering::SeqCst);
+                // The work ran on another thread; the process is back on its own.
+                u64::from(helper != on_worker && std::thread::current().id() == on_worker)
+            });
+            let talker = Process::with_ends("talker", tx, move |tx| {
+                let mut during_sleep = 0;
+                while !finished.load(Ordering::SeqCst) {
+                    tx.write(1)?;
+                    if sleeping.load(Ordering::SeqCst) {
+                        during_sleep += 1;
+                    }
+                }
+                Ok(during_sleep)
+            });
+            let listener = Process::with_ends("listener", rx, |rx| Ok(rx.iter().count() as u64));
+            Parallel::new()
+                .add(sleeper)
+                .add(talker)
+                .add(listener)
+                .green()
+                .green_workers(1)
+                .run()
+                .unwrap()
+        }
+    });
+    assert_eq!(results[0], Some(1));
+    let during_sleep = results[1].unwrap();
+    assert!(during_sleep > 0, "no progress during the blocking call");
+    assert!(results[2].unwrap() >= during_sleep);
+}
+
+/// A panic in the blocking work is the calling process's panic, reported naming it;
+/// on a thread process the work runs right there.
+#[test]
+fn block_in_place_resumes_a_panic_and_runs_inline_on_threads() {
+    let err = watchdog(60, "panic", || {
+        Parallel::new()
+            .add(Process::from_fn("blocker", || {
+                csp::block_in_place(|| -> u32 { panic!("in the helper") })
+            }))
+            .green()
+            .run()
+            .unwrap_err()
+    });
+    let NetworkError::Failed(failures) = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        matches!(&failures[..], [Failure::Panicked { process, message }]
+            if process == "blocker" && message == "in the helper"),
+        "{failures:?}"
+    );
+    let same = Parallel::new()
+        .add(Process::from_fn("thread", || {
+            let here = std::thread::current().id();
+            csp::block_in_place(|| std::thread::current().id() == here)
+        }))
+        .run()
+        .unwrap();
+    assert_eq!(same, vec![Some(true)]);
+}
+
+/// Many green processes on two workers blocking in turn, while talking to each other:
+/// every call returns its own result, nothing hangs.
+#[test]
+fn many_green_processes_block_in_place_concurrently() {
+    let procs = 200u64;
+    let (tx, rx) = Channel::<u64>::new().any2one();
+    let results = watchdog(120, "many blockers", move || {
+        let mut net = Parallel::new();
+        for i in 0..procs {
+            net.push(Process::with_ends("blocker", tx.clone(), move |tx| {
+                let mut sum = 0;
+                for round in 0..5 {
+                    sum += csp::block_in_place(move || {
+                        std::thread::sleep(Duration::from_micros(200));
+                        i * 10 + round
+                    });
+                    tx.write(i)?;
+                }
+                Ok(sum)
+            }));
+        }
+        drop(tx);
+        net.push(Process::with_ends("sink", rx, |rx| Ok(rx.iter().count() as u64)));
+        net.green().green_workers(2).run().unwrap()
+    });
+    for (i, r) in results[..procs as usize].iter().enumerate() {
+        assert_eq!(*r, Some(i as u64 * 50 + 10));
+    }
+    assert_eq!(results[procs as usize], Some(procs * 5));
+}

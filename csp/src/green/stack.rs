@@ -318,6 +318,22 @@ mod tests {
         drop(stacks);
     }
 
+    #[test]
+    fn sizes_round_up_to_their_class_and_share_its_pool() {
+        assert_eq!(size_class(64 * 1024), 64 * 1024);
+        assert_eq!(size_class(64 * 1024 + 1), 128 * 1024);
+        assert_eq!(size_class(300 * 1024), 512 * 1024);
+        assert_eq!(size_class(1), size_class(page_size()));
+        let pools = StackPools::for_sizes([100 * 1024, 128 * 1024, 16 * 1024]);
+        assert_eq!(pools.classes.len(), 2);
+        let a = pools.take(100 * 1024).unwrap();
+        let b = pools.take(128 * 1024).unwrap();
+        assert!(Arc::ptr_eq(&a.pool, &b.pool));
+        assert_eq!(a.usable(), 128 * 1024);
+        assert_eq!(pools.take(16 * 1024).unwrap().usable(), 16 * 1024);
+        assert!(pools.take(1 << 20).is_err(), "a class not announced");
+    }
+
     /// A pool that shrinks after a peak gives the memory of wholly idle slabs back,
     /// beyond the idle stacks it keeps; a stack taken again works (reads zeros).
     #[test]
