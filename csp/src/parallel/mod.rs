@@ -242,13 +242,15 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// ```
     pub fn topology(&self) -> Topology {
         let names = planned_names(&self.procs);
+        // A network that forks runs its green processes on threads (see `Placement::Green`).
+        let forks = self.procs.iter().any(|p| p.placement().is_forked());
         let nodes = self
             .procs
             .iter()
             .zip(&names)
             .flat_map(|(p, name)| {
                 let mut nodes = p.nodes(name);
-                if p.nested.is_none() && self.runs_green(p) {
+                if p.nested.is_none() && self.runs_green(p) && !forks {
                     let stack = p.green_stack_request().unwrap_or(self.green.stack_size);
                     nodes.iter_mut().for_each(|n| n.green_stack = Some(stack));
                 }

@@ -223,7 +223,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
                 ends: self.ends.clone(),
                 model: self.model.clone(),
                 place: here,
-                green_stack: (self.placement == Placement::Green).then_some(self.green_stack).flatten(),
+                // Set by the network, which knows its default and whether it forks.
+                green_stack: None,
             }],
         }
     }
