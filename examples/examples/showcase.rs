@@ -158,9 +158,9 @@ fn network(lines: u64, parsers: usize, strict: bool, place: Parsers) -> Parallel
         Parsers::Forked => (0..parsers).fold(net, |net, i| {
             net.add(parser(i).map(|_| Outcome::Nothing).forked())
         }),
-        Parsers::Green => (0..parsers).fold(net, |net, i| {
-            net.add(parser(i).map(|_| Outcome::Nothing))
-        }),
+        Parsers::Green => {
+            (0..parsers).fold(net, |net, i| net.add(parser(i).map(|_| Outcome::Nothing)))
+        }
     };
     drop((line_rx, rec_tx, rej_tx)); // the parsers hold these ends now
     let net = net

@@ -414,7 +414,9 @@ fn stack_sizes_out_of_bounds_are_refused_naming_the_process() {
         }
     }
     // A thread process's stack is not the green executor's business.
-    let fine = Parallel::new().add(Process::from_fn("t", || 1)).green_stack(100);
+    let fine = Parallel::new()
+        .add(Process::from_fn("t", || 1))
+        .green_stack(100);
     assert!(fine.validate().is_ok());
 }
 
@@ -521,7 +523,9 @@ fn many_green_processes_block_in_place_concurrently() {
             }));
         }
         drop(tx);
-        net.push(Process::with_ends("sink", rx, |rx| Ok(rx.iter().count() as u64)));
+        net.push(Process::with_ends("sink", rx, |rx| {
+            Ok(rx.iter().count() as u64)
+        }));
         net.green().green_workers(2).run().unwrap()
     });
     for (i, r) in results[..procs as usize].iter().enumerate() {

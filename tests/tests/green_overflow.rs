@@ -17,9 +17,18 @@ const CHILD: &str = "CSP_OVERFLOW_CHILD";
 
 const CASES: &[(&str, fn())] = &[
     ("an_overflowing_green_process_is_named", overflow_is_named),
-    ("a_large_own_stack_is_reported_with_its_size", own_stack_size_is_reported),
-    ("a_wild_pointer_in_a_green_process_is_a_plain_segfault", wild_pointer_is_not_overflow),
-    ("a_thread_overflow_still_reaches_std_handler", thread_overflow_is_chained_to_std),
+    (
+        "a_large_own_stack_is_reported_with_its_size",
+        own_stack_size_is_reported,
+    ),
+    (
+        "a_wild_pointer_in_a_green_process_is_a_plain_segfault",
+        wild_pointer_is_not_overflow,
+    ),
+    (
+        "a_thread_overflow_still_reaches_std_handler",
+        thread_overflow_is_chained_to_std,
+    ),
 ];
 
 fn main() {

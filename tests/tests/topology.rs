@@ -510,22 +510,41 @@ fn green_processes_are_drawn_green_with_their_stack_size() {
     };
     let dot = net().topology().to_dot();
     let green = "style=\"rounded,filled\", fillcolor=\"#d8f0d8\"";
-    assert!(dot.contains(&format!("p0 [label=\"generate (green, 64 KiB)\", {green}];")), "{dot}");
-    assert!(dot.contains(&format!("p1 [label=\"relay (green, 256 KiB)\", {green}];")), "{dot}");
+    assert!(
+        dot.contains(&format!(
+            "p0 [label=\"generate (green, 64 KiB)\", {green}];"
+        )),
+        "{dot}"
+    );
+    assert!(
+        dot.contains(&format!("p1 [label=\"relay (green, 256 KiB)\", {green}];")),
+        "{dot}"
+    );
     assert!(dot.contains("p2 [label=\"sink\"];"), "{dot}");
     let mermaid = net().topology().to_mermaid();
-    assert!(mermaid.contains("p0([\"generate (green, 64 KiB)\"]):::green"), "{mermaid}");
+    assert!(
+        mermaid.contains("p0([\"generate (green, 64 KiB)\"]):::green"),
+        "{mermaid}"
+    );
     assert!(mermaid.contains("p2[\"sink\"]"), "{mermaid}");
     assert_eq!(mermaid.matches("classDef green").count(), 1, "{mermaid}");
     // The whole network green, with its own default.
     let all = net().green().green_stack(32 * 1024).topology().to_dot();
     assert!(all.contains("p2 [label=\"sink (green, 32 KiB)\""), "{all}");
-    assert!(all.contains("p1 [label=\"relay (green, 256 KiB)\""), "{all}");
+    assert!(
+        all.contains("p1 [label=\"relay (green, 256 KiB)\""),
+        "{all}"
+    );
     // What runs is drawn: none of them runs green beside a forked process.
-    let forked = net().add(Process::from_fn("away", || ()).forked()).topology();
+    let forked = net()
+        .add(Process::from_fn("away", || ()).forked())
+        .topology();
     let dot = forked.to_dot();
     assert!(!dot.contains("green"), "{dot}");
-    assert!(dot.contains("subgraph cluster_os0 { label=\"fork away\""), "{dot}");
+    assert!(
+        dot.contains("subgraph cluster_os0 { label=\"fork away\""),
+        "{dot}"
+    );
     // And the network runs as drawn.
     watchdog(60, "drawn", move || net().green().run().unwrap());
 }

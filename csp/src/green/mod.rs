@@ -37,17 +37,46 @@
 //!   check work as on threads. Panics are caught inside the coroutine by the same code
 //!   that runs a thread process, and reported as `Failure::Panicked` naming it.
 //! - **Stacks** ([`stack`]): 64 KiB by default
-//!   ([`Parallel::green_stack`](crate::Parallel::green_stack)), each with a guard page,
-//!   carved out of large mappings with `madvise(MADV_GUARD_INSTALL)` so that 100,000
-//!   processes do not hit `vm.max_map_count`, and reused by processes that start later.
+//!   ([`Parallel::green_stack`](crate::Parallel::green_stack)), or the process's own
+//!   ([`ScopedProcess::green_stack`](crate::ScopedProcess::green_stack)), rounded up
+//!   to a power of two: one pool per size class. Each stack has a guard page, and they
+//!   are carved out of large mappings with `madvise(MADV_GUARD_INSTALL)` so that
+//!   100,000 processes do not hit `vm.max_map_count`; they are reused by processes that
+//!   start later, and a pool that shrinks after a peak gives wholly idle slabs back to
+//!   the OS (`MADV_DONTNEED`) beyond two slabs' worth of idle stacks.
+//! - **Stack overflow** ([`overflow`]): touching a guard page raises `SIGSEGV`; a
+//!   handler (installed by the first worker, run on each worker's alternate signal
+//!   stack) writes ``csp: green process `NAME` overflowed its stack of N KiB`` to stderr
+//!   and lets the signal kill the program. Other faults go to the handler installed
+//!   before it (std's, for threads' own overflows).
+//!
+//! # What blocks a worker
+//!
+//! A green process shares its OS thread with every other process of its worker, and
+//! a call that blocks the OS thread blocks them all meanwhile:
+//!
+//! - **Do not block:** channel operations (read, write, their timeouts), [`Alt`](crate::Alt)
+//!   and its timeout guards, [`Timer::sleep`](crate::Timer::sleep) and `sleep_until`, barriers, and
+//!   everything built on them (the components, `Farm`'s channels): they suspend the
+//!   coroutine instead.
+//! - **Block the worker:** `std::thread::sleep`, blocking I/O (files, sockets, stdin,
+//!   `std::process::Command::output`), waiting on a `std::sync::Mutex` or `Condvar`
+//!   another thread holds long, `JoinHandle::join`, `std::sync::mpsc` receives, a
+//!   nested `Parallel::run` or `Sequence::run` (it waits for its own processes), and
+//!   CPU-bound loops that never wait (they do not block, but nothing else on the
+//!   worker runs until they do).
+//!
+//! Wrap such calls in [`block_in_place`]: the work runs on a helper thread while the
+//! process waits suspended, and the worker runs its other processes. Or run that
+//! process on a thread.
 //!
 //! # Limits
 //!
-//! A green process that blocks its OS thread (`std::thread::sleep`, blocking I/O, a
-//! mutex held long by another thread, running a nested `Parallel`) blocks every process
-//! of its worker meanwhile: use the channel operations and [`Timer`](crate::Timer),
-//! or run such a process on a thread. A stack overflow hits the guard page and kills
-//! the program with `SIGSEGV` (not yet reported with the process's name).
+//! In a network that also forks, green processes run on threads (a channel shared with
+//! another OS process waits on a futex of its own), so a forked child cannot run its
+//! processes green yet. A stack overflow is caught by the guard page only if a frame
+//! touches it (Rust's stack probes see to that for Rust code; a foreign function with
+//! a frame larger than a page could skip it).
 
 mod block;
 mod overflow;

@@ -192,7 +192,11 @@ impl Drop for AltStack {
 type Handler = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
 
 /// The handler (see the module docs).
-extern "C" fn on_fault(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+extern "C" fn on_fault(
+    signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
     // SAFETY: the kernel passes a valid `siginfo_t` to an `SA_SIGINFO` handler; for
     // SIGSEGV and SIGBUS its address field is the faulting address.
     let addr = unsafe { (*info).si_addr() } as usize;
@@ -291,7 +295,10 @@ mod tests {
         let mut buf = [0u8; 20];
         assert_eq!(format_decimal(0, &mut buf), b"0");
         assert_eq!(format_decimal(64, &mut buf), b"64");
-        assert_eq!(format_decimal(usize::MAX, &mut buf), usize::MAX.to_string().as_bytes());
+        assert_eq!(
+            format_decimal(usize::MAX, &mut buf),
+            usize::MAX.to_string().as_bytes()
+        );
     }
 
     #[test]
@@ -302,7 +309,10 @@ mod tests {
             let _watching = watch(Frame::new(4096..8192, 65536, &name));
             assert!(in_green_process());
             let frame = RUNNING.with(Cell::get);
-            assert_eq!((frame.guard, frame.kib, frame.name_len), ((4096, 8192), 64, 4));
+            assert_eq!(
+                (frame.guard, frame.kib, frame.name_len),
+                ((4096, 8192), 64, 4)
+            );
         }
         assert!(!in_green_process());
     }

@@ -130,7 +130,9 @@ impl StackPool {
         }
         let index = inner.slabs.len();
         // Highest first, so the lowest stack of the slab is handed out first.
-        let bases = (1..=self.per_slab).rev().map(|i| (slab.addr + i * stride, index));
+        let bases = (1..=self.per_slab)
+            .rev()
+            .map(|i| (slab.addr + i * stride, index));
         inner.free.extend(bases);
         inner.slabs.push(slab);
         Ok(inner.free.pop().unwrap_or((addr as usize + stride, index)))
@@ -368,7 +370,8 @@ mod tests {
         let page = page_size();
         let mut vec = 0u8;
         // SAFETY: one page of a mapping the test owns; `vec` holds its one status byte.
-        let ok = unsafe { libc::mincore((addr & !(page - 1)) as *mut libc::c_void, page, &mut vec) };
+        let ok =
+            unsafe { libc::mincore((addr & !(page - 1)) as *mut libc::c_void, page, &mut vec) };
         assert_eq!(ok, 0);
         vec & 1 == 1
     }

@@ -16,8 +16,8 @@ use std::time::Instant;
 use corosensei::{Coroutine, CoroutineResult};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
-use super::parker::{self, Current, GreenParker, GreenYielder, Suspend};
 use super::overflow::{self, Frame};
+use super::parker::{self, Current, GreenParker, GreenYielder, Suspend};
 use super::stack::{PooledStack, StackPools};
 use super::task::{Home, Task};
 use super::Job;

@@ -29,8 +29,8 @@ mod placement;
 mod record;
 
 pub use model::{Model, ModelContext};
-pub use placement::{Placement, GREEN_STACK_MAX, GREEN_STACK_MIN};
 pub(crate) use placement::{Body, Decode, Remote};
+pub use placement::{Placement, GREEN_STACK_MAX, GREEN_STACK_MIN};
 pub use record::{Ends, RecordedEnd, Recorder};
 
 use std::panic::{self, AssertUnwindSafe};

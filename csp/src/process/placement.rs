@@ -49,7 +49,11 @@ pub enum Placement {
     /// A green process must not block its OS thread for long (`std::thread::sleep`,
     /// blocking I/O, a nested `Parallel::run`): the other processes of its worker wait
     /// meanwhile. Channel operations, their timeouts and [`Timer`](crate::Timer) never
-    /// block it.
+    /// block it; wrap a blocking call in [`block_in_place`](crate::block_in_place).
+    ///
+    /// A green process that overflows its stack kills the program with `SIGSEGV`, after
+    /// writing ``csp: green process `NAME` overflowed its stack of N KiB`` to stderr;
+    /// give it a larger one with [`ScopedProcess::green_stack`].
     ///
     /// In a network that also forks (some process [`Fork`](Placement::Fork)ed or in a
     /// [`Group`](Placement::Group)), green processes run on threads for now: a channel
