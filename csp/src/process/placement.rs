@@ -154,11 +154,27 @@ impl<'a, R: 'a> Body<'a, R> {
 
 /// The smallest stack a green process may ask for: below it, the process's own
 /// frames, a panic's unwinding and the runtime's bookkeeping do not fit.
+///
+/// ```
+/// use csp::process::GREEN_STACK_MIN;
+/// use csp::{Parallel, Process};
+/// let net = Parallel::new().add(Process::from_fn("p", || 0).green_stack(GREEN_STACK_MIN));
+/// assert!(net.validate().is_ok());
+/// let net = Parallel::new().add(Process::from_fn("p", || 0).green_stack(GREEN_STACK_MIN - 1));
+/// assert!(!net.validate().is_ok());
+/// ```
 pub const GREEN_STACK_MIN: usize = 16 * 1024;
 
 /// The largest stack a green process may ask for (1 GiB). Address space only (a
 /// stack takes memory as it is touched), but a larger request is surely a mistake in
 /// units; a process that needs more should run on a thread.
+///
+/// ```
+/// use csp::process::GREEN_STACK_MAX;
+/// use csp::{Parallel, Process};
+/// let net = Parallel::new().add(Process::from_fn("p", || 0)).green().green_stack(GREEN_STACK_MAX + 1);
+/// assert_eq!(net.validate().errors()[0].processes, vec!["p"]);
+/// ```
 pub const GREEN_STACK_MAX: usize = 1024 * 1024 * 1024;
 
 impl<'a, R: 'a> ScopedProcess<'a, R> {
