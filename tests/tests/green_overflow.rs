@@ -66,7 +66,8 @@ fn stage(which: &str) {
         "wild" => {
             let _ = Parallel::new()
                 .add(Process::from_fn("wild", || {
-                    // SAFETY: none: this child exists to fault on a bad address.
+                    // SAFETY: deliberately unsound: this child exists to fault reading address
+                    // 16, and dies there; nothing after the read runs.
                     unsafe { std::ptr::read_volatile(std::hint::black_box(16usize) as *const u64) }
                 }))
                 .green()
