@@ -461,6 +461,7 @@ pub use channel::{
 /// ```
 pub use csp_macros::process;
 pub use csp_macros::Ends;
+pub use green::block_in_place;
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
 pub use parallel::{Deadlock, ForkError, NetworkError, Operation, Waiting};
 pub use process::{BoxError, Failure};
