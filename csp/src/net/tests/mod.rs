@@ -4,6 +4,7 @@
 mod buffered_tests;
 mod named_tests;
 mod tcp_tests;
+mod udp_tests;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
