@@ -50,7 +50,7 @@ mod raw;
 mod serve;
 
 pub use raw::{raw_in, raw_out, Framing, MAX_RAW_MESSAGE};
-pub use serve::{serve, Client, Served};
+pub use serve::{serve, serve_until, Client, Served};
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
