@@ -15,12 +15,13 @@
 //! Limitation: actions registered with signal-hook for the same signal by other code
 //! are not counted: while no pump handles the signal they do not run.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::io;
 use std::sync::Mutex;
 
 /// What is known of one signal's disposition.
-struct Entry {
+struct Disposition {
     /// Pumps of this OS process handling the signal now.
     pumps: usize,
     /// Whether the signal had its default action before the first pump.
@@ -31,7 +32,7 @@ struct Entry {
 
 /// The signals the pumps of this OS process ever handled. (A forked child has its
 /// copy, which is right: dispositions are per process and inherited by a fork.)
-static SIGNALS: Mutex<Option<HashMap<i32, Entry>>> = Mutex::new(None);
+static SIGNALS: Mutex<Option<HashMap<i32, Disposition>>> = Mutex::new(None);
 
 /// The signal's current disposition.
 fn current(signal: i32) -> io::Result<libc::sigaction> {
@@ -63,18 +64,14 @@ fn install(signal: i32, new: &libc::sigaction) -> io::Result<libc::sigaction> {
 pub(super) fn pump_starts(signal: i32) -> io::Result<()> {
     let mut signals = SIGNALS.lock().unwrap_or_else(|e| e.into_inner());
     let signals = signals.get_or_insert_with(HashMap::new);
-    if !signals.contains_key(&signal) {
-        let was_default = current(signal)?.sa_sigaction == libc::SIG_DFL;
-        signals.insert(
-            signal,
-            Entry {
-                pumps: 0,
-                was_default,
-                parked: None,
-            },
-        );
-    }
-    let entry = signals.get_mut(&signal).expect("inserted just above");
+    let entry = match signals.entry(signal) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(new) => new.insert(Disposition {
+            pumps: 0,
+            was_default: current(signal)?.sa_sigaction == libc::SIG_DFL,
+            parked: None,
+        }),
+    };
     if entry.pumps == 0 {
         if let Some(dispatcher) = entry.parked.take() {
             install(signal, &dispatcher)?;
