@@ -359,8 +359,12 @@
 //! them a typed channel at a path (Python's `os.mkfifo`, with rendezvous, timeouts,
 //! poison and retire; a program with another type or at the wrong path is refused with
 //! the reason), [`net::tcp`] the same over TCP plus bridges for peers that speak no csp,
-//! and [`net::bridge`] processes put such a channel into a network. Run
-//! `cargo run --example named_pipe` and `cargo run --example tcp_echo`.
+//! and [`net::bridge`] processes put such a channel into a network. [`net::udp`] turns
+//! a UDP socket into two channels of `(address, bytes)` datagrams with a bridge process
+//! (Python's `sendto` / `recvfrom`; an oversized datagram is an error, never cut). A
+//! stream between programs uses a buffered named channel (`Named::buffer(n)`): no round
+//! trip per value. Run `cargo run --example named_pipe`, `cargo run --example tcp_echo`
+//! and `cargo run --example udp_echo`.
 //!
 //! ## 12. Coming from Python, PyCSP, JCSP or Go
 //!

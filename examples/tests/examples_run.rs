@@ -330,6 +330,17 @@ fn named_pipe_carries_greetings_between_two_programs() {
 }
 
 #[test]
+fn udp_echo_answers_every_datagram_to_its_sender_and_ends() {
+    let out = run("udp_echo", &[]);
+    let mut expected: Vec<String> = (0..3)
+        .map(|i| format!("client{i} got: server got: [HELLO FROM CLIENT{i}]"))
+        .collect();
+    expected.push("server: answered 3 datagrams; the bridge ended".into());
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    assert_says("udp_echo", &out, &expected);
+}
+
+#[test]
 fn tcp_echo_serves_every_client_through_its_own_bridges() {
     let out = run("tcp_echo", &[]);
     let mut expected: Vec<String> = (0..5)

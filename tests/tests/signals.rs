@@ -2,16 +2,29 @@
 //!
 //! `harness = false`: a signal is sent to the whole OS process, so cases must not run
 //! side by side, and the forked ones need a single-threaded program. `main` runs the
-//! cases in order, each under `alarm(60)`, and exits non-zero if one fails.
+//! cases in order, each under `alarm(60)`, and exits non-zero if one fails. The cases
+//! on what a signal does after its pump ended re-execute this binary as a child
+//! (`CSP_SIGNALS_CHILD` says which), whose fate a signal may be.
 
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use csp::signals::{signals, signals_armed, Signal, SIGHUP, SIGUSR1, SIGUSR2};
+use csp::signals::{signals, signals_armed, Signal, SIGHUP, SIGTERM, SIGUSR1, SIGUSR2};
 use csp::{Channel, Input, Parallel, Process};
 
 type Case = (&'static str, fn());
 
 const CASES: &[Case] = &[
+    (
+        "after the pump ended, SIGTERM to a child kills it (and a new pump still works)",
+        default_action_after_the_pump,
+    ),
+    (
+        "a signal ignored before the pump stays ignored after it",
+        ignored_stays_ignored_after_the_pump,
+    ),
     (
         "signals sent one at a time arrive all, in order",
         one_at_a_time_in_order,
@@ -43,6 +56,9 @@ const CASES: &[Case] = &[
 ];
 
 fn main() {
+    if let Ok(role) = std::env::var("CSP_SIGNALS_CHILD") {
+        return child(&role);
+    }
     csp_tests::run_cases("CSP_SIGNALS_CASE", CASES);
     println!("{} passed, 0 failed", CASES.len());
 }
@@ -158,9 +174,9 @@ fn ends_when_reader_retires() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(threads(), before, "no thread left behind");
-    // The action is gone: a SIGUSR1 now is ignored (signal-hook's dispatcher stays),
-    // and a new pump gets each signal exactly once (no stale action feeds it).
-    SIGUSR1.send_to(std::process::id()).unwrap();
+    // The action is gone (SIGUSR1 has its default action again: see
+    // `default_action_after_the_pump`), and a new pump gets each signal exactly once
+    // (no stale action feeds it).
     let got = with_pump(&[SIGUSR1], false, |pid, sigs| {
         for _ in 0..5 {
             SIGUSR1.send_to(pid)?;
@@ -255,4 +271,93 @@ fn two_pumps_one_signal() {
         .run()
         .unwrap();
     assert_eq!(results[2], Some(Some(N)));
+}
+
+/// A pump for `signal` that ends at once (its reader retires), run to its end.
+fn pump_and_end(signal: Signal) {
+    let (pump, sigs) = signals(&[signal]).unwrap();
+    let reader = Process::with_ends("reader", sigs, |sigs| {
+        drop(sigs);
+        Ok(())
+    });
+    Parallel::new().add(pump).add(reader).run().unwrap();
+}
+
+/// The child's part: a pump for its signal comes and goes, then the child says
+/// `ready` and waits for a line on stdin (or for the signal to end it).
+fn child(role: &str) {
+    match role {
+        "default" => {
+            pump_and_end(SIGTERM);
+            // A new pump handles SIGTERM again, sent to this very process: had the
+            // pump's end not put signal-hook's dispatcher back, it would kill us here.
+            let got = with_pump(&[SIGTERM], false, |pid, sigs| {
+                SIGTERM.send_to(pid)?;
+                Ok(sigs.read_timeout(Duration::from_secs(10))?)
+            });
+            assert_eq!(got, SIGTERM);
+        }
+        "ignored" => {
+            // SAFETY: sets SIGHUP's disposition to "ignore", before any thread exists.
+            unsafe { libc::signal(libc::SIGHUP, libc::SIG_IGN) };
+            pump_and_end(SIGHUP);
+        }
+        other => panic!("unknown child role {other}"),
+    }
+    println!("ready");
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+}
+
+/// Starts this binary as a child playing `role`, once it said `ready`.
+fn ready_child(role: &str) -> std::process::Child {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env("CSP_SIGNALS_CHILD", role)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n", "the child got through its pumps");
+    child
+}
+
+/// The child's exit status, waiting up to 10 s (then it is killed: `None`).
+fn wait_for(child: &mut std::process::Child) -> Option<std::process::ExitStatus> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn default_action_after_the_pump() {
+    let mut child = ready_child("default");
+    SIGTERM.send_to(child.id()).unwrap();
+    let status = wait_for(&mut child);
+    let signal = status.and_then(|s| s.signal());
+    assert_eq!(
+        signal,
+        Some(libc::SIGTERM),
+        "{status:?}: SIGTERM was not fatal"
+    );
+}
+
+fn ignored_stays_ignored_after_the_pump() {
+    let mut child = ready_child("ignored");
+    SIGHUP.send_to(child.id()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(child.try_wait().unwrap().is_none(), "SIGHUP was ignored");
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let status = wait_for(&mut child);
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }

@@ -10,7 +10,7 @@ use super::door::Door;
 use super::handshake;
 use super::link::Link;
 use super::peer::Peer;
-use super::wire::{payload_limit, Hello, Role};
+use super::wire::{payload_limit, Hello, Role, WireType};
 use crate::channel::{ChannelError, RetiredSide};
 
 /// Who an end is: for the hello, the limits and the messages.
@@ -20,13 +20,30 @@ pub(crate) struct Spec {
     pub(crate) channel: Arc<str>,
     /// "named channel 'jobs' at /tmp/jobs.sock", "tcp channel 'jobs' to 127.0.0.1:80".
     pub(crate) place: Arc<str>,
-    pub(crate) type_name: &'static str,
+    pub(crate) ty: WireType,
     pub(crate) max_frame: usize,
+    /// Values the writer may run ahead of the reader (0: rendezvous).
+    pub(crate) buffer: usize,
 }
 
 impl Spec {
     pub(crate) fn hello(&self) -> Hello {
-        Hello::new(self.role, &self.channel, self.type_name, self.max_frame)
+        let buffer = u32::try_from(self.buffer).unwrap_or(u32::MAX);
+        Hello::new(self.role, &self.channel, &self.ty, self.max_frame).buffered(buffer)
+    }
+
+    /// The protocol end over a link that said its hello, whose peer accepts values of up
+    /// to `peer_max` bytes.
+    pub(crate) fn peer(&self, link: Link, door: Option<Door>, peer_max: usize) -> Peer {
+        Peer::new(
+            link,
+            door,
+            self.role,
+            self.channel.clone(),
+            self.place.clone(),
+            peer_max,
+            self.buffer,
+        )
     }
 
     /// A link over a connected socket, accepting frames this end's limit allows.
@@ -121,18 +138,7 @@ impl Endpoint {
             };
             let mut link = self.spec.link(fd);
             match handshake::accept(&mut link, &hello) {
-                Ok(peer_max) => {
-                    let s = &self.spec;
-                    let (channel, place) = (s.channel.clone(), s.place.clone());
-                    return Ok(Peer::new(
-                        link,
-                        Some(door),
-                        s.role,
-                        channel,
-                        place,
-                        peer_max,
-                    ));
-                }
+                Ok(peer_max) => return Ok(self.spec.peer(link, Some(door), peer_max)),
                 Err(_turned_away) => link.close(),
             }
         }

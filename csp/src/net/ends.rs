@@ -68,9 +68,11 @@ impl<T: Wire> NetOutput<T> {
         NetOutput { end, codec }
     }
 
-    /// Writes `value` and waits until the reader in the other program has taken it.
-    /// Fails, handing the value back, if the reader poisons or retires the channel or
-    /// its program goes away first (then a `Transport` error naming the place).
+    /// Writes `value` and waits until the reader in the other program has taken it
+    /// (on a buffered channel, [`Named::buffer`](super::named::Named::buffer), only
+    /// until it is sent, once there is room). Fails, handing the value back, if the
+    /// reader poisons or retires the channel or its program goes away first (then a
+    /// `Transport` error naming the place).
     ///
     /// ```
     /// # let path = std::env::temp_dir().join(format!("csp-doc-w-{}.sock", std::process::id()));
@@ -91,7 +93,8 @@ impl<T: Wire> NetOutput<T> {
     }
 
     /// As [`write`](Self::write), but gives up with `Timeout` (and the value back) if no
-    /// reader claimed the value within `timeout`: lossless, the value was not taken.
+    /// reader claimed the value within `timeout` (on a buffered channel: if no room came
+    /// within it): lossless, the value was not taken.
     /// (A reader that claimed it in time gets it, even if the last round trip ends
     /// after the deadline.) A tentative value needs one round trip to the reader to be
     /// claimed, so a zero timeout, which a local channel with a waiting reader meets,

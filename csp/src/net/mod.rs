@@ -11,6 +11,8 @@
 //! - [`tcp`]: the same ends over TCP (`tcp::listen` / `tcp::connect`), and
 //!   [`tcp::serve`]: a server whose every client is a pair of channels of byte
 //!   messages (lines, or length-prefixed), for peers that speak no csp (a Python client, `nc`);
+//! - [`udp`]: a UDP socket as two channels of datagrams, `(address, bytes)` in and out,
+//!   and the bridge process between them (Python's `sendto` / `recvfrom`);
 //! - [`bridge`]: processes that pump a net end into an ordinary channel end or out of
 //!   one, so that a channel from another program takes part in an `Alt` or a
 //!   `Parallel` network like any other.
@@ -21,6 +23,7 @@
 //! | `open(p, 'w').write(msg)` | `named::connect::<T>(p)?.write(msg)?` |
 //! | `s.bind(addr); s.listen(); conn, a = s.accept(); conn.recv(1024)` (echo server) | [`tcp::serve`]: a process per client, messages in and out as channels |
 //! | `s.connect(addr); s.sendall(b'..'); s.recv(1024)` | `tcp::connect::<T>(addr)` between csp programs; a raw socket otherwise |
+//! | `s = socket(AF_INET, SOCK_DGRAM); s.bind(a); data, addr = s.recvfrom(1024); s.sendto(reply, addr)` | [`udp::bind`]`(a)`: `input.read()` gives `(addr, data)`, `output.write((addr, reply))` |
 //!
 //! **The protocol** ([`NetInput`], [`NetOutput`]): every message is a checked frame (the
 //! format and checksum of the shared-memory channels: a damaged or foreign byte stream
@@ -50,6 +53,7 @@ mod peer;
 pub mod tcp;
 #[cfg(test)]
 mod tests;
+pub mod udp;
 mod wire;
 
 pub use ends::{NetInput, NetOutput};

@@ -57,8 +57,7 @@ use super::door::Door;
 use super::endpoint::{Endpoint, Spec};
 use super::error::NetError;
 use super::handshake;
-use super::peer::Peer;
-use super::wire::Role;
+use super::wire::{Role, WireType};
 use super::{NetInput, NetOutput};
 use crate::channel::{Wire, DEFAULT_MAX_FRAME};
 
@@ -127,6 +126,8 @@ pub struct Named<T> {
     name: Option<String>,
     max_frame: usize,
     timeout: Option<Duration>,
+    buffer: usize,
+    tag: Option<String>,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -143,6 +144,8 @@ impl<T: Wire> Named<T> {
             name: None,
             max_frame: DEFAULT_MAX_FRAME,
             timeout: None,
+            buffer: 0,
+            tag: None,
             _marker: PhantomData,
         }
     }
@@ -181,6 +184,59 @@ impl<T: Wire> Named<T> {
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// A buffered channel: the writer may run up to `n` values ahead of the reader (`0`,
+    /// the default, is a rendezvous). A `write` then returns once its value is sent,
+    /// while fewer than `n` values are unacknowledged, instead of once the reader took
+    /// it: a stream pays no round trip per value. The reader acknowledges the values it
+    /// took in batches (every `⌈n/2⌉`), so while it is busy elsewhere the writer may
+    /// see up to `⌈n/2⌉ - 1` values fewer free than a local `Fifo(n)` would have.
+    /// Both programs must say the same `n` (the hello checks it). As on a local
+    /// buffered channel, a value written `Ok` is delivered unless the reader retires or
+    /// poisons the channel first; `write_timeout` waits for room until its deadline.
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("csp-doc-buffer-{}.sock", std::process::id()));
+    /// use csp::net::named::Named;
+    /// let rx = Named::<u32>::at(&path).buffer(64).listen_reader()?;
+    /// let writer = std::thread::spawn({
+    ///     let path = path.clone();
+    ///     move || -> Result<(), csp::BoxError> {
+    ///         let tx = Named::<u32>::at(&path).buffer(64).connect_writer()?;
+    ///         (0..1000).try_for_each(|i| tx.write(i))?; // up to 64 ahead of the reader
+    ///         Ok(())
+    ///     }
+    /// });
+    /// assert_eq!(rx.iter().count(), 1000);
+    /// writer.join().unwrap()?;
+    /// # Ok::<(), csp::BoxError>(())
+    /// ```
+    pub fn buffer(mut self, n: usize) -> Self {
+        self.buffer = n;
+        self
+    }
+
+    /// A tag for the carried type, checked in the hello beside its name and size: say
+    /// the type's version (`"Job v2"`), and a program built with another version is
+    /// refused even where name and size agree (fields swapped, `u32` turned `f32`),
+    /// which the name and size alone cannot see.
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("csp-doc-tag-{}.sock", std::process::id()));
+    /// use csp::net::{named::Named, NetError};
+    /// let rx = Named::<(u32, f32)>::at(&path).tag("point v2").listen_reader()?;
+    /// let t = std::thread::spawn(move || rx.read_timeout(std::time::Duration::from_secs(10)));
+    /// let old = Named::<(u32, f32)>::at(&path).tag("point v1").connect_writer().unwrap_err();
+    /// assert!(matches!(old, NetError::Refused { .. }));
+    /// assert!(old.to_string().contains("\"point v1\""), "{old}");
+    /// # drop(Named::<(u32, f32)>::at(&path).tag("point v2").connect_writer()?.write((1, 2.0)));
+    /// # t.join().unwrap()?;
+    /// # Ok::<(), csp::BoxError>(())
+    /// ```
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = Some(tag.into());
         self
     }
 
@@ -244,12 +300,15 @@ impl<T: Wire> Named<T> {
                 .into(),
         };
         let place = format!("named channel '{channel}' at {}", self.path.display());
+        let mut ty = WireType::of::<T>();
+        ty.tag = self.tag.as_deref().map(Into::into);
         Spec {
             role,
             channel,
             place: place.into(),
-            type_name: std::any::type_name::<T>(),
+            ty,
             max_frame: self.max_frame,
+            buffer: self.buffer,
         }
     }
 
@@ -273,14 +332,7 @@ impl<T: Wire> Named<T> {
         let mut link = spec.link(stream.into());
         let deadline = self.timeout.map(|t| Instant::now() + t);
         let peer_max = handshake::connect(&mut link, &spec.hello(), &place, deadline)?;
-        let peer = Peer::new(
-            link,
-            None,
-            role,
-            spec.channel.clone(),
-            spec.place.clone(),
-            peer_max,
-        );
+        let peer = spec.peer(link, None, peer_max);
         Ok(Endpoint::connected(peer, spec))
     }
 }

@@ -3,13 +3,16 @@
 //! whose reader vanished before taking it gets an error with its value back, never a
 //! silent `Ok`. Poison and retire cross as frames; a peer that closes without either
 //! (it died) breaks the link, and every later operation says so.
+//!
+//! A buffered end (`buffer > 0`) writes without waiting while fewer than `buffer`
+//! values are unacked; its reader acks cumulatively every `ack_every(buffer)` values.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::door::Door;
 use super::link::{Event, Link, LinkError};
-use super::wire::{Frame, Role};
+use super::wire::{ack_every, Frame, Role};
 use crate::channel::{ChannelError, RetiredSide};
 
 /// How an end stopped.
@@ -39,7 +42,15 @@ pub(crate) struct Peer {
     /// The named channel and its path, or the bridge and its peer: for messages.
     place: Arc<str>,
     role: Role,
+    /// The writer's last value sent; the reader's last value taken.
     seq: u32,
+    /// The last value acked: by the reader (writer side), to the writer (reader side).
+    acked: u32,
+    /// Values the writer may run ahead of the reader (0: rendezvous).
+    buffer: usize,
+    /// The writer is gone as far as acks are concerned (an ack could not be sent): the
+    /// reader still reads what it sent.
+    acks_lost: bool,
     ended: Option<Ended>,
     /// The largest value the peer accepts.
     peer_max: usize,
@@ -53,6 +64,7 @@ impl Peer {
         channel: Arc<str>,
         place: Arc<str>,
         peer_max: usize,
+        buffer: usize,
     ) -> Peer {
         Peer {
             link: Some(link),
@@ -61,6 +73,9 @@ impl Peer {
             place,
             role,
             seq: 0,
+            acked: 0,
+            buffer,
+            acks_lost: false,
             ended: None,
             peer_max,
         }
@@ -199,6 +214,9 @@ impl Peer {
                 limit: self.peer_max,
             });
         }
+        if self.buffer > 0 {
+            return self.write_buffered(value, deadline);
+        }
         self.seq = self.seq.wrapping_add(1);
         let (seq, firm) = (self.seq, deadline.is_none());
         let sent = self.link()?.send_data(seq, firm, value);
@@ -224,6 +242,65 @@ impl Peer {
                 }
                 Event::Knock => {}
             }
+        }
+    }
+
+    /// A buffered write: waits (until `deadline`) for room, then sends the value firm
+    /// and returns. A value that found no room in time was not sent: it goes back.
+    fn write_buffered(
+        &mut self,
+        value: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<(), ChannelError> {
+        while self.seq.wrapping_sub(self.acked) as usize >= self.buffer {
+            match self.recv(deadline)? {
+                Event::Frame(Frame::Ack(s)) => self.note_ack(s)?,
+                Event::Frame(Frame::Poison) => return Err(self.end(Ended::Poisoned)),
+                Event::Frame(Frame::Retire) => return Err(self.end(self.retired_peer())),
+                Event::Frame(other) => return Err(self.unexpected(&other)),
+                Event::Timeout => return Err(self.timeout()),
+                Event::Knock => {}
+            }
+        }
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let sent = self.link()?.send_data(seq, true, value);
+        match sent {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.seq = self.seq.wrapping_sub(1);
+                Err(self.after_send_failed(e))
+            }
+        }
+    }
+
+    /// A cumulative ack on a buffered channel: every value up to `s` was taken.
+    fn note_ack(&mut self, s: u32) -> Result<(), ChannelError> {
+        let unacked = self.seq.wrapping_sub(self.acked);
+        let newly = s.wrapping_sub(self.acked);
+        if newly == 0 || newly > unacked {
+            return Err(self.unexpected(&Frame::Ack(s)));
+        }
+        self.acked = s;
+        Ok(())
+    }
+
+    /// Tells the writer the reader took value `seq`: at once on a rendezvous channel,
+    /// once per `ack_every` values on a buffered one. A writer that has gone cannot be
+    /// told, and need not be: what it sent before going is still read.
+    fn ack(&mut self, seq: u32) {
+        self.seq = seq;
+        let due = seq.wrapping_sub(self.acked) as usize >= ack_every(self.buffer);
+        if !due || self.acks_lost {
+            return;
+        }
+        self.acked = seq;
+        let sent = match self.link.as_mut() {
+            Some(link) => link.send(&Frame::Ack(seq)),
+            None => return,
+        };
+        if sent.is_err() {
+            self.acks_lost = true;
         }
     }
 
@@ -268,7 +345,7 @@ impl Peer {
             Taken::Took(r) => {
                 // The value is taken: if the ack cannot reach the writer, the writer
                 // has gone and learns nothing; this read still succeeded.
-                let _ = self.send(&Frame::Ack(value.0));
+                self.ack(value.0);
                 Ok(r)
             }
             Taken::Refused { poison, error } => {

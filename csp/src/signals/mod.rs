@@ -75,13 +75,16 @@
 //! receives every one of them.
 //!
 //! **Ending.** The pump ends when its reader retires (or is dropped) or the channel is
-//! poisoned, looking at least every 50 ms; it then unregisters its actions. Note that
-//! `signal-hook` keeps its dispatcher installed afterwards (its documented behaviour),
-//! so a signal handled by a finished pump is then ignored rather than given its
-//! default effect; a new pump for it works as the first did.
+//! poisoned, looking at least every 50 ms; it then unregisters its actions. A signal
+//! that no pump of the OS process handles any more has its disposition of before the
+//! first pump again: the default effect (SIGTERM ends the program), or ignored, or the
+//! program's own handler; a new pump for it works as the first did. (Actions that
+//! other code registered with `signal-hook` for the same signal do not run while no
+//! pump handles it.)
 //!
 //! Linux only, like forked processes.
 
+mod disposition;
 mod pump;
 
 use std::fmt;

@@ -9,23 +9,26 @@ use nix::fcntl::OFlag;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use signal_hook::SigId;
 
+use super::disposition::{pump_ended, pump_starts};
 use super::{Signal, SignalError};
 use crate::channel::{ChannelError, Output, RetiredSide, Side};
 
 /// How often an idle pump looks whether its reader has gone.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
 
-/// The installed actions of one pump; dropping it unregisters them.
+/// The installed actions of one pump; dropping it unregisters them, and a signal no
+/// pump handles any more gets its default action back (see `disposition`).
 struct Registration {
-    ids: Vec<SigId>,
+    ids: Vec<(Signal, SigId)>,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        for id in self.ids.drain(..) {
+        for (signal, id) in self.ids.drain(..) {
             // Once `unregister` returns, signal-hook guarantees no handler still runs the
             // action, which it then drops (closing the action's copy of the pipe).
             signal_hook::low_level::unregister(id);
+            pump_ended(signal.number());
         }
     }
 }
@@ -45,12 +48,17 @@ fn register(kinds: &[Signal], write: &OwnedFd) -> Result<Registration, SignalErr
             // which the docs say.
             unsafe { libc::write(fd.as_raw_fd(), byte.as_ptr().cast(), 1) };
         };
+        pump_starts(signal.number()).map_err(os)?;
         // SAFETY: the action only calls `write(2)`, which is async-signal-safe, and
         // touches no lock, allocation or thread-local; `signal` was checked against
         // signal-hook's forbidden list (SIGKILL, SIGSTOP, SIGSEGV, ...) by `signals`.
-        let id =
-            unsafe { signal_hook::low_level::register(signal.number(), action) }.map_err(os)?;
-        registration.ids.push(id);
+        match unsafe { signal_hook::low_level::register(signal.number(), action) } {
+            Ok(id) => registration.ids.push((signal, id)),
+            Err(e) => {
+                pump_ended(signal.number());
+                return Err(os(e));
+            }
+        }
     }
     Ok(registration)
 }

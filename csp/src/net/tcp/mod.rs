@@ -50,7 +50,7 @@ mod raw;
 mod serve;
 
 pub use raw::{raw_in, raw_out, Framing, MAX_RAW_MESSAGE};
-pub use serve::{serve, Client, Served};
+pub use serve::{serve, serve_until, Client, Served};
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
@@ -58,8 +58,7 @@ use super::door::Door;
 use super::endpoint::{Endpoint, Spec};
 use super::error::NetError;
 use super::handshake;
-use super::peer::Peer;
-use super::wire::Role;
+use super::wire::{Role, WireType};
 use super::{NetInput, NetOutput};
 use crate::channel::{Wire, DEFAULT_MAX_FRAME};
 
@@ -80,7 +79,7 @@ use crate::channel::{Wire, DEFAULT_MAX_FRAME};
 /// # Ok::<(), csp::BoxError>(())
 /// ```
 pub fn listen<T: Wire>(listener: TcpListener, channel: &str) -> Result<NetInput<T>, NetError> {
-    let end = listening(listener, channel, Role::Reader, std::any::type_name::<T>())?;
+    let end = listening(listener, channel, Role::Reader, WireType::of::<T>())?;
     Ok(NetInput::new(end, DEFAULT_MAX_FRAME))
 }
 
@@ -102,7 +101,7 @@ pub fn listen_writer<T: Wire>(
     listener: TcpListener,
     channel: &str,
 ) -> Result<NetOutput<T>, NetError> {
-    let end = listening(listener, channel, Role::Writer, std::any::type_name::<T>())?;
+    let end = listening(listener, channel, Role::Writer, WireType::of::<T>())?;
     Ok(NetOutput::new(end, DEFAULT_MAX_FRAME))
 }
 
@@ -119,7 +118,7 @@ pub fn listen_writer<T: Wire>(
 /// # Ok::<(), csp::BoxError>(())
 /// ```
 pub fn connect<T: Wire>(addr: SocketAddr, channel: &str) -> Result<NetOutput<T>, NetError> {
-    let end = connecting(addr, channel, Role::Writer, std::any::type_name::<T>())?;
+    let end = connecting(addr, channel, Role::Writer, WireType::of::<T>())?;
     Ok(NetOutput::new(end, DEFAULT_MAX_FRAME))
 }
 
@@ -132,17 +131,18 @@ pub fn connect<T: Wire>(addr: SocketAddr, channel: &str) -> Result<NetOutput<T>,
 /// # Ok::<(), csp::BoxError>(())
 /// ```
 pub fn connect_reader<T: Wire>(addr: SocketAddr, channel: &str) -> Result<NetInput<T>, NetError> {
-    let end = connecting(addr, channel, Role::Reader, std::any::type_name::<T>())?;
+    let end = connecting(addr, channel, Role::Reader, WireType::of::<T>())?;
     Ok(NetInput::new(end, DEFAULT_MAX_FRAME))
 }
 
-fn spec(channel: &str, role: Role, type_name: &'static str, place: String) -> Spec {
+fn spec(channel: &str, role: Role, ty: WireType, place: String) -> Spec {
     Spec {
         role,
         channel: channel.into(),
         place: place.into(),
-        type_name,
+        ty,
         max_frame: DEFAULT_MAX_FRAME,
+        buffer: 0,
     }
 }
 
@@ -150,7 +150,7 @@ fn listening(
     listener: TcpListener,
     channel: &str,
     role: Role,
-    type_name: &'static str,
+    ty: WireType,
 ) -> Result<Endpoint, NetError> {
     let at = listener
         .local_addr()
@@ -158,7 +158,7 @@ fn listening(
     let spec = spec(
         channel,
         role,
-        type_name,
+        ty,
         format!("tcp channel '{channel}' at {at}"),
     );
     let door = Door::tcp(listener).map_err(|source| NetError::Listen {
@@ -172,12 +172,12 @@ fn connecting(
     addr: SocketAddr,
     channel: &str,
     role: Role,
-    type_name: &'static str,
+    ty: WireType,
 ) -> Result<Endpoint, NetError> {
     let spec = spec(
         channel,
         role,
-        type_name,
+        ty,
         format!("tcp channel '{channel}' to {addr}"),
     );
     let place = spec.place.to_string();
@@ -188,13 +188,6 @@ fn connecting(
     })?;
     let mut link = spec.link(stream.into());
     let peer_max = handshake::connect(&mut link, &spec.hello(), &place, None)?;
-    let peer = Peer::new(
-        link,
-        None,
-        role,
-        spec.channel.clone(),
-        spec.place.clone(),
-        peer_max,
-    );
+    let peer = spec.peer(link, None, peer_max);
     Ok(Endpoint::connected(peer, spec))
 }

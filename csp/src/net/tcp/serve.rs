@@ -1,6 +1,11 @@
-//! Python's accept loop as a process: a network of its own for every client.
+//! Python's accept loop as a process: a network of its own for every client, joined as
+//! it ends; [`serve_until`] bounds how many run at once and stops on a channel.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use super::raw::{raw_in, raw_out, Framing};
 use crate::channel::{Channel, Input, Output};
@@ -52,6 +57,9 @@ pub struct Served {
 /// or forever with `None`) and runs, per client, a network of three processes: a
 /// [`raw_in`] bridge, the process `handler` makes from the [`Client`], a [`raw_out`]
 /// bridge. It ends once the last client's network ended, with what it [`Served`].
+/// A client's network is joined as soon as it ends, so serving forever keeps no
+/// finished thread; to stop a server, or bound how many clients it serves at once,
+/// use [`serve_until`].
 ///
 /// ```
 /// use std::io::{Read, Write};
@@ -94,29 +102,226 @@ where
     F: FnMut(Client) -> Process<()> + Send + 'static,
 {
     let name = name.into();
-    let server = name.clone();
+    let server = Server::new(name.clone(), framing, usize::MAX);
     Process::new(name, move || {
-        let mut handler = handler;
-        let mut running: Vec<(String, Spawned<Vec<Option<()>>>)> = Vec::new();
-        let mut served = Served::default();
-        while clients.map_or(true, |n| served.clients < n) {
-            let (stream, peer) = listener
-                .accept()
-                .map_err(|e| format!("tcp server '{server}': cannot accept: {e}"))?;
-            let index = served.clients;
-            served.clients += 1;
-            let bridge = format!("{server}[{index}]");
-            let network = client_network(&bridge, stream, peer, index, framing, &mut handler)?;
-            let place = format!("tcp bridge '{bridge}' for {peer}");
-            running.push((place, spawn(network)?));
+        server.run(listener, handler, |served| {
+            match clients.map_or(true, |n| served.clients < n) {
+                true => Control::Go,
+                false => Control::Finish,
+            }
+        })
+    })
+}
+
+/// A server as [`serve`]'s, without a limit on the number of clients, that serves at
+/// most `concurrent` of them at once (a client beyond that waits in the listener's
+/// backlog until one ends; so the server's threads are bounded, four per client
+/// served) and stops when `stop` is written to or retired (dropped): it stops
+/// accepting, closes the receiving side of every client still connected (each one's
+/// input ends, as if the client had closed: its handler finishes, its replies are
+/// sent), joins their networks and returns what it [`Served`]. When `stop` is
+/// poisoned, the clients are cut off both ways and the server stops with the poison.
+/// It looks at `stop` at least every 50 ms.
+///
+/// ```
+/// use std::io::{BufRead, BufReader, Write};
+/// use std::net::{TcpListener, TcpStream};
+/// use csp::net::tcp::{self, Framing};
+/// use csp::{Channel, Parallel, Process};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let addr = listener.local_addr()?;
+/// let (stop_tx, stop) = Channel::<()>::new().one2one();
+/// let server = tcp::serve_until("echo", listener, Framing::Lines, 8, stop, |client| {
+///     Process::new("echo", move || {
+///         for line in client.input.iter() {
+///             client.output.write(line)?;
+///         }
+///         Ok(())
+///     })
+/// });
+/// let admin = Process::with_ends("admin", stop_tx, move |stop| {
+///     let mut s = TcpStream::connect(addr)?; // a client that stays connected
+///     s.write_all(b"hi\n")?;
+///     let mut reply = String::new();
+///     BufReader::new(&s).read_line(&mut reply)?;
+///     stop.write(())?; // the server stops; this client's input ends
+///     Ok(reply)
+/// });
+/// let results = Parallel::new().add(server.map(|s| s.clients.to_string())).add(admin).run()?;
+/// assert_eq!(results, [Some("1".to_string()), Some("hi\n".to_string())]);
+/// # Ok::<(), csp::BoxError>(())
+/// ```
+pub fn serve_until<F>(
+    name: impl Into<String>,
+    listener: TcpListener,
+    framing: Framing,
+    concurrent: usize,
+    stop: Input<()>,
+    handler: F,
+) -> Process<Served>
+where
+    F: FnMut(Client) -> Process<()> + Send + 'static,
+{
+    let name = name.into();
+    let server = Server::new(name.clone(), framing, concurrent.max(1));
+    Process::with_ends(name, stop, move |stop| {
+        server.run(listener, handler, |_| match stop.try_read() {
+            Ok(()) => Control::Stop,
+            Err(e) if e.is_retired() => Control::Stop,
+            Err(e) if e.is_poisoned() => Control::Abort(e.into()),
+            Err(_) => Control::Go, // nobody wrote: go on serving
+        })
+    })
+}
+
+/// What the server does next, asked between two clients and every 50 ms.
+enum Control {
+    Go,
+    /// Stop accepting; the clients' networks end when they do.
+    Finish,
+    /// Stop accepting; the clients' inputs end, their networks finish.
+    Stop,
+    /// Stop accepting, cut the clients off, end with this error.
+    Abort(BoxError),
+}
+
+/// How often a waiting server asks whether to stop.
+const LOOK_EVERY: Duration = Duration::from_millis(50);
+
+/// A client's network, running.
+struct Running {
+    /// "tcp bridge 'echo[3]' for 127.0.0.1:5555", for its failures.
+    place: String,
+    network: Spawned<Vec<Option<()>>>,
+    /// The connection, to end it when the server stops.
+    stream: TcpStream,
+}
+
+/// The accept loop shared by [`serve`] and [`serve_until`].
+struct Server {
+    name: String,
+    framing: Framing,
+    concurrent: usize,
+}
+
+impl Server {
+    fn new(name: String, framing: Framing, concurrent: usize) -> Server {
+        Server {
+            name,
+            framing,
+            concurrent,
         }
-        for (place, client) in running {
-            if let Err(e) = client.join() {
-                served.failures.push(format!("{place}: {e}"));
+    }
+
+    /// Accepts and serves clients while `control` says go; then ends them as it says
+    /// and joins every network.
+    fn run<F>(
+        &self,
+        listener: TcpListener,
+        mut handler: F,
+        mut control: impl FnMut(&Served) -> Control,
+    ) -> Result<Served, BoxError>
+    where
+        F: FnMut(Client) -> Process<()>,
+    {
+        let failed = |what: &str, e: std::io::Error| -> BoxError {
+            format!("tcp server '{}': {what}: {e}", self.name).into()
+        };
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| failed("cannot listen", e))?;
+        let mut running: Vec<Running> = Vec::new();
+        let mut served = Served::default();
+        let ending = loop {
+            self.reap(&mut running, &mut served, false);
+            match control(&served) {
+                Control::Go => {}
+                ending => break ending,
+            }
+            if running.len() >= self.concurrent {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            let (stream, peer) = match listener.accept() {
+                Ok(accepted) => accepted,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    wait_for_client(&listener, LOOK_EVERY)
+                        .map_err(|e| failed("cannot accept", e))?;
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionAborted => continue,
+                Err(e) => break Control::Abort(failed("cannot accept", e)),
+            };
+            running.push(self.start(stream, peer, served.clients, &mut handler)?);
+            served.clients += 1;
+        };
+        let how = match &ending {
+            Control::Abort(_) => Some(Shutdown::Both),
+            Control::Stop => Some(Shutdown::Read),
+            Control::Go | Control::Finish => None,
+        };
+        for client in &running {
+            if let Some(how) = how {
+                let _ = client.stream.shutdown(how);
             }
         }
-        Ok(served)
-    })
+        self.reap(&mut running, &mut served, true);
+        match ending {
+            Control::Abort(e) => Err(e),
+            _ => Ok(served),
+        }
+    }
+
+    /// Starts the network of client number `index`.
+    fn start<F>(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        index: usize,
+        handler: &mut F,
+    ) -> Result<Running, BoxError>
+    where
+        F: FnMut(Client) -> Process<()>,
+    {
+        let bridge = format!("{}[{index}]", self.name);
+        let place = format!("tcp bridge '{bridge}' for {peer}");
+        let _ = stream.set_nonblocking(false);
+        let kept = stream.try_clone().map_err(|e| format!("{place}: {e}"))?;
+        let network = client_network(&bridge, stream, peer, index, self.framing, handler)?;
+        Ok(Running {
+            place,
+            network: spawn(network)?,
+            stream: kept,
+        })
+    }
+
+    /// Joins the networks that ended (all of them, waiting, if `all`), recording
+    /// their failures.
+    fn reap(&self, running: &mut Vec<Running>, served: &mut Served, all: bool) {
+        let mut i = 0;
+        while i < running.len() {
+            if !all && !running[i].network.is_finished() {
+                i += 1;
+                continue;
+            }
+            let client = running.swap_remove(i);
+            if let Err(e) = client.network.join() {
+                served.failures.push(format!("{}: {e}", client.place));
+            }
+        }
+    }
+}
+
+/// Waits until `listener` has a client or `timeout` passed.
+fn wait_for_client(listener: &TcpListener, timeout: Duration) -> std::io::Result<()> {
+    let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+    let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+    match poll(&mut fds, timeout) {
+        Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The network serving one client.

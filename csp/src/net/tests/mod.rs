@@ -1,8 +1,10 @@
 //! Bad input and protocol edge cases, in one process: peers made of threads, and fake
 //! peers that write raw bytes (garbage, half a frame) to a real end.
 
+mod buffered_tests;
 mod named_tests;
 mod tcp_tests;
+mod udp_tests;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,7 +17,7 @@ use std::time::Duration;
 use super::link::{Event, Link};
 use super::named::{self, Named};
 use super::tcp::{self, Framing};
-use super::wire::{Frame, Hello, Role};
+use super::wire::{Frame, Hello, Role, WireType};
 use super::NetError;
 use crate::channel::ChannelError;
 use crate::{Parallel, Process};
@@ -33,7 +35,7 @@ fn path(name: &str) -> PathBuf {
 fn fake_writer(at: &PathBuf, channel: &str) -> Link {
     let stream = UnixStream::connect(at).unwrap();
     let mut link = Link::new(stream.into(), 1 << 16);
-    let hello = Hello::new(Role::Writer, channel, std::any::type_name::<u32>(), 1 << 16);
+    let hello = Hello::new(Role::Writer, channel, &WireType::of::<u32>(), 1 << 16);
     link.send(&Frame::Hello(hello)).unwrap();
     match link.recv(
         Some(std::time::Instant::now() + Duration::from_secs(10)),
