@@ -286,9 +286,9 @@ impl Enrolled {
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// let barrier = csp::Barrier::new();
     /// let phase1 = AtomicUsize::new(0);
+    /// let parties: Vec<_> = (0..3).map(|_| barrier.enroll()).collect();
     /// std::thread::scope(|s| {
-    ///     for _ in 0..3 {
-    ///         let me = barrier.enroll();
+    ///     for me in parties {
     ///         let phase1 = &phase1;
     ///         s.spawn(move || {
     ///             phase1.fetch_add(1, Ordering::SeqCst);
