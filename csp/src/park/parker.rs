@@ -106,10 +106,17 @@ pub trait Parker: Send + Sync {
     ///     }
     /// }
     /// let counting = Arc::new(Counting::default());
-    /// let (_tx, rx) = csp::Channel::<u8>::new().one2one();
-    /// let result = with_parker(counting.clone(), || rx.read_timeout(Duration::from_millis(5)));
-    /// assert!(result.unwrap_err().is_timeout());
-    /// assert!(counting.parks.load(SeqCst) >= 1); // the read waited through `park`
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let seen = counting.clone();
+    /// let writer = std::thread::spawn(move || {
+    ///     while seen.parks.load(SeqCst) == 0 {
+    ///         std::thread::yield_now(); // write only once the reader has parked
+    ///     }
+    ///     tx.write(7)
+    /// });
+    /// assert_eq!(with_parker(counting.clone(), || rx.read())?, 7); // waited through `park`
+    /// writer.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn park(&self, timeout: Option<Duration>);
 
@@ -148,12 +155,18 @@ pub trait Parker: Send + Sync {
     /// # }
     /// # let counting = Arc::new(Counting::default());
     /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
-    /// let writer = std::thread::spawn(move || tx.write(7));
-    /// // The reader captures its waker when it starts waiting; the writer wakes it with it.
+    /// let seen = counting.clone();
+    /// let writer = std::thread::spawn(move || {
+    ///     while seen.parks.load(SeqCst) == 0 {
+    ///         std::thread::yield_now();
+    ///     }
+    ///     tx.write(7) // wakes the parked reader with the waker it left
+    /// });
+    /// // The reader asks for its waker before it parks, and registers it on the channel.
     /// let got = with_parker(counting.clone(), || rx.read())?;
     /// writer.join().unwrap()?;
     /// assert_eq!(got, 7);
-    /// assert!(counting.wakers.load(SeqCst) <= 1); // once per wait, or none if no wait was needed
+    /// assert!(counting.wakers.load(SeqCst) >= 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn waker(&self) -> Waker;
@@ -255,8 +268,8 @@ pub trait Parker: Send + Sync {
     /// # let counting = Arc::new(Counting::default());
     /// let start = std::time::Instant::now();
     /// // `Timer::sleep` in a process sleeps through its executor's parker: by default it parks.
-    /// with_parker(counting.clone(), || csp::Timer::sleep(Duration::from_millis(2)));
-    /// assert!(start.elapsed() >= Duration::from_millis(2));
+    /// with_parker(counting.clone(), || csp::Timer::sleep(Duration::from_millis(50)));
+    /// assert!(start.elapsed() >= Duration::from_millis(50));
     /// assert!(counting.parks.load(SeqCst) >= 1);
     /// ```
     fn sleep(&self, d: Duration) {
@@ -310,13 +323,21 @@ thread_local! {
 /// #     }
 /// # }
 /// # let counting = Arc::new(Counting::default());
-/// let (_tx, rx) = csp::Channel::<u8>::new().one2one();
-/// let _ = with_parker(counting.clone(), || rx.read_timeout(Duration::from_millis(1)));
+/// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+/// let seen = counting.clone();
+/// let writer = std::thread::spawn(move || -> Result<(), csp::BoxError> {
+///     while seen.parks.load(SeqCst) == 0 {
+///         std::thread::yield_now();
+///     }
+///     tx.write(1)?; // the read inside `with_parker` parked through `counting`...
+///     Ok(tx.write(2)?)
+/// });
+/// assert_eq!(with_parker(counting.clone(), || rx.read())?, 1);
 /// let inside = counting.parks.load(SeqCst);
-/// assert!(inside >= 1);
-/// // Outside `f` the previous way of waiting (the thread's own) is back.
-/// let _ = rx.read_timeout(Duration::from_millis(1));
+/// assert_eq!(rx.read()?, 2); // ...this one, outside, waits the thread's own way
 /// assert_eq!(counting.parks.load(SeqCst), inside);
+/// writer.join().unwrap()?;
+/// # Ok::<(), csp::BoxError>(())
 /// ```
 pub fn with_parker<R>(parker: Arc<dyn Parker>, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Arc<dyn Parker>>);
