@@ -464,6 +464,38 @@ pub use channel::{
 /// assert_eq!(relay(a.1, b.0).ends().len(), 2);
 /// ```
 pub use csp_macros::process;
+/// Generic fields, enums, `#[ends(skip)]`, and the paths the ends are recorded under:
+///
+/// ```
+/// use std::marker::PhantomData;
+/// use csp::{Channel, Ends, Input, Output, Process};
+///
+/// #[derive(Ends)]
+/// struct Tagged<E> {
+///     ends: E,              // generic: the impl requires `E: Ends`
+///     #[ends(skip)]
+///     tag: PhantomData<E>, // mentions `E` but holds no end
+///     label: String,        // not an end: skipped
+/// }
+///
+/// #[derive(Ends)]
+/// enum Link {
+///     Reader(Input<u8>),
+///     Both { input: Input<u8>, output: Output<u8> },
+/// }
+///
+/// let (tx, rx) = Channel::<u8>::new().one2one();
+/// let (tx2, rx2) = Channel::<u8>::new().one2one();
+/// let value = Tagged {
+///     ends: (Link::Both { input: rx, output: tx2 }, tx),
+///     tag: PhantomData,
+///     label: "x".into(),
+/// };
+/// let p = Process::with_ends("node", value, |_| Ok(()));
+/// let paths: Vec<&str> = p.ends().iter().map(|e| e.path()).collect();
+/// assert_eq!(paths, ["ends.0.Both.input", "ends.0.Both.output", "ends.1"]); // variant named
+/// # drop(rx2);
+/// ```
 pub use csp_macros::Ends;
 pub use green::block_in_place;
 pub use parallel::{spawn, Parallel, Sequence, Spawned};

@@ -133,12 +133,23 @@ impl Default for Barrier {
 
 impl Barrier {
     /// A barrier with no party enrolled yet.
+    ///
+    /// ```
+    /// let barrier = csp::Barrier::new();
+    /// assert_eq!(barrier.enrolled(), 0);
+    /// assert!(barrier.name().starts_with("barrier#"));
+    /// ```
     pub fn new() -> Barrier {
         let id = crate::channel::next_channel_id();
         Barrier::with_name(id, format!("barrier#{}", crate::channel::short_id(id)))
     }
 
     /// A named barrier (the name appears in alt errors).
+    ///
+    /// ```
+    /// let barrier = csp::Barrier::named("phase");
+    /// assert_eq!(&*barrier.name(), "phase");
+    /// ```
     pub fn named(name: impl Into<String>) -> Barrier {
         let id = crate::channel::next_channel_id();
         Barrier::with_name(id, name.into())
@@ -160,6 +171,22 @@ impl Barrier {
 
     /// Enrolls one more party; dropping (or [`resign`](Enrolled::resign)ing) the handle
     /// takes it out again.
+    ///
+    /// ```
+    /// use csp::Barrier;
+    /// let barrier = Barrier::new();
+    /// // Enrol every party before any starts, so that none passes early.
+    /// let parties: Vec<_> = (0..3).map(|_| barrier.enroll()).collect();
+    /// assert_eq!(barrier.enrolled(), 3);
+    /// let workers: Vec<_> = parties
+    ///     .into_iter()
+    ///     .map(|me| std::thread::spawn(move || me.sync()))
+    ///     .collect();
+    /// for w in workers {
+    ///     w.join().unwrap();
+    /// }
+    /// assert_eq!(barrier.enrolled(), 0); // each handle resigned when its thread ended
+    /// ```
     pub fn enroll(&self) -> Enrolled {
         // Under the oracle, which `share` holds too: a party is counted on one side of
         // the move into shared memory, never lost between them.
@@ -179,6 +206,16 @@ impl Barrier {
     }
 
     /// How many parties are enrolled.
+    ///
+    /// ```
+    /// let barrier = csp::Barrier::new();
+    /// let a = barrier.enroll();
+    /// let b = barrier.enroll();
+    /// assert_eq!(barrier.enrolled(), 2);
+    /// b.resign();
+    /// assert_eq!(barrier.enrolled(), 1);
+    /// # drop(a);
+    /// ```
     pub fn enrolled(&self) -> usize {
         if let Some(shared) = self.inner.crossing.get() {
             return shared.enrolled();
@@ -205,6 +242,16 @@ impl Barrier {
     }
 
     /// The barrier's name.
+    ///
+    /// ```
+    /// use csp::{Alt, Barrier};
+    /// let barrier = Barrier::named("round");
+    /// let me = barrier.enroll();
+    /// let _other = barrier.enroll(); // never syncs: the guard cannot be chosen
+    /// let r = Alt::new().barrier(&me, || "synced").skip(|| "not yet").pri_select()?;
+    /// assert_eq!((r, &*barrier.name()), ("not yet", "round"));
+    /// # Ok::<(), csp::AltError>(())
+    /// ```
     pub fn name(&self) -> Arc<str> {
         self.inner.name.clone()
     }
@@ -234,12 +281,39 @@ pub struct Enrolled {
 impl Enrolled {
     /// Waits until every enrolled party has called `sync` (or chosen this barrier's
     /// guard in an alt).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// let barrier = csp::Barrier::new();
+    /// let phase1 = AtomicUsize::new(0);
+    /// let parties: Vec<_> = (0..3).map(|_| barrier.enroll()).collect();
+    /// std::thread::scope(|s| {
+    ///     for me in parties {
+    ///         let phase1 = &phase1;
+    ///         s.spawn(move || {
+    ///             phase1.fetch_add(1, Ordering::SeqCst);
+    ///             me.sync(); // every party has finished phase 1 past this line
+    ///             assert_eq!(phase1.load(Ordering::SeqCst), 3);
+    ///         });
+    ///     }
+    /// });
+    /// ```
     pub fn sync(&self) {
         // A one-guard alt: it can only end by the barrier completing.
         let _ = crate::Alt::new().barrier(self, || ()).pri_select();
     }
 
     /// Enrolls another party on the same barrier.
+    ///
+    /// ```
+    /// let barrier = csp::Barrier::new();
+    /// let first = barrier.enroll();
+    /// let second = first.enroll(); // a party can enrol another: no `Barrier` needed
+    /// assert_eq!(barrier.enrolled(), 2);
+    /// let t = std::thread::spawn(move || second.sync());
+    /// first.sync(); // the two meet
+    /// t.join().unwrap();
+    /// ```
     pub fn enroll(&self) -> Enrolled {
         Barrier {
             inner: self.inner.clone(),
@@ -249,6 +323,15 @@ impl Enrolled {
 
     /// Leaves the barrier (the same as dropping the handle): the others no longer wait
     /// for this party.
+    ///
+    /// ```
+    /// let barrier = csp::Barrier::new();
+    /// let me = barrier.enroll();
+    /// let quitter = barrier.enroll();
+    /// quitter.resign(); // without this, `sync` below would wait for it forever
+    /// me.sync();
+    /// assert_eq!(barrier.enrolled(), 1);
+    /// ```
     pub fn resign(self) {}
 
     pub(crate) fn id(&self) -> u64 {

@@ -78,6 +78,15 @@ impl AltError {
     }
 
     /// The channel error, for a guard whose channel failed.
+    ///
+    /// ```
+    /// use csp::{Alt, AltError, Channel};
+    /// let (tx, rx) = Channel::<u8>::new().named("feed").one2one();
+    /// drop(tx);
+    /// let err = Alt::new().input(&rx, |v| v).pri_select().unwrap_err();
+    /// assert_eq!(err.channel_error().map(|e| e.channel()), Some("feed"));
+    /// assert!(AltError::NoGuard.channel_error().is_none());
+    /// ```
     pub fn channel_error(&self) -> Option<&ChannelError> {
         match self {
             AltError::Channel { error, .. } => Some(error),
@@ -86,6 +95,16 @@ impl AltError {
     }
 
     /// The number of the guard whose channel failed.
+    ///
+    /// ```
+    /// use csp::{Alt, Channel};
+    /// let (_a_tx, a) = Channel::<u8>::new().one2one();
+    /// let (b_tx, b) = Channel::<u8>::new().one2one();
+    /// b_tx.poison();
+    /// // Guards are numbered in the order they were added, disabled ones included.
+    /// let err = Alt::new().input_if(false, &a, |v| v).input(&b, |v| v).pri_select().unwrap_err();
+    /// assert_eq!(err.guard(), Some(1));
+    /// ```
     pub fn guard(&self) -> Option<usize> {
         match self {
             AltError::Channel { guard, .. } => Some(*guard),
@@ -94,11 +113,38 @@ impl AltError {
     }
 
     /// Whether the alt ended because a guard's channel is poisoned.
+    ///
+    /// ```
+    /// use csp::{Alt, Channel};
+    /// let (tx, rx) = Channel::<u8>::new().one2one();
+    /// rx.poison();
+    /// let err = Alt::new().output(&tx, 1, || ()).pri_select().unwrap_err();
+    /// assert!(err.is_poisoned() && !err.is_retired());
+    /// ```
     pub fn is_poisoned(&self) -> bool {
         self.channel_error().is_some_and(ChannelError::is_poisoned)
     }
 
     /// Whether the alt ended because a guard's channel is retired.
+    ///
+    /// ```
+    /// use csp::{Alt, AltError, Channel};
+    /// let (a_tx, a) = Channel::<u8>::new().fifo(1).one2one();
+    /// let (b_tx, b) = Channel::<u8>::new().fifo(1).one2one();
+    /// a_tx.write(1)?;
+    /// drop((a_tx, b_tx)); // both inputs end: a merge keeps going until every input retired
+    /// let mut open = [true, true];
+    /// let mut got = Vec::new();
+    /// while open.contains(&true) {
+    ///     match Alt::new().input_if(open[0], &a, |v| v).input_if(open[1], &b, |v| v).pri_select() {
+    ///         Ok(v) => got.push(v),
+    ///         Err(e) if e.is_retired() => open[e.guard().unwrap()] = false,
+    ///         Err(e) => return Err(e.into()),
+    ///     }
+    /// }
+    /// assert_eq!(got, [1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_retired(&self) -> bool {
         self.channel_error().is_some_and(ChannelError::is_retired)
     }

@@ -180,6 +180,21 @@ pub struct Fair {
 
 impl Fair {
     /// No guard chosen yet.
+    ///
+    /// ```
+    /// use csp::{Alt, Channel, Fair};
+    /// let (tx, rx) = Channel::<u8>::new().fifo(2).one2one();
+    /// let (tx2, rx2) = Channel::<u8>::new().fifo(2).one2one();
+    /// for v in [1, 2] {
+    ///     tx.write(v)?;
+    ///     tx2.write(v + 10)?;
+    /// }
+    /// let mut fair = Fair::new(); // keep it across selects: it remembers the last choice
+    /// let first = Alt::new().input(&rx, |v| v).input(&rx2, |v| v).fair_select(&mut fair)?;
+    /// let second = Alt::new().input(&rx, |v| v).input(&rx2, |v| v).fair_select(&mut fair)?;
+    /// assert_eq!((first, second), (1, 11));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> Fair {
         Fair::default()
     }
@@ -187,6 +202,13 @@ impl Fair {
 
 impl<'a, R> Alt<'a, R> {
     /// An alt with no guards yet.
+    ///
+    /// ```
+    /// use csp::{Alt, AltError};
+    /// // An alt's result type is what its handlers return; with no guard it cannot wait.
+    /// let alt: Alt<'_, u8> = Alt::new();
+    /// assert!(matches!(alt.pri_select(), Err(AltError::NoGuard)));
+    /// ```
     pub fn new() -> Self {
         Alt {
             guards: Vec::with_capacity(8),
@@ -220,6 +242,20 @@ impl<'a, R> Alt<'a, R> {
     }
 
     /// A guard that reads from `end`; `handler` gets the value.
+    ///
+    /// ```
+    /// use csp::{Alt, Channel};
+    /// let (_idle, quiet) = Channel::<u8>::new().one2one();
+    /// let (tx, busy) = Channel::<String>::new().fifo(1).one2one();
+    /// tx.write("job".into())?;
+    /// // Only the ready input is chosen; its handler gets the value.
+    /// let got = Alt::new()
+    ///     .input(&quiet, |n| format!("number {n}"))
+    ///     .input(&busy, |s| format!("text {s}"))
+    ///     .select()?;
+    /// assert_eq!(got, "text job");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn input<T: 'a>(self, end: &'a Input<T>, handler: impl FnOnce(T) -> R + 'a) -> Self {
         self.input_if(true, end, handler)
     }
@@ -270,6 +306,23 @@ impl<'a, R> Alt<'a, R> {
     }
 
     /// An output guard enabled only if `condition` holds.
+    ///
+    /// ```
+    /// use csp::{Alt, Channel};
+    /// let (tx, rx) = Channel::<u32>::new().fifo(1).one2one();
+    /// let (_cmd_tx, commands) = Channel::<u32>::new().one2one();
+    /// let mut pending: Option<u32> = None; // nothing to send yet: the output guard is off
+    /// let r = Alt::new()
+    ///     .output_if(pending.is_some(), &tx, pending.unwrap_or(0), || "sent")
+    ///     .input(&commands, |_| "command")
+    ///     .skip(|| "idle")
+    ///     .pri_select()?;
+    /// assert_eq!(r, "idle");
+    /// pending = Some(5);
+    /// let r = Alt::new().output_if(pending.is_some(), &tx, 5, || "sent").skip(|| "idle").pri_select()?;
+    /// assert_eq!((r, rx.read()?), ("sent", 5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn output_if<T: 'a>(
         self,
         condition: bool,
@@ -305,6 +358,18 @@ impl<'a, R> Alt<'a, R> {
     }
 
     /// A barrier guard enabled only if `condition` holds.
+    ///
+    /// ```
+    /// use csp::{Alt, Barrier};
+    /// let barrier = Barrier::new();
+    /// let me = barrier.enroll(); // the only party: a barrier guard is ready at once
+    /// let ready_to_sync = false;
+    /// let r = Alt::new().barrier_if(ready_to_sync, &me, || "synced").skip(|| "skipped").pri_select()?;
+    /// assert_eq!(r, "skipped");
+    /// let r = Alt::new().barrier_if(true, &me, || "synced").skip(|| "skipped").pri_select()?;
+    /// assert_eq!(r, "synced");
+    /// # Ok::<(), csp::AltError>(())
+    /// ```
     pub fn barrier_if(
         self,
         condition: bool,
@@ -320,6 +385,18 @@ impl<'a, R> Alt<'a, R> {
     }
 
     /// Chosen if no other guard became ready within `after` (counted from now).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use csp::{Alt, Channel};
+    /// let (_tx, rx) = Channel::<u8>::new().one2one();
+    /// let r = Alt::new()
+    ///     .input(&rx, Some)
+    ///     .timeout(Duration::from_millis(5), || None) // nobody writes: the timeout is chosen
+    ///     .pri_select()?;
+    /// assert_eq!(r, None);
+    /// # Ok::<(), csp::AltError>(())
+    /// ```
     pub fn timeout(self, after: Duration, handler: impl FnOnce() -> R + 'a) -> Self {
         self.deadline(Timer::after(after), handler)
     }
@@ -344,6 +421,24 @@ impl<'a, R> Alt<'a, R> {
     }
 
     /// A deadline guard enabled only if `condition` holds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use csp::{Alt, Channel, Timer};
+    /// let (_tx, rx) = Channel::<u8>::new().one2one();
+    /// let (tx2, rx2) = Channel::<u8>::new().fifo(1).one2one();
+    /// let has_deadline = false;
+    /// // Without its deadline (and with no skip) the alt waits for the input alone.
+    /// let writer = std::thread::spawn(move || tx2.write(1));
+    /// let r = Alt::new()
+    ///     .input(&rx, |_| "first")
+    ///     .input(&rx2, |_| "second")
+    ///     .deadline_if(has_deadline, Timer::after(Duration::ZERO), || "late")
+    ///     .pri_select()?;
+    /// assert_eq!(r, "second");
+    /// writer.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deadline_if(
         mut self,
         condition: bool,
@@ -358,11 +453,37 @@ impl<'a, R> Alt<'a, R> {
     }
 
     /// Chosen at once if no channel guard is ready (Go's `default`, JCSP's `Skip`).
+    ///
+    /// ```
+    /// use csp::{Alt, Channel};
+    /// let (tx, rx) = Channel::<u8>::new().fifo(1).one2one();
+    /// let poll = |rx| Alt::new().input(rx, Some).skip(|| None).pri_select();
+    /// assert_eq!(poll(&rx)?, None); // nothing ready: the skip, at once
+    /// tx.write(3)?;
+    /// assert_eq!(poll(&rx)?, Some(3)); // a ready input always beats the skip
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn skip(self, handler: impl FnOnce() -> R + 'a) -> Self {
         self.skip_if(true, handler)
     }
 
     /// A skip guard enabled only if `condition` holds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use csp::{Alt, Channel};
+    /// let (_tx, rx) = Channel::<u8>::new().one2one();
+    /// for blocking in [false, true] {
+    ///     // Poll or wait (here briefly) with the same alt, by the skip's precondition.
+    ///     let r = Alt::new()
+    ///         .input(&rx, |_| "value")
+    ///         .skip_if(!blocking, || "nothing now")
+    ///         .timeout(Duration::from_millis(2), || "timed out")
+    ///         .pri_select()?;
+    ///     assert_eq!(r, if blocking { "timed out" } else { "nothing now" });
+    /// }
+    /// # Ok::<(), csp::AltError>(())
+    /// ```
     pub fn skip_if(mut self, condition: bool, handler: impl FnOnce() -> R + 'a) -> Self {
         self.next_index();
         if condition && self.skip.is_none() {
@@ -372,11 +493,36 @@ impl<'a, R> Alt<'a, R> {
     }
 
     /// Chooses the first ready guard in the order they were added (occam's PRI ALT).
+    ///
+    /// ```
+    /// use csp::{Alt, Channel};
+    /// let (urgent_tx, urgent) = Channel::<&str>::local().fifo(1).one2one();
+    /// let (normal_tx, normal) = Channel::<&str>::local().fifo(1).one2one();
+    /// normal_tx.write("routine")?;
+    /// urgent_tx.write("alarm")?;
+    /// // Both ready: the first guard added wins, every time.
+    /// let got = Alt::new().input(&urgent, |m| m).input(&normal, |m| m).pri_select()?;
+    /// assert_eq!(got, "alarm");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pri_select(self) -> Result<R, AltError> {
         self.choose(0).0
     }
 
     /// Chooses an arbitrary ready guard: polling starts at a random guard.
+    ///
+    /// ```
+    /// use csp::{Alt, Channel};
+    /// let (a_tx, a) = Channel::<char>::new().fifo(1).one2one();
+    /// let (b_tx, b) = Channel::<char>::new().fifo(1).one2one();
+    /// a_tx.write('a')?;
+    /// b_tx.write('b')?;
+    /// // Both ready: either may be chosen, and exactly one is.
+    /// let got = Alt::new().input(&a, |c| c).input(&b, |c| c).select()?;
+    /// assert!(got == 'a' || got == 'b');
+    /// assert_eq!(a.len() + b.len(), 1); // the other value is still buffered
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn select(self) -> Result<R, AltError> {
         let start = engine::random_below(self.guards.len());
         self.choose(start).0
@@ -384,6 +530,22 @@ impl<'a, R> Alt<'a, R> {
 
     /// Chooses the first ready guard starting after the one `fair` chose last, and
     /// records the choice: over repeated selects every ready guard gets its turn.
+    ///
+    /// ```
+    /// use csp::{Alt, Channel, Fair};
+    /// let (a_tx, a) = Channel::<u8>::new().fifo(3).one2one();
+    /// let (b_tx, b) = Channel::<u8>::new().fifo(3).one2one();
+    /// for _ in 0..3 {
+    ///     a_tx.write(0)?;
+    ///     b_tx.write(1)?;
+    /// }
+    /// let mut fair = Fair::new();
+    /// let picks: Vec<u8> = (0..4)
+    ///     .map(|_| Alt::new().input(&a, |v| v).input(&b, |v| v).fair_select(&mut fair))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(picks, [0, 1, 0, 1]); // pri_select would have taken `a` three times first
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fair_select(self, fair: &mut Fair) -> Result<R, AltError> {
         let start = fair.start(self.guards.iter().map(|e| e.index));
         let (result, chosen) = self.choose(start);

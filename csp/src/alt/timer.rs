@@ -40,6 +40,15 @@ pub(crate) fn saturating_after(from: Instant, d: Duration) -> Instant {
 
 impl Timer {
     /// The current instant.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use csp::Timer;
+    /// let start = Timer::now();
+    /// let deadline = start + Duration::from_millis(1);
+    /// Timer::sleep_until(deadline);
+    /// assert!(Timer::now() >= deadline);
+    /// ```
     pub fn now() -> Instant {
         crate::sync::now()
     }
@@ -58,11 +67,42 @@ impl Timer {
     }
 
     /// Blocks the calling process for `d`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use csp::{Parallel, Process, Timer};
+    /// // In a process, `sleep` waits the way the process's executor waits: a green process
+    /// // suspends and leaves its worker to others.
+    /// let slept = Parallel::new()
+    ///     .add(Process::from_fn("nap", || {
+    ///         let start = Timer::now();
+    ///         Timer::sleep(Duration::from_millis(2));
+    ///         start.elapsed()
+    ///     }).green())
+    ///     .run()?;
+    /// assert!(slept[0].unwrap() >= Duration::from_millis(2));
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
     pub fn sleep(d: Duration) {
         crate::park::parker::sleep(d);
     }
 
     /// Blocks the calling process until `at` (returns at once if it has passed).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use csp::Timer;
+    /// // A loop that keeps a steady period: each wait is until the next absolute tick.
+    /// let period = Duration::from_millis(1);
+    /// let start = Timer::now();
+    /// let mut next = start;
+    /// for _ in 0..3 {
+    ///     next += period;
+    ///     Timer::sleep_until(next);
+    /// }
+    /// assert!(start.elapsed() >= 3 * period);
+    /// Timer::sleep_until(start); // in the past: returns at once
+    /// ```
     pub fn sleep_until(at: Instant) {
         let now = crate::sync::now();
         if at > now {

@@ -94,36 +94,111 @@ impl<S: Send + 'static, R: Send + 'static> Duplex<S, R> {
 
 impl<S, R> Duplex<S, R> {
     /// Sends a value to the other side (see [`Output::write`]).
+    ///
+    /// ```
+    /// let (a, b) = csp::Duplex::over(csp::Channel::<u8>::new().fifo(1), csp::Channel::<u8>::new());
+    /// a.send(1)?; // buffered: returns at once
+    /// assert_eq!(b.recv()?, 1);
+    /// drop(b);
+    /// assert!(a.send(2).unwrap_err().error().is_retired()); // the other side is gone
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send(&self, value: S) -> Result<(), WriteError<S>> {
         self.tx.write(value)
     }
 
     /// Receives a value from the other side (see [`Input::read`]).
+    ///
+    /// ```
+    /// let (client, server) = csp::duplex::<u32, u32>("double");
+    /// let t = std::thread::spawn(move || -> Result<(), csp::BoxError> {
+    ///     let n = server.recv()?;
+    ///     Ok(server.send(n * 2)?)
+    /// });
+    /// client.send(21)?;
+    /// assert_eq!(client.recv()?, 42);
+    /// t.join().unwrap()?;
+    /// # Ok::<(), csp::BoxError>(())
+    /// ```
     pub fn recv(&self) -> Result<R, ChannelError> {
         self.rx.read()
     }
 
     /// Receives, giving up after `timeout` (Python's `conn.poll(timeout)` then `recv`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (a, _b) = csp::duplex::<u8, u8>("quiet");
+    /// let err = a.recv_timeout(Duration::from_millis(5)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// assert_eq!(err.channel(), "quiet<"); // `a` receives on the channel back
+    /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<R, ChannelError> {
         self.rx.read_timeout(timeout)
     }
 
     /// The sending end, e.g. for an alt's output guard.
+    ///
+    /// ```
+    /// use csp::Alt;
+    /// let (a, b) = csp::Duplex::over(csp::Channel::<u8>::new().fifo(1), csp::Channel::<u8>::new());
+    /// // Send if the other side can take it now, else do something else.
+    /// let sent = Alt::new().output(a.sender(), 5, || true).skip(|| false).pri_select()?;
+    /// assert!(sent);
+    /// assert_eq!(b.recv()?, 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sender(&self) -> &Output<S> {
         &self.tx
     }
 
     /// The receiving end, e.g. for an alt's input guard or a `for` loop.
+    ///
+    /// ```
+    /// let (a, b) = csp::Duplex::over(csp::Channel::<u8>::new().fifo(3), csp::Channel::<u8>::new());
+    /// for v in [1, 2, 3] {
+    ///     a.send(v)?;
+    /// }
+    /// drop(a); // retires both of a's ends: b's loop ends after the three values
+    /// assert_eq!(b.receiver().iter().sum::<u8>(), 6);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn receiver(&self) -> &Input<R> {
         &self.rx
     }
 
     /// The two ends apart (to give them to different processes).
+    ///
+    /// ```
+    /// use csp::{duplex, Parallel, Process};
+    /// let (client, server) = duplex::<u32, u32>("square");
+    /// let results = Parallel::new()
+    ///     .add(Process::with_ends("client", client, |c| {
+    ///         c.send(3)?;
+    ///         Ok(c.recv()?)
+    ///     }))
+    ///     .add(Process::with_ends("server", server.split(), |(replies, requests)| {
+    ///         for n in &requests {
+    ///             replies.write(n * n)?;
+    ///         }
+    ///         Ok(0) // the client dropped its side: its requests channel retired
+    ///     }))
+    ///     .run()?;
+    /// assert_eq!(results, vec![Some(9), Some(0)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
     pub fn split(self) -> (Output<S>, Input<R>) {
         (self.tx, self.rx)
     }
 
     /// Poisons both directions (see [`Output::poison`]).
+    ///
+    /// ```
+    /// let (a, b) = csp::duplex::<u8, u8>("link");
+    /// a.poison();
+    /// assert!(b.recv().unwrap_err().is_poisoned());
+    /// assert!(b.send(1).unwrap_err().error().is_poisoned()); // both directions
+    /// ```
     pub fn poison(&self) {
         self.tx.poison();
         self.rx.poison();

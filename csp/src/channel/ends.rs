@@ -25,11 +25,31 @@ macro_rules! common_end_methods {
         /// Poisons the channel: every pending and later operation on it, at either end,
         /// fails with `Poisoned`. Use it to abort a network; [`retire`](Self::retire) to
         /// end a stream gracefully.
+        ///
+        /// ```
+        /// use csp::{Channel, Parallel, Process};
+        /// let (tx, rx) = Channel::<u32>::new().one2one();
+        /// let writer = Process::with_ends("writer", tx, |tx| {
+        ///     tx.poison(); // abort: the reader's read fails, and it stops
+        ///     Ok(())
+        /// });
+        /// let reader = Process::with_ends("reader", rx, |rx| Ok(rx.read().map(|_| ())?));
+        /// let results = Parallel::new().add(writer).add(reader).run()?;
+        /// assert_eq!(results, vec![Some(()), None]); // stopped by poison: `None`, not a failure
+        /// # Ok::<(), csp::NetworkError>(())
+        /// ```
         pub fn poison(&self) {
             self.end.poison()
         }
 
         /// Whether the channel is poisoned.
+        ///
+        /// ```
+        /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+        /// assert!(!tx.is_poisoned());
+        /// rx.poison();
+        /// assert!(tx.is_poisoned() && rx.is_poisoned()); // one channel: both ends see it
+        /// ```
         pub fn is_poisoned(&self) -> bool {
             self.end.is_poisoned()
         }
@@ -37,43 +57,114 @@ macro_rules! common_end_methods {
         /// Retires this end (dropping it does the same). Later operations on this end
         /// fail with `Retired`; once every end of this side has retired, the other side
         /// is told so.
+        ///
+        /// ```
+        /// let (tx, rx) = csp::Channel::<u8>::new().fifo(2).one2one();
+        /// tx.write(1)?;
+        /// tx.retire(); // the same as `drop(tx)`, but `tx` stays usable as a value
+        /// assert!(tx.write(2).unwrap_err().error().is_retired());
+        /// assert_eq!(rx.read()?, 1); // what was buffered is still delivered
+        /// assert!(rx.read().unwrap_err().is_retired());
+        /// # Ok::<(), csp::ChannelError>(())
+        /// ```
         pub fn retire(&self) {
             self.end.retire($side)
         }
 
         /// The number of buffered values.
+        ///
+        /// ```
+        /// let (tx, rx) = csp::Channel::<u8>::new().fifo(4).one2one();
+        /// tx.write(1)?;
+        /// tx.write(2)?;
+        /// assert_eq!((tx.len(), rx.len()), (2, 2));
+        /// rx.read()?;
+        /// assert_eq!(rx.len(), 1);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn len(&self) -> usize {
             self.end.len()
         }
 
         /// Whether nothing is buffered.
+        ///
+        /// ```
+        /// let (tx, rx) = csp::Channel::<u8>::new().fifo(1).one2one();
+        /// assert!(rx.is_empty());
+        /// tx.write(7)?;
+        /// assert!(!tx.is_empty() && !rx.is_empty());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn is_empty(&self) -> bool {
             self.len() == 0
         }
 
         /// The channel's name: given with [`Channel::named`](crate::Channel::named),
         /// derived from the first process parameter that holds it, or `chan#<id>`.
+        /// An unnamed channel's name is fixed the first time it is used (by this
+        /// method, or by an error naming the channel): read before a process starts,
+        /// it stays `chan#<id>`.
+        ///
+        /// ```
+        /// use csp::{Channel, Process, Sequence};
+        /// let (tx, rx) = Channel::<u8>::new().fifo(1).one2one();
+        /// // Run by a process, an unnamed channel is named after the process (and the
+        /// // parameter, for a `#[process]` function or a tuple of ends).
+        /// Sequence::new().add(Process::with_ends("source", tx, |tx| Ok(tx.write(1)?))).run()?;
+        /// assert_eq!(&*rx.name(), "source");
+        /// let (other, _) = Channel::<u8>::new().one2one();
+        /// assert!(other.name().starts_with("chan#")); // held by no process
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn name(&self) -> std::sync::Arc<str> {
             self.end.core.name()
         }
 
         /// The channel's stable id.
+        ///
+        /// ```
+        /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+        /// let (other, _) = csp::Channel::<u8>::new().one2one();
+        /// assert_eq!(tx.channel_id(), rx.channel_id()); // two ends of one channel
+        /// assert_ne!(tx.channel_id(), other.channel_id());
+        /// ```
         pub fn channel_id(&self) -> u64 {
             self.end.core.id()
         }
 
         /// This end's stable id.
+        ///
+        /// ```
+        /// let (tx, rx) = csp::Channel::<u8>::new().one2any();
+        /// let rx2 = rx.clone(); // a second reader: a second end
+        /// assert_ne!(rx.id(), rx2.id());
+        /// assert_ne!(tx.id(), rx.id());
+        /// ```
         pub fn id(&self) -> EndId {
             self.end.id
         }
 
         /// The channel's kind.
+        ///
+        /// ```
+        /// use csp::{Channel, Kind};
+        /// let (tx, rx) = Channel::<u8>::new().any2any();
+        /// assert_eq!((tx.kind(), rx.kind()), (Kind::Any2Any, Kind::Any2Any));
+        /// ```
         pub fn kind(&self) -> Kind {
             self.end.core.kind()
         }
 
         /// Whether values of this channel can cross an OS-process boundary (the channel
         /// was made with `Channel::new`, not `Channel::local`).
+        ///
+        /// ```
+        /// let (tx, _rx) = csp::Channel::<u8>::new().one2one();
+        /// assert!(tx.can_cross_processes());
+        /// type Job = Box<dyn FnOnce() + Send>; // a closure cannot be serialized
+        /// let (local, _rx) = csp::Channel::<Job>::local().one2one();
+        /// assert!(!local.can_cross_processes());
+        /// ```
         pub fn can_cross_processes(&self) -> bool {
             self.end.core.codec().is_some()
         }
@@ -352,6 +443,18 @@ impl<T> Input<T> {
 
     /// An iterator over values read until the channel is retired or poisoned (a poisoned
     /// channel is noted for the running process: it counts as stopped by poison).
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u32>::new().fifo(3).one2one();
+    /// for v in [1, 2, 3] {
+    ///     tx.write(v)?;
+    /// }
+    /// drop(tx);
+    /// let squares: Vec<u32> = rx.iter().map(|v| v * v).collect();
+    /// assert_eq!(squares, [1, 4, 9]);
+    /// assert!(rx.read().unwrap_err().is_retired()); // `iter` borrows: `rx` is still here
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { input: self }
     }
@@ -410,6 +513,17 @@ impl<T> Drop for Extended<'_, T> {
 }
 
 /// Borrowing iterator over an [`Input`].
+///
+/// ```
+/// use csp::channel::Iter;
+/// let (tx, rx) = csp::Channel::<u8>::new().fifo(2).one2one();
+/// tx.write(1)?;
+/// tx.write(2)?;
+/// drop(tx);
+/// let it: Iter<'_, u8> = rx.iter(); // what `for v in &rx` uses
+/// assert_eq!(it.max(), Some(2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Iter<'a, T> {
     input: &'a Input<T>,
 }
@@ -422,6 +536,17 @@ impl<T> Iterator for Iter<'_, T> {
 }
 
 /// Owning iterator over an [`Input`].
+///
+/// ```
+/// use csp::channel::IntoIter;
+/// let (tx, rx) = csp::Channel::<String>::new().fifo(2).one2one();
+/// tx.write("a".into())?;
+/// tx.write("b".into())?;
+/// drop(tx);
+/// let it: IntoIter<String> = rx.into_iter(); // what `for v in rx` uses: it owns `rx`
+/// assert_eq!(it.collect::<String>(), "ab");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct IntoIter<T> {
     input: Input<T>,
 }

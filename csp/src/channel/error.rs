@@ -85,6 +85,18 @@ pub enum ChannelError {
 }
 
 /// Which side of a channel retired.
+///
+/// ```
+/// use csp::channel::RetiredSide;
+/// use csp::{Channel, ChannelError};
+/// let (tx, rx) = Channel::<u8>::new().one2one();
+/// drop(rx); // the only reader retires: a writer learns it was the readers' side
+/// let err = tx.write(1).unwrap_err();
+/// assert!(matches!(err.error(), ChannelError::Retired { side: RetiredSide::Readers, .. }));
+/// tx.retire();
+/// let err = tx.write(2).unwrap_err(); // now this end itself is retired
+/// assert!(matches!(err.error(), ChannelError::Retired { side: RetiredSide::ThisEnd, .. }));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RetiredSide {
     /// Every writer retired (the reader sees this once the buffer is drained).
@@ -107,6 +119,12 @@ impl RetiredSide {
 
 impl ChannelError {
     /// The name of the channel the error happened on.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().named("orders").one2one();
+    /// tx.poison();
+    /// assert_eq!(rx.read().unwrap_err().channel(), "orders");
+    /// ```
     pub fn channel(&self) -> &str {
         match self {
             ChannelError::Poisoned { channel }
@@ -121,16 +139,41 @@ impl ChannelError {
     }
 
     /// Whether the error is `Poisoned`.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().fifo(1).one2one();
+    /// tx.write(1)?;
+    /// rx.poison(); // poison aborts: even the buffered value is not read
+    /// assert!(rx.read().unwrap_err().is_poisoned());
+    /// assert!(tx.write(2).unwrap_err().error().is_poisoned());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_poisoned(&self) -> bool {
         matches!(self, ChannelError::Poisoned { .. })
     }
 
     /// Whether the error is `Retired`.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().fifo(1).one2one();
+    /// tx.write(1)?;
+    /// drop(tx); // retire: the reader drains the buffer first
+    /// assert_eq!(rx.read()?, 1);
+    /// assert!(rx.read().unwrap_err().is_retired());
+    /// # Ok::<(), csp::ChannelError>(())
+    /// ```
     pub fn is_retired(&self) -> bool {
         matches!(self, ChannelError::Retired { .. })
     }
 
     /// Whether the error is `Timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (_tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let err = rx.read_timeout(Duration::from_millis(1)).unwrap_err();
+    /// assert!(err.is_timeout() && !err.is_retired());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, ChannelError::Timeout { .. })
     }
@@ -176,12 +219,29 @@ impl<T> WriteError<T> {
     }
 
     /// What went wrong.
+    ///
+    /// ```
+    /// use csp::{Channel, ChannelError};
+    /// let (tx, rx) = Channel::<u8>::new().named("done").one2one();
+    /// drop(rx);
+    /// let err = tx.write(1).unwrap_err();
+    /// assert!(matches!(err.error(), ChannelError::Retired { .. }));
+    /// assert_eq!(err.error().channel(), "done");
+    /// ```
     pub fn error(&self) -> &ChannelError {
         &self.error
     }
 
     /// The value that was not written (`None` only if a panicking extended-rendezvous
     /// block took it).
+    ///
+    /// ```
+    /// let (tx, _rx) = csp::Channel::<Vec<u8>>::new().one2one();
+    /// let big = vec![0u8; 1024];
+    /// let err = tx.try_write(big).unwrap_err(); // no reader waiting on a rendezvous
+    /// let big = err.into_inner().expect("a failed write hands the value back");
+    /// assert_eq!(big.len(), 1024);
+    /// ```
     pub fn into_inner(self) -> Option<T> {
         self.into_parts().1
     }
@@ -202,6 +262,14 @@ impl<T> WriteError<T> {
     }
 
     /// Both parts.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<String>::new().one2one();
+    /// rx.poison();
+    /// let (error, value) = tx.write("order 7".to_string()).unwrap_err().into_parts();
+    /// assert!(error.is_poisoned());
+    /// assert_eq!(value.as_deref(), Some("order 7"));
+    /// ```
     pub fn into_parts(self) -> (ChannelError, Option<T>) {
         let value = self
             .value

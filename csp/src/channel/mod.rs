@@ -88,6 +88,14 @@ use self::buffer::Buffer;
 use self::core::{Core, Flavor};
 
 /// Who may hold the ends of a channel.
+///
+/// ```
+/// use csp::{Channel, Kind};
+/// let (tx, rx) = Channel::<u8>::new().one2any();
+/// assert_eq!(tx.kind(), Kind::One2Any);
+/// assert_eq!(rx.kind(), Kind::One2Any); // both ends tell the channel's kind
+/// assert_eq!(Channel::<u8>::new().any2one().1.kind(), Kind::Any2One);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// One writer, one reader.
@@ -101,6 +109,15 @@ pub enum Kind {
 }
 
 /// Which end of a channel: the reading or the writing side.
+///
+/// ```
+/// use csp::channel::Side;
+/// use csp::{Channel, Process};
+/// let (tx, rx) = Channel::<u8>::new().one2one();
+/// let p = Process::with_ends("relay", (rx, tx), |_| Ok(()));
+/// let sides: Vec<Side> = p.ends().iter().map(|e| e.side()).collect();
+/// assert_eq!(sides, [Side::Read, Side::Write]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
     /// The [`Input`] side.
@@ -110,11 +127,27 @@ pub enum Side {
 }
 
 /// The stable id of one channel end.
+///
+/// ```
+/// let (tx, rx) = csp::Channel::<u8>::new().any2one();
+/// let tx2 = tx.clone();
+/// // One channel, three ends: each end has an id of its own.
+/// assert_eq!(tx.channel_id(), rx.channel_id());
+/// assert_ne!(tx.id(), tx2.id());
+/// assert_ne!(tx.id(), rx.id());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EndId(u64);
 
 impl EndId {
     /// The id as a number.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let (a, b) = (tx.id().get(), rx.id().get());
+    /// assert_ne!(a, b);
+    /// assert_eq!(tx.id().get(), a); // stable for the end's life
+    /// ```
     pub fn get(self) -> u64 {
         self.0
     }
@@ -128,6 +161,25 @@ pub(crate) fn next_end_id() -> EndId {
 }
 
 /// A value that can travel between OS processes: what [`Channel::new`] needs.
+///
+/// ```
+/// use csp::channel::Wire;
+/// use csp::Channel;
+///
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// struct Job {
+///     id: u32,
+///     name: String,
+/// }
+///
+/// fn crosses<T: Wire>() {} // every serde type is `Wire`: nothing to implement
+/// crosses::<Job>();
+/// let (tx, rx) = Channel::<Job>::new().fifo(1).one2one();
+/// tx.write(Job { id: 1, name: "scan".into() })?;
+/// assert_eq!(rx.read()?.name, "scan");
+/// assert!(rx.can_cross_processes());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot travel between OS processes: `Channel::new` needs `Serialize + DeserializeOwned + Send + 'static`",
     label = "not `Serialize + DeserializeOwned + Send + 'static`",
@@ -146,6 +198,17 @@ pub(crate) struct Codec<T> {
 }
 
 /// The default of [`Channel::max_frame`]: 64 KiB.
+///
+/// ```
+/// use csp::channel::DEFAULT_MAX_FRAME;
+/// use csp::ChannelError;
+/// let (tx, _rx) = csp::Channel::<Vec<u8>>::new().fifo(1).one2one();
+/// tx.share_with_forks()?; // the limit applies once values cross OS processes
+/// let err = tx.write(vec![0; DEFAULT_MAX_FRAME]).unwrap_err(); // plus its length prefix
+/// assert!(matches!(err.error(), ChannelError::TooLarge { limit: DEFAULT_MAX_FRAME, .. }));
+/// assert_eq!(err.into_inner().map(|v| v.len()), Some(DEFAULT_MAX_FRAME)); // handed back whole
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
 
 impl<T> Clone for Codec<T> {
@@ -291,6 +354,14 @@ impl<T> Channel<T> {
     /// struct NotSerializable;
     /// let c = csp::Channel::<NotSerializable>::new(); // explains itself, points to local()
     /// ```
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<(u32, String)>::new().fifo(1).one2one();
+    /// assert!(tx.can_cross_processes());
+    /// tx.write((1, "one".into()))?;
+    /// assert_eq!(rx.read()?, (1, "one".to_string()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> Channel<T>
     where
         T: Wire,
@@ -327,12 +398,32 @@ impl<T> Channel<T> {
     }
 
     /// Names the channel; the name appears in every error and diagram.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().named("temperatures").one2one();
+    /// drop(tx);
+    /// let err = rx.read().unwrap_err();
+    /// assert_eq!(&*rx.name(), "temperatures");
+    /// assert!(err.to_string().contains("'temperatures'"));
+    /// ```
     pub fn named(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
     /// Chooses the buffer policy.
+    ///
+    /// ```
+    /// use csp::{Channel, ChannelError, Policy};
+    /// // DropNewest(2): a full buffer refuses nothing and waits for nothing; it loses the new value.
+    /// let (tx, rx) = Channel::<u8>::new().buffer(Policy::DropNewest(2)).one2one();
+    /// for v in 1..=4 {
+    ///     tx.write(v)?;
+    /// }
+    /// assert_eq!((rx.read()?, rx.read()?), (1, 2));
+    /// assert!(matches!(rx.try_read(), Err(ChannelError::Empty { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn buffer(mut self, policy: Policy) -> Self {
         self.buffer = Buffer::new(policy);
         self
@@ -360,6 +451,16 @@ impl<T> Channel<T> {
     }
 
     /// Shorthand for `buffer(Policy::Fifo(n))`.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().fifo(2).one2one();
+    /// tx.write(1)?; // returns at once: there is room
+    /// tx.write(2)?;
+    /// assert!(tx.try_write(3).is_err()); // full
+    /// assert_eq!(rx.len(), 2);
+    /// assert_eq!((rx.read()?, rx.read()?), (1, 2)); // first in, first out
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fifo(self, n: usize) -> Self {
         self.buffer(Policy::Fifo(n))
     }
@@ -402,6 +503,15 @@ impl<T> Channel<T> {
     }
 
     /// One writer, one reader.
+    ///
+    /// ```
+    /// use csp::{Channel, Input, Kind, Output};
+    /// let (tx, rx): (Output<u8>, Input<u8>) = Channel::new().one2one();
+    /// assert_eq!(tx.kind(), Kind::One2One);
+    /// std::thread::spawn(move || tx.write(9)); // ends move to where they are used
+    /// assert_eq!(rx.read()?, 9);
+    /// # Ok::<(), csp::ChannelError>(())
+    /// ```
     pub fn one2one(self) -> (Output<T>, Input<T>)
     where
         T: Send + 'static,
@@ -410,6 +520,22 @@ impl<T> Channel<T> {
     }
 
     /// Any number of writers (clone the [`SharedOutput`]), one reader.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<usize>::new().any2one();
+    /// let writers: Vec<_> = (0..3)
+    ///     .map(|i| {
+    ///         let tx = tx.clone();
+    ///         std::thread::spawn(move || tx.write(i))
+    ///     })
+    ///     .collect();
+    /// drop(tx); // only the threads' clones are left: the reader's loop ends after them
+    /// assert_eq!(rx.iter().sum::<usize>(), 0 + 1 + 2);
+    /// for w in writers {
+    ///     w.join().unwrap()?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn any2one(self) -> (SharedOutput<T>, Input<T>)
     where
         T: Send + 'static,
@@ -418,6 +544,24 @@ impl<T> Channel<T> {
     }
 
     /// One writer, any number of readers (clone the [`SharedInput`]).
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u32>::new().fifo(4).one2any();
+    /// let readers: Vec<_> = (0..2)
+    ///     .map(|_| {
+    ///         let rx = rx.clone();
+    ///         std::thread::spawn(move || rx.iter().count())
+    ///     })
+    ///     .collect();
+    /// drop(rx);
+    /// for v in 0..4 {
+    ///     tx.write(v)?;
+    /// }
+    /// drop(tx); // every reader's loop ends once the four values are taken
+    /// let taken: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    /// assert_eq!(taken, 4); // each value went to exactly one reader
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn one2any(self) -> (Output<T>, SharedInput<T>)
     where
         T: Send + 'static,
@@ -426,6 +570,17 @@ impl<T> Channel<T> {
     }
 
     /// Any number of writers and readers.
+    ///
+    /// ```
+    /// use csp::Kind;
+    /// let (tx, rx) = csp::Channel::<u8>::new().fifo(2).any2any();
+    /// let (tx2, rx2) = (tx.clone(), rx.clone());
+    /// tx.write(1)?;
+    /// tx2.write(2)?;
+    /// assert_eq!(rx2.read()? + rx.read()?, 3);
+    /// assert_eq!(rx.kind(), Kind::Any2Any);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn any2any(self) -> (SharedOutput<T>, SharedInput<T>)
     where
         T: Send + 'static,

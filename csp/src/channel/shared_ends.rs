@@ -88,11 +88,40 @@ impl<T> SharedInput<T> {
 
 /// Exclusive use of one side of a shared channel; released when dropped. Dereferences to
 /// the end, so every operation is available.
+///
+/// ```
+/// use csp::channel::Claim;
+/// use csp::{Channel, Output};
+/// let (tx, rx) = Channel::<&str>::local().fifo(4).any2one();
+/// let mut logger = tx.clone();
+/// {
+///     let claim: Claim<'_, Output<&str>> = logger.claim()?;
+///     claim.write("begin")?; // an `Output` through `Deref`
+///     claim.write("end")?;
+/// } // released here: other writers may write again
+/// tx.write("next")?;
+/// assert_eq!((rx.read()?, rx.read()?, rx.read()?), ("begin", "end", "next"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Claim<'a, E: Claimable> {
     end: &'a E,
 }
 
 /// An end that can be claimed: [`Output`] and [`Input`] (of a shared channel).
+///
+/// ```
+/// use csp::channel::{Claim, Claimable};
+/// use csp::Channel;
+/// // Generic over the side claimed: how many values wait while we hold the claim.
+/// fn waiting<E: Claimable>(claim: &Claim<'_, E>, len: impl Fn(&E) -> usize) -> usize {
+///     len(claim)
+/// }
+/// let (tx, mut rx) = Channel::<u8>::new().fifo(2).one2any();
+/// tx.write(1)?;
+/// let claim = rx.claim()?;
+/// assert_eq!(waiting(&claim, |input| input.len()), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Claimable: sealed::Sealed {
     #[doc(hidden)]
     fn release_claim(&self);

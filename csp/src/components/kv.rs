@@ -39,9 +39,40 @@ enum KvReply<V> {
 }
 
 /// The server process of a [`kv_server`]: its result is the final map.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use csp::components::{kv_server, KvServer};
+/// let (server, clients): (KvServer<String, u8>, _) = kv_server("counts", 1);
+/// let server = csp::spawn(server)?;
+/// for kv in clients {
+///     kv.set("a".into(), 1)?;
+/// } // the last client is gone: the server ends, and its result is the map
+/// assert_eq!(server.join()?, Some(BTreeMap::from([("a".to_string(), 1)])));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type KvServer<K, V> = Process<BTreeMap<K, V>>;
 
 /// One client's connection to a [`kv_server`]; `Send`, so it moves into its process.
+///
+/// ```
+/// use csp::components::kv_server;
+/// use csp::{Parallel, Process};
+/// // Four clients count in one shared map, each from its own process.
+/// let (server, clients) = kv_server::<String, u64>("counter", 4);
+/// let workers: Parallel<u64> = clients
+///     .into_iter()
+///     .map(|kv| Process::with_ends("worker", kv, |kv| {
+///         for _ in 0..10 {
+///             kv.update("hits".to_string(), |n| Some(n.copied().unwrap_or(0) + 1))?;
+///         }
+///         Ok(0)
+///     }))
+///     .collect();
+/// let map = csp::par!(workers.into_process("workers"), server)?.1.unwrap();
+/// assert_eq!(map["hits"], 40); // no update was lost
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
 pub struct KvClient<K, V> {
     conn: Duplex<KvRequest<K, V>, KvReply<V>>,
 }
@@ -168,22 +199,76 @@ impl<K, V> KvClient<K, V> {
     }
 
     /// The value under `key` (a copy), if any: `d[key]` / `d.get(key)`.
+    ///
+    /// ```
+    /// use csp::components::kv_server;
+    /// let (server, mut clients) = kv_server::<String, u32>("prefs", 1);
+    /// let server = csp::spawn(server)?; // the server on a thread of its own
+    /// let kv = clients.pop().unwrap();
+    /// assert_eq!(kv.get("theme".into())?, None);
+    /// kv.set("theme".into(), 2)?;
+    /// assert_eq!(kv.get("theme".into())?, Some(2));
+    /// # drop(kv);
+    /// # server.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get(&self, key: K) -> Result<Option<V>, ChannelError> {
         self.value(KvRequest::Get(key))
     }
 
     /// Stores `value` under `key`; the value it replaced, if any: `d[key] = value`.
+    ///
+    /// ```
+    /// use csp::components::kv_server;
+    /// let (server, mut clients) = kv_server::<String, u32>("prefs", 1);
+    /// let server = csp::spawn(server)?; // the server on a thread of its own
+    /// let kv = clients.pop().unwrap();
+    /// assert_eq!(kv.set("volume".into(), 3)?, None); // a new key
+    /// assert_eq!(kv.set("volume".into(), 7)?, Some(3)); // the value it replaced
+    /// # drop(kv);
+    /// # server.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set(&self, key: K, value: V) -> Result<Option<V>, ChannelError> {
         self.value(KvRequest::Set(key, value))
     }
 
     /// Removes `key`; its value, if any: `d.pop(key, None)`.
+    ///
+    /// ```
+    /// use csp::components::kv_server;
+    /// let (server, mut clients) = kv_server::<String, u32>("prefs", 1);
+    /// let server = csp::spawn(server)?; // the server on a thread of its own
+    /// let kv = clients.pop().unwrap();
+    /// kv.set("tmp".into(), 9)?;
+    /// assert_eq!(kv.remove("tmp".into())?, Some(9));
+    /// assert_eq!(kv.remove("tmp".into())?, None);
+    /// # drop(kv);
+    /// # server.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn remove(&self, key: K) -> Result<Option<V>, ChannelError> {
         self.value(KvRequest::Remove(key))
     }
 
     /// Sets `key` to `new` (`None`: removes it) only if it holds `expected` now;
     /// whether it did. Atomic: the server serves one request at a time.
+    ///
+    /// ```
+    /// use csp::components::kv_server;
+    /// let (server, mut clients) = kv_server::<String, u32>("prefs", 1);
+    /// let server = csp::spawn(server)?; // the server on a thread of its own
+    /// let kv = clients.pop().unwrap();
+    /// kv.set("owner".into(), 1)?;
+    /// // Take ownership only if client 1 still has it.
+    /// assert!(kv.compare_and_set("owner".into(), Some(1), Some(2))?);
+    /// assert!(!kv.compare_and_set("owner".into(), Some(1), Some(3))?); // it is 2 now
+    /// assert!(kv.compare_and_set("owner".into(), Some(2), None)?); // `None`: remove
+    /// assert_eq!(kv.get("owner".into())?, None);
+    /// # drop(kv);
+    /// # server.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn compare_and_set(
         &self,
         key: K,
@@ -198,6 +283,19 @@ impl<K, V> KvClient<K, V> {
 
     /// Applies `f` to the value under `key` atomically (a `compare_and_set` loop); the
     /// new value. What Python's `with lock: d[k] = f(d[k])` does, without a lock.
+    ///
+    /// ```
+    /// use csp::components::kv_server;
+    /// let (server, mut clients) = kv_server::<String, u32>("prefs", 1);
+    /// let server = csp::spawn(server)?; // the server on a thread of its own
+    /// let kv = clients.pop().unwrap();
+    /// let bump = |n: Option<&u32>| Some(n.copied().unwrap_or(0) + 1);
+    /// assert_eq!(kv.update("visits".into(), bump)?, Some(1));
+    /// assert_eq!(kv.update("visits".into(), bump)?, Some(2));
+    /// # drop(kv);
+    /// # server.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn update(
         &self,
         key: K,
@@ -217,6 +315,20 @@ impl<K, V> KvClient<K, V> {
     }
 
     /// How many keys the map holds: `len(d)`.
+    ///
+    /// ```
+    /// use csp::components::kv_server;
+    /// let (server, mut clients) = kv_server::<String, u32>("prefs", 1);
+    /// let server = csp::spawn(server)?; // the server on a thread of its own
+    /// let kv = clients.pop().unwrap();
+    /// kv.set("a".into(), 1)?;
+    /// kv.set("b".into(), 2)?;
+    /// kv.set("a".into(), 3)?;
+    /// assert_eq!(kv.len()?, 2);
+    /// # drop(kv);
+    /// # server.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn len(&self) -> Result<usize, ChannelError> {
         match self.ask(KvRequest::Len)? {
             KvReply::Len(n) => Ok(n),
@@ -225,6 +337,19 @@ impl<K, V> KvClient<K, V> {
     }
 
     /// Whether the map is empty.
+    ///
+    /// ```
+    /// use csp::components::kv_server;
+    /// let (server, mut clients) = kv_server::<String, u32>("prefs", 1);
+    /// let server = csp::spawn(server)?; // the server on a thread of its own
+    /// let kv = clients.pop().unwrap();
+    /// assert!(kv.is_empty()?);
+    /// kv.set("a".into(), 1)?;
+    /// assert!(!kv.is_empty()?);
+    /// # drop(kv);
+    /// # server.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> Result<bool, ChannelError> {
         Ok(self.len()? == 0)
     }

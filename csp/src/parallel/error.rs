@@ -8,6 +8,23 @@ use std::fmt;
 use crate::process::Failure;
 
 /// What one process of a deadlocked network waits for.
+///
+/// ```
+/// use csp::{Channel, NetworkError, Operation, Parallel, Process, Waiting};
+/// let (a_tx, a_rx) = Channel::<u8>::new().named("a").one2one();
+/// let (b_tx, b_rx) = Channel::<u8>::new().named("b").one2one();
+/// let err = Parallel::new()
+///     .add(Process::with_ends("left", (a_rx, b_tx), |(a, b)| Ok(b.write(a.read()?)?)))
+///     .add(Process::with_ends("right", (b_rx, a_tx), |(b, a)| Ok(a.write(b.read()?)?)))
+///     .lint(csp::Lint::RendezvousCycle, csp::Level::Allow)
+///     .run()
+///     .unwrap_err();
+/// let NetworkError::Deadlock(deadlock) = err else { panic!("{err}") };
+/// assert_eq!(
+///     deadlock.waiting[0],
+///     Waiting { process: "left".into(), operation: Operation::Read, channel: "a".into() }
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiting {
     /// The process's name.
@@ -19,6 +36,28 @@ pub struct Waiting {
 }
 
 /// A blocking operation, as a deadlock report names it.
+///
+/// ```
+/// use csp::{Channel, NetworkError, Operation, Parallel, Process};
+/// let (out, out_rx) = Channel::<u8>::new().named("out").fifo(1).one2one();
+/// let (go, go_rx) = Channel::<()>::new().named("go").one2one();
+/// let err = Parallel::new()
+///     .add(Process::with_ends("writer", (out, go), |(out, go)| {
+///         out.write(1)?;
+///         out.write(2)?; // the buffer is full: waits for room...
+///         Ok(go.write(())?)
+///     }))
+///     .add(Process::with_ends("reader", (out_rx, go_rx), |(out, go)| {
+///         go.read()?; // ...while the reader waits for the signal that follows
+///         Ok(out.read().map(|_| ())?)
+///     }))
+///     .run()
+///     .unwrap_err();
+/// let NetworkError::Deadlock(deadlock) = err else { panic!("{err}") };
+/// let ops: Vec<Operation> = deadlock.waiting.iter().map(|w| w.operation).collect();
+/// assert_eq!(ops, [Operation::Write, Operation::Read]);
+/// assert_eq!(Operation::Write.to_string(), "writes"); // as reports word it
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Operation {
@@ -47,6 +86,22 @@ impl fmt::Display for Operation {
 /// nothing inside the network can ever move again. [`Parallel::run`](crate::Parallel::run)
 /// finds this, poisons the network's channels (so every process ends) and returns it as
 /// [`NetworkError::Deadlock`].
+///
+/// ```
+/// use csp::{Channel, NetworkError, Parallel, Process};
+/// let (a_tx, a_rx) = Channel::<u8>::new().named("a").one2one();
+/// let (b_tx, b_rx) = Channel::<u8>::new().named("b").one2one();
+/// let err = Parallel::new()
+///     .add(Process::with_ends("left", (a_rx, b_tx), |(a, b)| Ok(b.write(a.read()?)?)))
+///     .add(Process::with_ends("right", (b_rx, a_tx), |(b, a)| Ok(a.write(b.read()?)?)))
+///     .lint(csp::Lint::RendezvousCycle, csp::Level::Allow)
+///     .run()
+///     .unwrap_err();
+/// let NetworkError::Deadlock(deadlock) = err else { panic!("{err}") };
+/// let who: Vec<(&str, &str)> =
+///     deadlock.waiting.iter().map(|w| (w.process.as_str(), w.channel.as_str())).collect();
+/// assert_eq!(who, [("left", "a"), ("right", "b")]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deadlock {
     /// Each waiting process and what it waits for, in the order processes were added.
@@ -186,6 +241,18 @@ impl fmt::Debug for NetworkError {
 
 impl NetworkError {
     /// The failures, if the network failed because of its processes.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let err = Parallel::new()
+    ///     .add(Process::from_fn("a", || panic!("one")))
+    ///     .add(Process::from_fn("b", || panic!("two")))
+    ///     .run()
+    ///     .unwrap_err();
+    /// let mut names: Vec<&str> = err.failures().iter().map(|f| f.process()).collect();
+    /// names.sort();
+    /// assert_eq!(names, ["a", "b"]);
+    /// ```
     pub fn failures(&self) -> &[Failure] {
         match self {
             NetworkError::Failed(f) => f,

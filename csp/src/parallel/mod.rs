@@ -126,6 +126,14 @@ impl<'a, R: Wire> Parallel<'a, R> {
 
 impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// An empty parallel.
+    ///
+    /// ```
+    /// use csp::Parallel;
+    /// let empty: Parallel<u8> = Parallel::new();
+    /// assert!(empty.is_empty());
+    /// assert_eq!(empty.run()?, vec![]); // nothing to wait for
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
     pub fn new() -> Self {
         Parallel {
             procs: Vec::new(),
@@ -141,28 +149,74 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// Adds a process (builder style).
     // A builder step, not arithmetic: `Parallel + Process` would read worse.
     #[allow(clippy::should_implement_trait)]
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let results = Parallel::new()
+    ///     .add(Process::from_fn("two", || 2))
+    ///     .add(Process::from_fn("three", || 3))
+    ///     .run()?;
+    /// assert_eq!(results, vec![Some(2), Some(3)]); // in the order added
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
     pub fn add(mut self, p: ScopedProcess<'a, R>) -> Self {
         self.procs.push(p);
         self
     }
 
     /// Adds a process.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let mut net = Parallel::new();
+    /// for i in 0..3_u32 {
+    ///     net.push(Process::from_fn("square", move || i * i)); // in a loop: no rebinding
+    /// }
+    /// assert_eq!(net.run()?, vec![Some(0), Some(1), Some(4)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
     pub fn push(&mut self, p: ScopedProcess<'a, R>) {
         self.procs.push(p);
     }
 
     /// The number of processes.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let net: Parallel<()> = (0..4).map(|_| Process::from_fn("worker", || ())).collect();
+    /// assert_eq!(net.len(), 4);
+    /// ```
     pub fn len(&self) -> usize {
         self.procs.len()
     }
 
     /// Whether there is no process.
+    ///
+    /// ```
+    /// let net: csp::Parallel<()> = std::iter::empty().collect();
+    /// assert!(net.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.procs.is_empty()
     }
 
-    /// The processes, as planned (named uniquely: a replicated `worker` becomes
-    /// `worker[0]`, `worker[1]`, ...).
+    /// The processes, in order. Processes collected from an iterator are named uniquely
+    /// already (a replicated `worker` becomes `worker[0]`, `worker[1]`, ...); those
+    /// added with [`add`](Self::add) or [`push`](Self::push) keep their names until
+    /// `run` (or [`topology`](Self::topology)) names them so.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let collected: Parallel<()> = (0..2).map(|_| Process::from_fn("worker", || ())).collect();
+    /// let names: Vec<&str> = collected.processes().map(|p| p.name()).collect();
+    /// assert_eq!(names, ["worker[0]", "worker[1]"]);
+    /// let added: Parallel<()> = Parallel::new()
+    ///     .add(Process::from_fn("worker", || ()))
+    ///     .add(Process::from_fn("worker", || ()));
+    /// let names: Vec<&str> = added.processes().map(|p| p.name()).collect();
+    /// assert_eq!(names, ["worker", "worker"]); // renamed when it runs
+    /// assert_eq!(added.topology().process_names(), ["worker[0]", "worker[1]"]);
+    /// ```
     pub fn processes(&self) -> impl Iterator<Item = &ScopedProcess<'a, R>> {
         self.procs.iter()
     }
@@ -281,6 +335,19 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// outside waits for them), and the report comes back in [`NetworkError::Invalid`].
     /// A network with forked processes may also be refused with
     /// [`NetworkError::Fork`] (see [`forked`](Self::forked)).
+    ///
+    /// ```
+    /// use csp::{Channel, NetworkError, Parallel, Process};
+    /// let (tx, rx) = Channel::<u8>::new().named("lonely").one2one();
+    /// // Refused before anything runs: nobody in the network reads "lonely".
+    /// let err = Parallel::new()
+    ///     .add(Process::with_ends("writer", tx, |tx| Ok(tx.write(1)?)))
+    ///     .run()
+    ///     .unwrap_err();
+    /// let NetworkError::Invalid(report) = &err else { panic!("{err}") };
+    /// assert_eq!(report.errors()[0].channels, ["lonely"]);
+    /// assert!(rx.read().unwrap_err().is_poisoned()); // so nothing outside waits for it
+    /// ```
     pub fn run(mut self) -> Result<Vec<Option<R>>, NetworkError> {
         self.place_all();
         let topology = self.topology();

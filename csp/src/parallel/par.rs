@@ -55,10 +55,30 @@ macro_rules! par {
 }
 
 /// Tuples of processes that [`par!`](crate::par) can run.
+///
+/// ```
+/// use csp::parallel::ParTuple;
+/// use csp::Process;
+/// // What `par!` calls: a tuple of processes runs as one network.
+/// let procs = (Process::from_fn("n", || 1_u8), Process::from_fn("s", || "one"));
+/// assert_eq!(procs.run_par()?, (Some(1), Some("one")));
+/// # Ok::<(), csp::NetworkError>(())
+/// ```
 pub trait ParTuple {
     /// The tuple of results.
     type Output;
     /// Runs the processes in parallel.
+    ///
+    /// ```
+    /// use csp::parallel::ParTuple;
+    /// use csp::{Channel, Process};
+    /// let (tx, rx) = Channel::<u32>::new().one2one();
+    /// let send = Process::with_ends("send", tx, |tx| Ok(tx.write(7)?));
+    /// let recv = Process::with_ends("recv", rx, |rx| Ok(rx.read()? * 2));
+    /// let (sent, doubled) = (send, recv).run_par()?;
+    /// assert_eq!((sent, doubled), (Some(()), Some(14)));
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
     fn run_par(self) -> Result<Self::Output, NetworkError>;
 }
 

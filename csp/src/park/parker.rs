@@ -73,21 +73,205 @@ use crate::sync;
 pub trait Parker: Send + Sync {
     /// Blocks the running process until it is woken through [`waker`](Self::waker), or
     /// until `timeout` passes. May return early.
+    ///
+    /// ```
+    /// # use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// # use std::sync::Arc;
+    /// # use std::task::{Wake, Waker};
+    /// # use std::time::Duration;
+    /// # use csp::executor::{with_parker, Parker};
+    /// # struct Unpark(std::thread::Thread);
+    /// # impl Wake for Unpark {
+    /// #     fn wake(self: Arc<Self>) {
+    /// #         self.0.unpark()
+    /// #     }
+    /// # }
+    /// /// Parks the OS thread as usual, and counts what the channel asks of it.
+    /// #[derive(Default)]
+    /// struct Counting {
+    ///     parks: AtomicUsize,
+    ///     wakers: AtomicUsize,
+    /// }
+    /// impl Parker for Counting {
+    ///     fn park(&self, timeout: Option<Duration>) {
+    ///         self.parks.fetch_add(1, SeqCst);
+    ///         match timeout {
+    ///             Some(t) => std::thread::park_timeout(t),
+    ///             None => std::thread::park(),
+    ///         }
+    ///     }
+    ///     fn waker(&self) -> Waker {
+    ///         self.wakers.fetch_add(1, SeqCst);
+    ///         Waker::from(Arc::new(Unpark(std::thread::current())))
+    ///     }
+    /// }
+    /// let counting = Arc::new(Counting::default());
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let seen = counting.clone();
+    /// let writer = std::thread::spawn(move || {
+    ///     while seen.parks.load(SeqCst) == 0 {
+    ///         std::thread::yield_now(); // write only once the reader has parked
+    ///     }
+    ///     tx.write(7)
+    /// });
+    /// assert_eq!(with_parker(counting.clone(), || rx.read())?, 7); // waited through `park`
+    /// writer.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn park(&self, timeout: Option<Duration>);
 
     /// What wakes this parker (called once per wait, so keep it cheap).
+    ///
+    /// ```
+    /// # use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// # use std::sync::Arc;
+    /// # use std::task::{Wake, Waker};
+    /// # use std::time::Duration;
+    /// # use csp::executor::{with_parker, Parker};
+    /// # struct Unpark(std::thread::Thread);
+    /// # impl Wake for Unpark {
+    /// #     fn wake(self: Arc<Self>) {
+    /// #         self.0.unpark()
+    /// #     }
+    /// # }
+    /// # /// Parks the OS thread as usual, and counts what the channel asks of it.
+    /// # #[derive(Default)]
+    /// # struct Counting {
+    /// #     parks: AtomicUsize,
+    /// #     wakers: AtomicUsize,
+    /// # }
+    /// # impl Parker for Counting {
+    /// #     fn park(&self, timeout: Option<Duration>) {
+    /// #         self.parks.fetch_add(1, SeqCst);
+    /// #         match timeout {
+    /// #             Some(t) => std::thread::park_timeout(t),
+    /// #             None => std::thread::park(),
+    /// #         }
+    /// #     }
+    /// #     fn waker(&self) -> Waker {
+    /// #         self.wakers.fetch_add(1, SeqCst);
+    /// #         Waker::from(Arc::new(Unpark(std::thread::current())))
+    /// #     }
+    /// # }
+    /// # let counting = Arc::new(Counting::default());
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let seen = counting.clone();
+    /// let writer = std::thread::spawn(move || {
+    ///     while seen.parks.load(SeqCst) == 0 {
+    ///         std::thread::yield_now();
+    ///     }
+    ///     tx.write(7) // wakes the parked reader with the waker it left
+    /// });
+    /// // The reader asks for its waker before it parks, and registers it on the channel.
+    /// let got = with_parker(counting.clone(), || rx.read())?;
+    /// writer.join().unwrap()?;
+    /// assert_eq!(got, 7);
+    /// assert!(counting.wakers.load(SeqCst) >= 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn waker(&self) -> Waker;
 
     /// Whether a waiter should spin a little before parking, in case its partner is
     /// about to arrive from another core (the default, right for OS threads). An
     /// executor whose waiters' partners usually run on the same OS thread, after the
     /// waiter parks, says `false`: spinning would only delay them.
+    ///
+    /// ```
+    /// # use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// # use std::sync::Arc;
+    /// # use std::task::{Wake, Waker};
+    /// # use std::time::Duration;
+    /// # use csp::executor::{with_parker, Parker};
+    /// # struct Unpark(std::thread::Thread);
+    /// # impl Wake for Unpark {
+    /// #     fn wake(self: Arc<Self>) {
+    /// #         self.0.unpark()
+    /// #     }
+    /// # }
+    /// # /// Parks the OS thread as usual, and counts what the channel asks of it.
+    /// # #[derive(Default)]
+    /// # struct Counting {
+    /// #     parks: AtomicUsize,
+    /// #     wakers: AtomicUsize,
+    /// # }
+    /// # impl Parker for Counting {
+    /// #     fn park(&self, timeout: Option<Duration>) {
+    /// #         self.parks.fetch_add(1, SeqCst);
+    /// #         match timeout {
+    /// #             Some(t) => std::thread::park_timeout(t),
+    /// #             None => std::thread::park(),
+    /// #         }
+    /// #     }
+    /// #     fn waker(&self) -> Waker {
+    /// #         self.wakers.fetch_add(1, SeqCst);
+    /// #         Waker::from(Arc::new(Unpark(std::thread::current())))
+    /// #     }
+    /// # }
+    /// # let counting = Arc::new(Counting::default());
+    /// assert!(counting.spins()); // the default: right for waiters on OS threads
+    /// struct NoSpin(Counting);
+    /// impl Parker for NoSpin {
+    ///     fn park(&self, timeout: Option<Duration>) {
+    ///         self.0.park(timeout)
+    ///     }
+    ///     fn waker(&self) -> Waker {
+    ///         self.0.waker()
+    ///     }
+    ///     fn spins(&self) -> bool {
+    ///         false // partners run on this thread: spinning would only delay them
+    ///     }
+    /// }
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let writer = std::thread::spawn(move || tx.write(1));
+    /// assert_eq!(with_parker(Arc::new(NoSpin(Counting::default())), || rx.read())?, 1);
+    /// writer.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn spins(&self) -> bool {
         true
     }
 
     /// Blocks the running process for `d`. The default parks until `d` has passed; a
     /// green executor runs other processes meanwhile.
+    ///
+    /// ```
+    /// # use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// # use std::sync::Arc;
+    /// # use std::task::{Wake, Waker};
+    /// # use std::time::Duration;
+    /// # use csp::executor::{with_parker, Parker};
+    /// # struct Unpark(std::thread::Thread);
+    /// # impl Wake for Unpark {
+    /// #     fn wake(self: Arc<Self>) {
+    /// #         self.0.unpark()
+    /// #     }
+    /// # }
+    /// # /// Parks the OS thread as usual, and counts what the channel asks of it.
+    /// # #[derive(Default)]
+    /// # struct Counting {
+    /// #     parks: AtomicUsize,
+    /// #     wakers: AtomicUsize,
+    /// # }
+    /// # impl Parker for Counting {
+    /// #     fn park(&self, timeout: Option<Duration>) {
+    /// #         self.parks.fetch_add(1, SeqCst);
+    /// #         match timeout {
+    /// #             Some(t) => std::thread::park_timeout(t),
+    /// #             None => std::thread::park(),
+    /// #         }
+    /// #     }
+    /// #     fn waker(&self) -> Waker {
+    /// #         self.wakers.fetch_add(1, SeqCst);
+    /// #         Waker::from(Arc::new(Unpark(std::thread::current())))
+    /// #     }
+    /// # }
+    /// # let counting = Arc::new(Counting::default());
+    /// let start = std::time::Instant::now();
+    /// // `Timer::sleep` in a process sleeps through its executor's parker: by default it parks.
+    /// with_parker(counting.clone(), || csp::Timer::sleep(Duration::from_millis(50)));
+    /// assert!(start.elapsed() >= Duration::from_millis(50));
+    /// assert!(counting.parks.load(SeqCst) >= 1);
+    /// ```
     fn sleep(&self, d: Duration) {
         let end = sync::now() + d;
         loop {
@@ -106,6 +290,55 @@ thread_local! {
 
 /// Runs `f` with `parker` as the way this thread's waits block, then restores the
 /// previous one (also if `f` panics).
+///
+/// ```
+/// # use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+/// # use std::sync::Arc;
+/// # use std::task::{Wake, Waker};
+/// # use std::time::Duration;
+/// # use csp::executor::{with_parker, Parker};
+/// # struct Unpark(std::thread::Thread);
+/// # impl Wake for Unpark {
+/// #     fn wake(self: Arc<Self>) {
+/// #         self.0.unpark()
+/// #     }
+/// # }
+/// # /// Parks the OS thread as usual, and counts what the channel asks of it.
+/// # #[derive(Default)]
+/// # struct Counting {
+/// #     parks: AtomicUsize,
+/// #     wakers: AtomicUsize,
+/// # }
+/// # impl Parker for Counting {
+/// #     fn park(&self, timeout: Option<Duration>) {
+/// #         self.parks.fetch_add(1, SeqCst);
+/// #         match timeout {
+/// #             Some(t) => std::thread::park_timeout(t),
+/// #             None => std::thread::park(),
+/// #         }
+/// #     }
+/// #     fn waker(&self) -> Waker {
+/// #         self.wakers.fetch_add(1, SeqCst);
+/// #         Waker::from(Arc::new(Unpark(std::thread::current())))
+/// #     }
+/// # }
+/// # let counting = Arc::new(Counting::default());
+/// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+/// let seen = counting.clone();
+/// let writer = std::thread::spawn(move || -> Result<(), csp::BoxError> {
+///     while seen.parks.load(SeqCst) == 0 {
+///         std::thread::yield_now();
+///     }
+///     tx.write(1)?; // the read inside `with_parker` parked through `counting`...
+///     Ok(tx.write(2)?)
+/// });
+/// assert_eq!(with_parker(counting.clone(), || rx.read())?, 1);
+/// let inside = counting.parks.load(SeqCst);
+/// assert_eq!(rx.read()?, 2); // ...this one, outside, waits the thread's own way
+/// assert_eq!(counting.parks.load(SeqCst), inside);
+/// writer.join().unwrap()?;
+/// # Ok::<(), csp::BoxError>(())
+/// ```
 pub fn with_parker<R>(parker: Arc<dyn Parker>, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Arc<dyn Parker>>);
     impl Drop for Restore {

@@ -5,9 +5,46 @@
 use std::fmt;
 
 /// The error type a process body may return: any error, boxed.
+///
+/// ```
+/// use csp::{BoxError, Process};
+/// // Any error converts with `?`: channel errors, I/O errors, strings.
+/// let p = Process::new("parse", || -> Result<u32, BoxError> {
+///     let n: u32 = "12".parse()?;
+///     if n > 10 {
+///         return Err(format!("{n} is too big").into());
+///     }
+///     Ok(n)
+/// });
+/// let err = csp::Sequence::new().add(p).run().unwrap_err();
+/// assert_eq!(err.to_string(), "process 'parse' failed: 12 is too big");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// How one process failed.
+///
+/// ```
+/// use csp::{Failure, NetworkError, Parallel, Process};
+/// let err = Parallel::new()
+///     .add(Process::from_fn("calm", || ()))
+///     .add(Process::from_fn("fragile", || panic!("out of range")))
+///     .add(Process::new("picky", || Err("bad input".into())))
+///     .run()
+///     .unwrap_err();
+/// let NetworkError::Failed(failures) = err else { unreachable!() };
+/// assert_eq!(failures.len(), 2); // "calm" did not fail
+/// for failure in &failures {
+///     match failure {
+///         Failure::Panicked { process, message } => {
+///             assert_eq!((process.as_str(), message.as_str()), ("fragile", "out of range"))
+///         }
+///         Failure::Error { process, error } => {
+///             assert_eq!((process.as_str(), error.to_string().as_str()), ("picky", "bad input"))
+///         }
+///         other => panic!("unexpected {other}"),
+///     }
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Failure {
@@ -55,6 +92,26 @@ pub enum Failure {
 
 impl Failure {
     /// The name of the process that failed.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// let (tx, rx) = Channel::<u32>::new().one2one();
+    /// let err = Parallel::new()
+    ///     .add(Process::with_ends("producer", tx, |tx| {
+    ///         for i in 0.. {
+    ///             tx.write(i)?; // fails with `Poisoned` once the consumer failed: stopped, not failed
+    ///         }
+    ///         Ok(())
+    ///     }))
+    ///     .add(Process::with_ends("consumer", rx, |rx| {
+    ///         let v = rx.read()?;
+    ///         panic!("cannot handle {v}")
+    ///     }))
+    ///     .run()
+    ///     .unwrap_err();
+    /// let names: Vec<&str> = err.failures().iter().map(|f| f.process()).collect();
+    /// assert_eq!(names, ["consumer"]);
+    /// ```
     pub fn process(&self) -> &str {
         match self {
             Failure::Panicked { process, .. }

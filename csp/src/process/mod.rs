@@ -73,6 +73,21 @@ pub struct ScopedProcess<'a, R = ()> {
 
 /// A process that owns everything it uses: what `#[process]` functions return, and what
 /// can be [`spawn`](crate::spawn)ed, forked or run as a green thread.
+///
+/// ```
+/// use csp::{Channel, Process};
+/// // Owns its data: it can outlive the code that made it, e.g. be spawned.
+/// let (tx, rx) = Channel::<String>::new().one2one();
+/// let greeting = String::from("hello");
+/// let p: Process<usize> = Process::with_ends("greeter", tx, move |tx| {
+///     tx.write(greeting.clone())?;
+///     Ok(greeting.len())
+/// });
+/// let running = csp::spawn(p)?;
+/// assert_eq!(rx.read()?, "hello");
+/// assert_eq!(running.join()?, Some(5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Process<R = ()> = ScopedProcess<'static, R>;
 
 impl<'a, R: 'a> ScopedProcess<'a, R> {
@@ -146,6 +161,16 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     }
 
     /// The process's name, used in every error about it.
+    ///
+    /// ```
+    /// use csp::{process, Output};
+    /// #[process]
+    /// fn ticker(out: Output<u8>) {
+    ///     let _ = out.write(1);
+    /// }
+    /// let (tx, _rx) = csp::Channel::<u8>::new().one2one();
+    /// assert_eq!(ticker(tx).name(), "ticker"); // a `#[process]` is named after its function
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -166,11 +191,33 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
     }
 
     /// The channel ends the process holds.
+    ///
+    /// ```
+    /// use csp::channel::Side;
+    /// use csp::{process, Channel, Input, Output};
+    /// #[process]
+    /// fn relay(input: Input<u8>, outputs: Vec<Output<u8>>, label: &'static str) {
+    ///     # let _ = (input, outputs, label);
+    /// }
+    /// let (_, rx) = Channel::<u8>::new().one2one();
+    /// let (a, _) = Channel::<u8>::new().one2one();
+    /// let (b, _) = Channel::<u8>::new().one2one();
+    /// let p = relay(rx, vec![a, b], "fan-out");
+    /// let ends: Vec<(&str, Side)> = p.ends().iter().map(|e| (e.path(), e.side())).collect();
+    /// assert_eq!(ends, [("input", Side::Read), ("outputs[0]", Side::Write), ("outputs[1]", Side::Write)]);
+    /// ```
     pub fn ends(&self) -> &[RecordedEnd] {
         &self.ends
     }
 
     /// Where the process runs (see [`Placement`]).
+    ///
+    /// ```
+    /// use csp::{Placement, Process};
+    /// let p = Process::from_fn("job", || 1_u8);
+    /// assert_eq!(p.placement(), &Placement::Thread); // the default
+    /// assert_eq!(p.forked().placement(), &Placement::Fork); // placing does not run it
+    /// ```
     pub fn placement(&self) -> &Placement {
         &self.placement
     }

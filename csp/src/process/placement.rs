@@ -90,6 +90,13 @@ pub enum Placement {
 
 impl Placement {
     /// Whether the process runs in a forked child.
+    ///
+    /// ```
+    /// use csp::Placement;
+    /// assert!(Placement::Fork.is_forked());
+    /// assert!(Placement::Group("pool".into()).is_forked());
+    /// assert!(!Placement::Thread.is_forked() && !Placement::Green.is_forked());
+    /// ```
     pub fn is_forked(&self) -> bool {
         matches!(self, Placement::Fork | Placement::Group(_))
     }

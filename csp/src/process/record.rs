@@ -37,10 +37,30 @@ use crate::channel::{ChannelInfo, EndId, Input, Output, SharedInput, SharedOutpu
 /// ```
 pub trait Ends {
     /// Adds every end inside `self` to `rec`.
+    ///
+    /// ```
+    /// use csp::process::{Ends, Recorder};
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let ends = [Some(tx), None];
+    /// let mut rec = Recorder::new();
+    /// ends.record_ends(&mut rec);
+    /// assert_eq!(rec.len(), 1);
+    /// assert_eq!(rec.ends()[0].path(), "[0]");
+    /// # drop(rx);
+    /// ```
     fn record_ends(&self, rec: &mut Recorder);
 }
 
 /// One end a process holds, as the runtime and the topology layer see it.
+///
+/// ```
+/// use csp::channel::Side;
+/// use csp::{Channel, Process};
+/// let (tx, rx) = Channel::<u8>::new().named("jobs").one2one();
+/// let p = Process::with_ends("worker", (rx, tx), |_| Ok(()));
+/// let end = &p.ends()[0];
+/// assert_eq!((end.channel_name().as_str(), end.side(), end.path()), ("jobs", Side::Read, "0"));
+/// ```
 #[derive(Clone)]
 pub struct RecordedEnd {
     pub(crate) channel: Arc<dyn ChannelInfo>,
@@ -51,22 +71,66 @@ pub struct RecordedEnd {
 
 impl RecordedEnd {
     /// The channel's name.
+    ///
+    /// ```
+    /// let (tx, _rx) = csp::Channel::<u8>::new().named("alerts").one2one();
+    /// let p = csp::Process::with_ends("siren", tx, |_| Ok(()));
+    /// assert_eq!(p.ends()[0].channel_name(), "alerts");
+    /// ```
     pub fn channel_name(&self) -> String {
         self.channel.name().to_string()
     }
     /// The channel's stable id.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let id = rx.channel_id();
+    /// let p = csp::Process::with_ends("loop", (tx, rx), |_| Ok(()));
+    /// // Both ends belong to one channel: that is how validation finds a self-rendezvous.
+    /// assert!(p.ends().iter().all(|e| e.channel_id() == id));
+    /// ```
     pub fn channel_id(&self) -> u64 {
         self.channel.id()
     }
     /// The end's stable id.
+    ///
+    /// ```
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let tx_id = tx.id();
+    /// let p = csp::Process::with_ends("writer", tx, |_| Ok(()));
+    /// assert_eq!(p.ends()[0].end_id(), tx_id);
+    /// # drop(rx);
+    /// ```
     pub fn end_id(&self) -> EndId {
         self.end
     }
     /// Whether this end reads or writes.
+    ///
+    /// ```
+    /// use csp::channel::Side;
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+    /// let reader = csp::Process::with_ends("reader", rx, |_| Ok(()));
+    /// assert_eq!(reader.ends()[0].side(), Side::Read);
+    /// # drop(tx);
+    /// ```
     pub fn side(&self) -> Side {
         self.side
     }
     /// Where in the process's parameters the end sits, e.g. `workers[2]` or `pair.replies`.
+    ///
+    /// ```
+    /// use csp::{Channel, Ends, Input, Output};
+    /// #[derive(Ends)]
+    /// struct Pair {
+    ///     requests: Input<u8>,
+    ///     replies: Output<u8>,
+    /// }
+    /// let (_, requests) = Channel::<u8>::new().one2one();
+    /// let (replies, _) = Channel::<u8>::new().one2one();
+    /// let p = csp::Process::with_ends("server", Pair { requests, replies }, |_| Ok(()));
+    /// let paths: Vec<&str> = p.ends().iter().map(|e| e.path()).collect();
+    /// assert_eq!(paths, ["requests", "replies"]);
+    /// ```
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -83,6 +147,16 @@ impl std::fmt::Debug for RecordedEnd {
 }
 
 /// Collects the ends of a process's parameters, each with its path.
+///
+/// ```
+/// use csp::process::{Ends, Recorder};
+/// let (tx, rx) = csp::Channel::<u8>::new().one2one();
+/// let mut rec = Recorder::new();
+/// vec![Some(tx)].record_ends(&mut rec); // containers record what they hold
+/// rx.record_ends(&mut rec);
+/// let paths: Vec<&str> = rec.ends().iter().map(|e| e.path()).collect();
+/// assert_eq!(paths, ["[0]", ""]);
+/// ```
 #[derive(Default, Debug)]
 pub struct Recorder {
     ends: Vec<RecordedEnd>,
@@ -91,12 +165,35 @@ pub struct Recorder {
 
 impl Recorder {
     /// An empty recorder.
+    ///
+    /// ```
+    /// let rec = csp::process::Recorder::new();
+    /// assert!(rec.is_empty());
+    /// ```
     pub fn new() -> Recorder {
         Recorder::default()
     }
 
     /// Records what `f` records under the path segment `segment` (a parameter or field
     /// name, or an index such as `[3]`).
+    ///
+    /// ```
+    /// use csp::process::{Ends, Recorder};
+    /// use csp::Input;
+    /// // `Ends` by hand, for a type the derive cannot see into.
+    /// struct Inbox {
+    ///     inner: (u32, Input<String>),
+    /// }
+    /// impl Ends for Inbox {
+    ///     fn record_ends(&self, rec: &mut Recorder) {
+    ///         rec.scope("mail", |rec| self.inner.1.record_ends(rec));
+    ///     }
+    /// }
+    /// let (_tx, rx) = csp::Channel::<String>::new().one2one();
+    /// let mut rec = Recorder::new();
+    /// Inbox { inner: (0, rx) }.record_ends(&mut rec);
+    /// assert_eq!(rec.ends()[0].path(), "mail");
+    /// ```
     pub fn scope(&mut self, segment: &str, f: impl FnOnce(&mut Recorder)) {
         self.path.push(segment.to_string());
         f(self);
@@ -104,16 +201,43 @@ impl Recorder {
     }
 
     /// Number of ends recorded.
+    ///
+    /// ```
+    /// use csp::process::{Ends, Recorder};
+    /// let (tx, rx) = csp::Channel::<u8>::new().one2any();
+    /// let readers = vec![rx.clone(), rx];
+    /// let mut rec = Recorder::new();
+    /// (tx, readers).record_ends(&mut rec);
+    /// assert_eq!(rec.len(), 3); // one writer, two readers
+    /// ```
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
     /// Whether no end was recorded.
+    ///
+    /// ```
+    /// use csp::process::{Ends, Recorder};
+    /// let mut rec = Recorder::new();
+    /// None::<csp::Input<u8>>.record_ends(&mut rec); // an absent end records nothing
+    /// assert!(rec.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
 
     /// The recorded ends.
+    ///
+    /// ```
+    /// use csp::channel::Side;
+    /// use csp::process::{Ends, Recorder};
+    /// let (tx, rx) = csp::Channel::<u8>::new().named("pipe").one2one();
+    /// let mut rec = Recorder::new();
+    /// (rx, tx).record_ends(&mut rec);
+    /// let sides: Vec<Side> = rec.ends().iter().map(|e| e.side()).collect();
+    /// assert_eq!(sides, [Side::Read, Side::Write]);
+    /// assert!(rec.ends().iter().all(|e| e.channel_name() == "pipe"));
+    /// ```
     pub fn ends(&self) -> &[RecordedEnd] {
         &self.ends
     }

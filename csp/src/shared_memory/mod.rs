@@ -88,6 +88,21 @@ use thiserror::Error;
 pub use buf::SharedBuf;
 /// Plain old data: the types [`SharedBuf::as_slice_of`] can view a buffer as
 /// (`bytemuck`'s trait; derive it with `bytemuck`'s `derive` feature).
+///
+/// ```
+/// use csp::shared_memory::{Pod, SharedPool};
+/// // Any `Pod` type views the block's bytes in place: integers, floats, arrays of them.
+/// fn fill<T: Pod>(pool: &SharedPool, value: T) -> Result<usize, Box<dyn std::error::Error>> {
+///     let mut block = pool.alloc()?;
+///     let items = block.as_mut_slice_of::<T>()?;
+///     items.fill(value);
+///     Ok(items.len())
+/// }
+/// let pool = SharedPool::new(1, 4096)?;
+/// assert_eq!(fill(&pool, 1.5_f64)?, 4096 / 8);
+/// assert_eq!(fill(&pool, [0_u16; 4])?, 4096 / 8); // the first block went back to the pool
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub use bytemuck::Pod;
 use pool::Pool;
 

@@ -112,6 +112,28 @@ impl ChannelNode {
 }
 
 /// One channel of a [`Topology`], as data.
+///
+/// ```
+/// use csp::topology::ChannelSummary;
+/// use csp::Kind;
+/// use csp::components::{generate, sink};
+/// use csp::{Channel, Parallel};
+/// let (tx, rx) = Channel::<u8>::new().named("bytes").fifo(4).one2one();
+/// let net: Parallel<()> = Parallel::new().add(generate(0..3, tx)).add(sink(rx).map(|_| ()));
+/// let topology = net.topology();
+/// assert_eq!(
+///     topology.channels(),
+///     [ChannelSummary {
+///         name: "bytes".into(),
+///         kind: Kind::One2One,
+///         policy: "fifo(4)".into(),
+///         can_cross_processes: true,
+///         writers: vec!["generate".into()],
+///         readers: vec!["sink".into()],
+///         boundary: false,
+///     }]
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChannelSummary {
     /// The channel's name.
@@ -212,6 +234,18 @@ impl Topology {
 
     /// Where the process at `path` runs: `None` for the OS process that runs the
     /// network, else the label of its forked child.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let net: Parallel<u8> = Parallel::new()
+    ///     .add(Process::from_fn("here", || 1))
+    ///     .add(Process::from_fn("away", || 2).forked())
+    ///     .add(Process::from_fn("pooled", || 3).in_group("pool"));
+    /// let topology = net.topology(); // nothing runs or forks
+    /// assert_eq!(topology.place_of("here"), None);
+    /// assert_eq!(topology.place_of("away"), Some("fork away"));
+    /// assert_eq!(topology.place_of("pooled"), Some("group pool"));
+    /// ```
     pub fn place_of(&self, path: &str) -> Option<&str> {
         self.processes
             .iter()
@@ -220,16 +254,46 @@ impl Topology {
     }
 
     /// The processes' names (paths for nested ones), in order.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// let inner: Parallel<()> = (0..2).map(|_| Process::from_fn("worker", || ())).collect();
+    /// let net: Parallel<()> = Parallel::new()
+    ///     .add(inner.into_process("pool").map(|_| ()))
+    ///     .add(Process::from_fn("main", || ()));
+    /// assert_eq!(net.topology().process_names(), ["pool/worker[0]", "pool/worker[1]", "main"]);
+    /// ```
     pub fn process_names(&self) -> Vec<&str> {
         self.processes.iter().map(|p| p.path.as_str()).collect()
     }
 
     /// The channels' names, in the order they were first met.
+    ///
+    /// ```
+    /// use csp::components::{generate, sink};
+    /// use csp::{Channel, Parallel};
+    /// let (tx, rx) = Channel::<u8>::new().named("bytes").fifo(4).one2one();
+    /// let net: Parallel<()> = Parallel::new().add(generate(0..3, tx)).add(sink(rx).map(|_| ()));
+    /// let topology = net.topology();
+    /// assert_eq!(topology.channel_names(), ["bytes"]);
+    /// ```
     pub fn channel_names(&self) -> Vec<&str> {
         self.channels.iter().map(|c| &*c.name).collect()
     }
 
     /// The channels, with who holds their ends: data for tools.
+    ///
+    /// ```
+    /// use csp::components::{collect, generate};
+    /// use csp::{Channel, Parallel};
+    /// let (tx, rx) = Channel::<u8>::new().fifo(8).any2one();
+    /// let net: Parallel<()> = Parallel::new()
+    ///     .add(generate(0..3, tx.clone().into()))
+    ///     .add(generate(3..6, tx.into()))
+    ///     .add(collect(rx).map(|_| ()));
+    /// let c = &net.topology().channels()[0];
+    /// assert_eq!((c.policy.as_str(), c.writers.len(), c.readers.len()), ("fifo(8)", 2, 1));
+    /// ```
     pub fn channels(&self) -> Vec<ChannelSummary> {
         let paths = |ps: &[usize]| -> Vec<String> {
             let mut out: Vec<String> = Vec::new();
@@ -256,6 +320,16 @@ impl Topology {
     }
 
     /// Checks the network; see the [module docs](self) for what is checked.
+    ///
+    /// ```
+    /// use csp::components::{generate, sink};
+    /// use csp::{Channel, Parallel};
+    /// let (tx, rx) = Channel::<u8>::new().named("bytes").fifo(4).one2one();
+    /// let net: Parallel<()> = Parallel::new().add(generate(0..3, tx)).add(sink(rx).map(|_| ()));
+    /// let topology = net.topology();
+    /// // The same report as `Parallel::validate`, from the graph already built.
+    /// assert!(topology.validate().is_ok());
+    /// ```
     pub fn validate(&self) -> Report {
         graph::validate(self)
     }

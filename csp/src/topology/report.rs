@@ -29,6 +29,15 @@ pub enum Lint {
 }
 
 /// What to do with a [`Lint`].
+///
+/// ```
+/// use csp::{Level, Lint, NetworkError, Parallel, Process};
+/// let lonely = || Parallel::<()>::new().add(Process::from_fn("lonely", || ()));
+/// assert_eq!(lonely().validate().warnings().len(), 1); // Warn: the default
+/// assert!(lonely().lint(Lint::NoChannels, Level::Allow).validate().problems().is_empty());
+/// let denied = lonely().lint(Lint::NoChannels, Level::Deny).run();
+/// assert!(matches!(denied, Err(NetworkError::Invalid(_))));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Level {
     /// Say nothing.
@@ -40,6 +49,14 @@ pub enum Level {
 }
 
 /// How bad a problem is.
+///
+/// ```
+/// use csp::topology::Severity;
+/// use csp::{Parallel, Process};
+/// let report = Parallel::<()>::new().add(Process::from_fn("lonely", || ())).validate();
+/// assert_eq!(report.problems()[0].severity, Severity::Warning);
+/// assert!(report.is_ok()); // a warning does not refuse the network
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
     /// The network is refused.
@@ -49,6 +66,18 @@ pub enum Severity {
 }
 
 /// What is wrong.
+///
+/// ```
+/// use csp::topology::ProblemKind;
+/// use csp::{Channel, Lint, Parallel, Process};
+/// let (tx, _rx) = Channel::<u8>::new().one2one();
+/// let report = Parallel::new()
+///     .add(Process::with_ends("writer", tx, |tx| Ok(tx.write(1)?)))
+///     .add(Process::from_fn("idle", || ()))
+///     .validate();
+/// let kinds: Vec<ProblemKind> = report.problems().iter().map(|p| p.kind).collect();
+/// assert_eq!(kinds, [ProblemKind::Dangling, ProblemKind::Lint(Lint::NoChannels)]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProblemKind {
@@ -67,6 +96,17 @@ pub enum ProblemKind {
 }
 
 /// One finding, with the processes and channels it concerns.
+///
+/// ```
+/// use csp::components::generate;
+/// use csp::{Channel, Parallel};
+/// let (tx, _rx) = Channel::<u8>::new().named("results").one2one();
+/// let report = Parallel::new().add(generate(0..3, tx)).validate();
+/// let problem = &report.errors()[0];
+/// assert_eq!(problem.processes, ["generate"]);
+/// assert_eq!(problem.channels, ["results"]);
+/// assert!(problem.hint.contains(".boundary(&end)")); // how to fix it
+/// ```
 #[derive(Clone, Debug)]
 pub struct Problem {
     /// What is wrong.
@@ -111,16 +151,45 @@ pub struct Report {
 
 impl Report {
     /// Every problem.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// let (tx, _rx) = Channel::<u8>::new().named("lost").one2one();
+    /// let report = Parallel::new()
+    ///     .add(Process::with_ends("writer", tx, |tx| Ok(tx.write(1)?)))
+    ///     .add(Process::from_fn("idle", || ()))
+    ///     .validate();
+    /// assert_eq!(report.problems().len(), 2); // one error, one warning
+    /// ```
     pub fn problems(&self) -> &[Problem] {
         &self.problems
     }
 
     /// The problems that refuse the network.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// // A dangling channel: written inside the network, read by nobody.
+    /// let (tx, _rx) = Channel::<u8>::new().named("out").one2one();
+    /// let report = Parallel::new().add(Process::with_ends("writer", tx, |tx| Ok(tx.write(1)?))).validate();
+    /// let errors = report.errors();
+    /// assert_eq!(errors.len(), 1);
+    /// assert!(errors[0].message.contains("'out'"));
+    /// ```
     pub fn errors(&self) -> Vec<&Problem> {
         self.by(Severity::Error)
     }
 
     /// The problems that are only reported.
+    ///
+    /// ```
+    /// use csp::{Lint, Parallel, Process};
+    /// use csp::topology::ProblemKind;
+    /// let report = Parallel::<()>::new().add(Process::from_fn("idle", || ())).validate();
+    /// let warnings = report.warnings();
+    /// assert_eq!(warnings[0].kind, ProblemKind::Lint(Lint::NoChannels));
+    /// assert_eq!(warnings[0].processes, ["idle"]);
+    /// ```
     pub fn warnings(&self) -> Vec<&Problem> {
         self.by(Severity::Warning)
     }
@@ -133,12 +202,51 @@ impl Report {
     }
 
     /// Whether the network may run.
+    ///
+    /// ```
+    /// use csp::components::generate;
+    /// use csp::{Channel, Parallel};
+    /// let (tx, rx) = Channel::<u8>::new().fifo(4).one2one();
+    /// let net = Parallel::new().add(generate(0..3, tx));
+    /// assert!(!net.validate().is_ok()); // `rx` dangles: `run` would refuse
+    /// let net = net.boundary(&rx);
+    /// assert!(net.validate().is_ok());
+    /// net.run()?;
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
     pub fn is_ok(&self) -> bool {
         self.errors().is_empty()
     }
 
     /// If channels were declared client→server and the rule holds: why the network
     /// cannot deadlock, with the assumption that makes it so.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Process};
+    /// fn network(declared: bool) -> Parallel<'static, u8> {
+    ///     let (ask, asked) = Channel::<u8>::new().named("ask").one2one();
+    ///     let (answer, answered) = Channel::<u8>::new().named("answer").one2one();
+    ///     let mut net = Parallel::new();
+    ///     if declared {
+    ///         net = net.client_server(&ask, &answer);
+    ///     }
+    ///     net.add(Process::with_ends("client", (ask, answered), |(ask, answered)| {
+    ///         ask.write(1)?;
+    ///         Ok(answered.read()?)
+    ///     }))
+    ///     .add(Process::with_ends("server", (asked, answer), |(asked, answer)| {
+    ///         for q in &asked {
+    ///             answer.write(q)?;
+    ///         }
+    ///         Ok(0)
+    ///     }))
+    /// }
+    /// assert!(network(false).validate().deadlock_free().is_none()); // nothing declared
+    /// let report = network(true).validate();
+    /// let why = report.deadlock_free().expect("the client-server rule holds");
+    /// assert!(why.starts_with("deadlock-free by the client-server design rule"));
+    /// assert!(why.contains("this assumes every server always accepts each request")); // the caveat
+    /// ```
     pub fn deadlock_free(&self) -> Option<&str> {
         self.deadlock_free.as_deref()
     }

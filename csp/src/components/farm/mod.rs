@@ -79,6 +79,24 @@ where
     /// A farm named `name` (its processes are `name/distributor`, `name/worker[i]`,
     /// `name/collector`) of `workers` workers (at least one) on threads, each applying
     /// `work`. The reorder window defaults to four batches per worker.
+    ///
+    /// ```
+    /// use csp::components::Farm;
+    /// use csp::Channel;
+    /// let (jobs, jobs_in) = Channel::<String>::new().fifo(4).one2one();
+    /// let (done, lengths) = Channel::<usize>::new().fifo(4).one2one();
+    /// let farm = Farm::new("measure", 3, |s: String| s.len());
+    /// for word in ["a", "bb", "ccc"] {
+    ///     jobs.write(word.to_string())?;
+    /// }
+    /// drop(jobs);
+    /// let procs = farm.processes(jobs_in, done);
+    /// let names: Vec<&str> = procs.iter().map(|p| p.name()).collect();
+    /// assert_eq!(names[..2], ["measure/distributor", "measure/worker[0]"]);
+    /// procs.into_iter().collect::<csp::Parallel>().boundary(&lengths).run()?;
+    /// assert_eq!(lengths.iter().collect::<Vec<_>>(), [1, 2, 3]); // in input order
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(name: impl Into<String>, workers: usize, work: F) -> Self {
         let workers = workers.max(1);
         Farm {
@@ -241,6 +259,22 @@ where
     /// itself placed in a forked child, from whose main thread the workers fork, since a
     /// nested network running on a thread cannot fork. Its processes are named as with
     /// [`processes`](Farm::processes), the farm's name being the nested network's.
+    ///
+    /// ```
+    /// use csp::components::{collect, generate, Farm};
+    /// use csp::{Channel, NetworkError};
+    /// let (jobs, jobs_in) = Channel::<u32>::new().one2one();
+    /// let (done, done_in) = Channel::<u32>::new().one2one();
+    /// let farm = Farm::new("check", 2, |x: u32| {
+    ///     assert!(x != 3, "bad input {x}");
+    ///     x
+    /// });
+    /// let err = csp::par!(generate(1..=5, jobs), farm.into_process(jobs_in, done), collect(done_in))
+    ///     .unwrap_err();
+    /// // A failure inside the farm names the worker by its path under the farm's process.
+    /// let NetworkError::Failed(failures) = &err else { panic!("{err}") };
+    /// assert!(failures[0].process().starts_with("check/worker["));
+    /// ```
     pub fn into_process(self, input: Input<T>, output: Output<R>) -> Process {
         let name = self.name.clone();
         let forked = self.placement != Placement::Thread;
