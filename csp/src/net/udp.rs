@@ -74,6 +74,16 @@ use crate::parallel::Parallel;
 use crate::process::{BoxError, Process};
 
 /// A datagram and its peer: where it came from (received) or where it goes (sent).
+///
+/// ```
+/// use csp::net::udp::{self, Datagram};
+/// let sock = udp::bind("127.0.0.1:0")?;
+/// // Addressed to the socket itself: the bridge would deliver it back to `sock.input`.
+/// let hello: Datagram = (sock.local, b"hello".to_vec());
+/// assert_eq!(hello.0.port(), sock.local.port());
+/// assert_eq!(hello.1, b"hello");
+/// # Ok::<(), csp::BoxError>(())
+/// ```
 pub type Datagram = (SocketAddr, Vec<u8>);
 
 /// The largest UDP payload the protocol's length field allows (65,535 bytes less the
