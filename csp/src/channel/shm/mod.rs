@@ -38,6 +38,7 @@
 mod barrier;
 mod channel;
 mod control;
+mod fast;
 pub(crate) mod futex;
 mod layout;
 mod lock;
@@ -47,6 +48,8 @@ mod waiters;
 
 #[cfg(all(test, target_os = "linux", not(loom)))]
 mod tests;
+#[cfg(all(test, target_os = "linux", not(loom)))]
+mod tests_fast;
 
 pub use crate::channel::frame::FrameError;
 pub(crate) use barrier::SharedBarrier;
@@ -86,6 +89,10 @@ pub struct Config {
     pub max_waiters: usize,
     /// Open ends of each side (indexed by `Side`) at the switch.
     pub open: [usize; 2],
+    /// One writer end and one reader end, each used by one thread at a time (a one2one
+    /// channel). With a `Fifo` or `Unbounded` buffer, buffered frames then move
+    /// without the lock and without a system call while nobody waits (see `fast`).
+    pub one_to_one: bool,
 }
 
 impl Default for Config {
@@ -96,6 +103,7 @@ impl Default for Config {
             max_frame: crate::channel::DEFAULT_MAX_FRAME,
             max_waiters: 64,
             open: [1, 1],
+            one_to_one: false,
         }
     }
 }
