@@ -104,7 +104,10 @@ impl<T> Crossing<T> {
     /// The fast path's read: `None` to take the lock path.
     fn fast_read(&self, wait: Wait) -> Option<Result<T, ChannelError>> {
         let got = self.chan.fast_read(wait, |payload| self.decode(payload))?;
-        Some(got.map_err(|e| self.error(SharedError::Frame(e))).and_then(|v| v))
+        Some(
+            got.map_err(|e| self.error(SharedError::Frame(e)))
+                .and_then(|v| v),
+        )
     }
 
     pub(crate) fn read(&self, end: EndId, deadline: Deadline) -> Result<T, ChannelError> {
@@ -112,10 +115,7 @@ impl<T> Crossing<T> {
         if let Some(got) = self.fast_read(wait) {
             return got;
         }
-        let frame = self
-            .chan
-            .read(end.get(), wait)
-            .map_err(|e| self.error(e))?;
+        let frame = self.chan.read(end.get(), wait).map_err(|e| self.error(e))?;
         self.decode(&frame)
     }
 

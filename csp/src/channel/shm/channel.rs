@@ -3,8 +3,8 @@
 
 use std::sync::atomic::Ordering;
 
-use super::layout::{Layout, Region, Slot, ABANDONED, DONE, SELECTED, WAITING};
 use super::fast::Seen;
+use super::layout::{Layout, Region, Slot, ABANDONED, DONE, SELECTED, WAITING};
 use super::lock::LockGuard;
 use super::store::{Pushed, Source};
 use super::waiters::Outcome;

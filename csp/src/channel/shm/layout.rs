@@ -297,7 +297,11 @@ impl Region {
     /// Writes a frame into `slot` whose payload `encode` writes in place (into at most
     /// `max_frame` bytes) and measures: `false`, and no valid frame, if it could not.
     /// The slot is held as for `put`.
-    pub(crate) fn put_with(&self, slot: Slot, encode: impl FnOnce(&mut [u8]) -> Option<usize>) -> bool {
+    pub(crate) fn put_with(
+        &self,
+        slot: Slot,
+        encode: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> bool {
         // SAFETY: as in `put`.
         let bytes = unsafe { std::slice::from_raw_parts_mut(self.slot_ptr(slot), self.at.slot) };
         frame::write_with(bytes, self.at.max_frame, encode)

@@ -13,8 +13,8 @@ use std::cmp::Ordering as Cmp;
 use std::sync::atomic::Ordering;
 
 use super::channel::SharedChannel;
-use super::layout::Slot;
 use super::fast::{move_to, SLOW};
+use super::layout::Slot;
 use super::Mode;
 use crate::channel::frame::FrameError;
 

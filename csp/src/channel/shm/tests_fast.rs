@@ -86,7 +86,11 @@ fn a_fast_stream_keeps_order_through_sleeps_and_lock_path_interruptions() {
     };
     let mut next = 0u32;
     while next < N {
-        let wait = if next % 89 == 0 { soon(1) } else { Wait::Forever };
+        let wait = if next % 89 == 0 {
+            soon(1)
+        } else {
+            Wait::Forever
+        };
         match recv(&ch, wait) {
             Ok(f) => {
                 assert_eq!(f, next.to_le_bytes(), "out of order");
@@ -113,7 +117,10 @@ fn tries_and_timeouts_on_a_fast_channel_are_exact_and_keep_the_values() {
     send(&ch, b"b", soon(30)).unwrap();
     assert!(matches!(send(&ch, b"c", Wait::Try), Err(SharedError::Full)));
     let t = Instant::now();
-    assert!(matches!(send(&ch, b"c", soon(30)), Err(SharedError::Timeout)));
+    assert!(matches!(
+        send(&ch, b"c", soon(30)),
+        Err(SharedError::Timeout)
+    ));
     assert!(t.elapsed() >= Duration::from_millis(30));
     assert_eq!(ch.len(), 2);
     assert_eq!(recv(&ch, Wait::Try).unwrap(), b"a");
@@ -166,7 +173,10 @@ fn retire_and_poison_reach_a_fast_sleeper() {
     until_asleep(&ch, Side::Read);
     ch.poison();
     assert!(matches!(reader.join().unwrap(), Err(SharedError::Poisoned)));
-    assert!(matches!(send(&ch, b"z", Wait::Try), Err(SharedError::Poisoned)));
+    assert!(matches!(
+        send(&ch, b"z", Wait::Try),
+        Err(SharedError::Poisoned)
+    ));
 }
 
 #[test]
