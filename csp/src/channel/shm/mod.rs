@@ -20,6 +20,9 @@
 //!   stores `DONE` (or `ABANDONED`: an extended reader's block failed) and wakes it.
 //! - the table is served in arrival order (each entry records a sequence number), which
 //!   is the in-memory queues' FIFO service.
+//! - a one2one channel with a `Fifo` or `Unbounded` buffer (`Config::one_to_one`) moves
+//!   buffered frames without the lock while nobody waits in the lock path: one CAS per
+//!   operation on the buffer's positions, which taking the lock freezes (see `fast`).
 //!
 //! **Alt (for the lead).** An alt registers one waiter on every guard and is decided by
 //! one CAS on one word. Here an entry's state word already is that CAS word for a
