@@ -3,11 +3,11 @@
 # Performance section quotes, and prints one line per figure:
 # "<system> commstime: ... ns_per_comm=X" or "<system> <metric>=X".
 # Installs what it needs on first use: apt golang-go, default-jdk-headless, libjcsp-java
-# (and, for mpi, libopenmpi-dev openmpi-bin libclang-dev); pip pycsp==0.9.2 greenlet.
+# (and, for mpi, libopenmpi-dev openmpi-bin); pip pycsp==0.9.2 greenlet.
 #
 # Usage: benches/peers/run.sh [--loaded] [commstime|pingpong|pool|kv|mpi|all]
-#   all (the default) is commstime, pingpong, pool and kv; mpi builds rsmpi and runs only on
-#   request.
+#   all (the default) is commstime, pingpong, pool and kv; mpi (mpi_pingpong.c, built with
+#   mpicc) runs only on request.
 #   --loaded  runs one busy-spinning process per core beside the peers, like the
 #             `loaded` group of `cargo bench -p csp --bench commstime`.
 set -euo pipefail
@@ -47,11 +47,8 @@ if [ "$what" = commstime ] || [ "$what" = all ]; then
   cp "$here/Commstime.java" "$work/" && (cd "$work" && javac -cp "$jar" Commstime.java)
 fi
 if [ "$what" = mpi ]; then
-  need_apt libopenmpi-dev openmpi-bin libclang-dev
-  mkdir -p "$work/mpipp/src" && cp "$here/mpi_pingpong.rs" "$work/mpipp/src/main.rs"
-  printf '[package]\nname = "mpipp"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nmpi = "0.8"\n' \
-    >"$work/mpipp/Cargo.toml"
-  (cd "$work/mpipp" && cargo build --release -q)
+  need_apt libopenmpi-dev openmpi-bin
+  mpicc -O2 -o "$work/mpi_pingpong" "$here/mpi_pingpong.c"
 fi
 
 if [ "$loaded" = yes ]; then
@@ -85,6 +82,7 @@ if [ "$what" = kv ] || [ "$what" = all ]; then
 fi
 
 if [ "$what" = mpi ]; then
+  # Ping-pong round trips, then 8-byte messages streamed one way (the ipc bench's pair).
   OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-    mpirun --oversubscribe -n 2 "$work/mpipp/target/release/mpipp" | tail -1
+    mpirun --oversubscribe -n 2 "$work/mpi_pingpong" 100000 5000000
 fi

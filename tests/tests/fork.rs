@@ -94,6 +94,10 @@ const CASES: &[Case] = &[
         barrier_party_killed,
     ),
     (
+        "a forked barrier party that dies before its first sync does not hang the others",
+        barrier_party_dies_before_syncing,
+    ),
+    (
         "a duplex connection serves a forked child's requests both ways",
         duplex_across_a_fork,
     ),
@@ -763,6 +767,43 @@ fn barrier_party_killed() {
         .run()
         .expect_err("the child is killed");
     assert_killed(&err, "doomed", started);
+}
+
+/// A forked party dies before it ever syncs, while two others (a thread and another
+/// child) wait: they pass once the barrier notices the child is gone. The party was
+/// counted under the parent until the child adopted it at its start (it is recorded
+/// with the process's ends), so without that adoption nobody would ever resign it.
+fn barrier_party_dies_before_syncing() {
+    let barrier = Barrier::named("early death");
+    let (doomed, other, survivor) = (barrier.enroll(), barrier.enroll(), barrier.enroll());
+    let started = Instant::now();
+    let err = Parallel::new()
+        .add(
+            Process::with_ends("doomed", doomed, |_me| {
+                std::thread::sleep(Duration::from_millis(50)); // the others wait by now
+                                                               // SAFETY: raise only sends a signal to this (child) process.
+                unsafe { libc::raise(libc::SIGKILL) };
+                Ok(())
+            })
+            .forked(),
+        )
+        .add(
+            Process::with_ends("other child", other, |me| {
+                me.sync(); // passes when the barrier sees the doomed party is gone
+                me.sync(); // and the two survivors go on together
+                Ok(())
+            })
+            .forked(),
+        )
+        .add(Process::with_ends("survivor", survivor, |me| {
+            me.sync();
+            me.sync();
+            Ok(())
+        }))
+        .run()
+        .expect_err("the child is killed");
+    assert_killed(&err, "doomed", started);
+    assert_eq!(barrier.enrolled(), 0, "every party resigned or dropped");
 }
 
 /// `multiprocessing.Pipe()` as `csp::duplex`: a forked server answers 1,000 requests

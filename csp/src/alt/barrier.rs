@@ -200,7 +200,7 @@ impl Barrier {
         };
         Enrolled {
             inner: self.inner.clone(),
-            home: std::sync::atomic::AtomicU32::new(home),
+            home: Arc::new(std::sync::atomic::AtomicU32::new(home)),
             not_sync: PhantomData,
         }
     }
@@ -273,7 +273,9 @@ pub struct Enrolled {
     inner: Arc<Inner>,
     /// Once the barrier crosses OS processes: the pid its party is counted under (0: the
     /// process that shared it), see `channel::shm::SharedBarrier`.
-    home: std::sync::atomic::AtomicU32,
+    /// Shared with the [`Party`] a process records, so that a forked child can count
+    /// the party under itself before it runs (see [`Party::adopt_here`]).
+    home: Arc<std::sync::atomic::AtomicU32>,
     // One party syncs at a time: the handle is `Send` but not `Sync`.
     not_sync: PhantomData<std::cell::Cell<()>>,
 }
@@ -409,6 +411,43 @@ impl Enrolled {
         sync::lock(&self.inner.state)
             .offers
             .retain(|o| !Arc::ptr_eq(&o.ctx, ctx));
+    }
+}
+
+/// A barrier party as a process records it (see `process::Recorder`): what a forked
+/// child needs to count the party under its own pid before its processes run.
+#[derive(Clone)]
+pub(crate) struct Party {
+    inner: Arc<Inner>,
+    home: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl std::fmt::Debug for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Party")
+            .field("barrier", &self.inner.name)
+            .finish()
+    }
+}
+
+impl Party {
+    /// Counts the party under this process from now on, if the barrier crosses OS
+    /// processes: a child that then dies before its first sync has its party resigned by
+    /// the others (a party counted under the parent would be waited for forever).
+    pub(crate) fn adopt_here(&self) {
+        if let Some(shared) = self.inner.crossing.get() {
+            shared.adopt_party(&self.home);
+        }
+    }
+}
+
+impl Enrolled {
+    /// This party, as a process records it.
+    pub(crate) fn party(&self) -> Party {
+        Party {
+            inner: self.inner.clone(),
+            home: self.home.clone(),
+        }
     }
 }
 

@@ -79,22 +79,43 @@ impl<T> Crossing<T> {
         value: T,
         deadline: Deadline,
     ) -> Result<(), WriteError<T>> {
+        let wait = wait_of(deadline);
+        if self.fast_write(&value, wait) {
+            return Ok(());
+        }
         let frame = match self.codec.encode(&self.name, &value) {
             Ok(f) => f,
             Err(e) => return Err(WriteError::new(e, value)),
         };
-        match self.chan.write(end.get(), &frame, wait_of(deadline)) {
+        match self.chan.write(end.get(), &frame, wait) {
             Ok(()) => Ok(()),
             Err(SharedError::Lost) => Err(WriteError::lost(self.error(SharedError::Poisoned))),
             Err(e) => Err(WriteError::new(self.error(e), value)),
         }
     }
 
+    /// The fast path of a one2one FIFO channel (`shm::fast`): the value encoded
+    /// straight into a buffer slot, no lock, no system call. `false`: take the lock path.
+    fn fast_write(&self, value: &T, wait: Wait) -> bool {
+        self.chan
+            .fast_write(wait, |buf| self.codec.encode_into(value, buf))
+    }
+
+    /// The fast path's read: `None` to take the lock path.
+    fn fast_read(&self, wait: Wait) -> Option<Result<T, ChannelError>> {
+        let got = self.chan.fast_read(wait, |payload| self.decode(payload))?;
+        Some(
+            got.map_err(|e| self.error(SharedError::Frame(e)))
+                .and_then(|v| v),
+        )
+    }
+
     pub(crate) fn read(&self, end: EndId, deadline: Deadline) -> Result<T, ChannelError> {
-        let frame = self
-            .chan
-            .read(end.get(), wait_of(deadline))
-            .map_err(|e| self.error(e))?;
+        let wait = wait_of(deadline);
+        if let Some(got) = self.fast_read(wait) {
+            return got;
+        }
+        let frame = self.chan.read(end.get(), wait).map_err(|e| self.error(e))?;
         self.decode(&frame)
     }
 
@@ -144,6 +165,9 @@ impl<T> Crossing<T> {
 
     /// A read that gives `None` where it would wait longer than `wait` allows.
     fn read_unless(&self, end: EndId, wait: Wait) -> Result<Option<T>, ChannelError> {
+        if let Some(got) = self.fast_read(wait) {
+            return got.map(Some);
+        }
         match self.chan.read(end.get(), wait) {
             Ok(frame) => self.decode(&frame).map(Some),
             Err(SharedError::Empty | SharedError::Timeout) => Ok(None),
@@ -184,6 +208,10 @@ impl<T> Crossing<T> {
         let Some(v) = value.as_ref() else {
             return Ok(true);
         };
+        if self.fast_write(v, wait) {
+            *value = None;
+            return Ok(true);
+        }
         let frame = self.codec.encode(&self.name, v)?;
         match self.chan.write(end.get(), &frame, wait) {
             Ok(()) => {
@@ -252,7 +280,8 @@ impl<T> Core<T> {
         };
         let mut st = self.lock();
         let open = st.open;
-        let shared = super::crossing::share(&name, &codec, &mut st.buffer, open)?;
+        let one_to_one = self.kind == super::Kind::One2One;
+        let shared = share(&name, &codec, &mut st.buffer, open, one_to_one)?;
         // Poisoned before the fork (e.g. a boundary end the caller poisoned): every
         // process must see it, or a child would wait for a value that never comes.
         if st.poisoned {
@@ -275,6 +304,7 @@ pub(super) fn share<T: 'static>(
     codec: &Codec<T>,
     buffer: &mut Buffer<T>,
     open: [usize; 2],
+    one_to_one: bool,
 ) -> Result<SharedChannel, ChannelError> {
     let transport = |e: SharedError| ChannelError::Transport {
         channel: name.clone(),
@@ -294,6 +324,7 @@ pub(super) fn share<T: 'static>(
         capacity,
         mode,
         open,
+        one_to_one,
         max_frame: codec.max_frame,
         ..Config::default()
     };

@@ -91,6 +91,31 @@ pub(crate) fn write(slot: &mut [u8], payload: &[u8]) -> Result<(), FrameError> {
     Ok(())
 }
 
+/// Writes a frame into `slot` whose payload `encode` writes in place, into at most
+/// `limit` bytes, and measures (no intermediate buffer); the header goes in last.
+/// `false` if `encode` gave up (its value does not fit, or does not encode) or claims
+/// more than it was given: the slot then holds no valid frame.
+pub(crate) fn write_with(
+    slot: &mut [u8],
+    limit: usize,
+    encode: impl FnOnce(&mut [u8]) -> Option<usize>,
+) -> bool {
+    let Some((head, body)) = slot.split_at_mut_checked(HEADER) else {
+        return false;
+    };
+    let room = limit.min(body.len());
+    let Some(payload) = encode(&mut body[..room]).and_then(|n| body.get(..n)) else {
+        return false;
+    };
+    match header(payload, room) {
+        Ok(h) => {
+            head.copy_from_slice(&h);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 fn word(slot: &[u8], i: usize) -> u32 {
     let mut b = [0; 4];
     b.copy_from_slice(&slot[4 * i..4 * i + 4]);

@@ -192,6 +192,9 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Wire for T {}
 /// later cross an OS-process boundary without the transport knowing `T`.
 pub(crate) struct Codec<T> {
     encode: fn(&T) -> Result<Vec<u8>, postcard::Error>,
+    /// Encodes into the given bytes and says how many it used (`None`: they were too
+    /// few, or the value does not encode; `encode` then says which).
+    encode_into: fn(&T, &mut [u8]) -> Option<usize>,
     decode: fn(&[u8]) -> Result<T, postcard::Error>,
     /// The largest encoded value the channel carries between OS processes.
     pub(crate) max_frame: usize,
@@ -215,6 +218,7 @@ impl<T> Clone for Codec<T> {
     fn clone(&self) -> Self {
         Codec {
             encode: self.encode,
+            encode_into: self.encode_into,
             decode: self.decode,
             max_frame: self.max_frame,
         }
@@ -225,6 +229,7 @@ impl<T: Wire> Codec<T> {
     pub(crate) fn new() -> Codec<T> {
         Codec {
             encode: |v| postcard::to_allocvec(v),
+            encode_into: |v, buf| postcard::to_slice(v, buf).ok().map(|b| b.len()),
             decode: |b| postcard::from_bytes(b),
             max_frame: DEFAULT_MAX_FRAME,
         }
@@ -238,6 +243,12 @@ impl<T> Codec<T> {
             operation: "encode",
             message: e.to_string(),
         })
+    }
+
+    /// Encodes `v` into `buf`: how many bytes it took, or `None` if it did not fit or
+    /// failed (then `encode` reports the error or the size).
+    pub(crate) fn encode_into(&self, v: &T, buf: &mut [u8]) -> Option<usize> {
+        (self.encode_into)(v, buf)
     }
 
     pub(crate) fn decode(&self, channel: &str, bytes: &[u8]) -> Result<T, ChannelError> {

@@ -28,6 +28,7 @@ pub(crate) struct Config {
     pub(crate) max_frame: usize,
     pub(crate) max_waiters: usize,
     pub(crate) open: [usize; 2],
+    pub(crate) one_to_one: bool,
 }
 
 impl Default for Config {
@@ -38,6 +39,7 @@ impl Default for Config {
             max_frame: crate::channel::DEFAULT_MAX_FRAME,
             max_waiters: 64,
             open: [1, 1],
+            one_to_one: false,
         }
     }
 }
@@ -100,6 +102,20 @@ impl SharedChannel {
         match self.0 {}
     }
     pub(crate) fn read(&self, _end: u64, _wait: Wait) -> Result<Vec<u8>, SharedError> {
+        match self.0 {}
+    }
+    pub(crate) fn fast_write(
+        &self,
+        _wait: Wait,
+        _encode: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> bool {
+        match self.0 {}
+    }
+    pub(crate) fn fast_read<R>(
+        &self,
+        _wait: Wait,
+        _take: impl FnOnce(&[u8]) -> R,
+    ) -> Option<Result<R, Infallible>> {
         match self.0 {}
     }
     pub(crate) fn read_extended(

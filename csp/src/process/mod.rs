@@ -36,6 +36,7 @@ pub use record::{Ends, RecordedEnd, Recorder};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
+use crate::alt::barrier::Party;
 use crate::channel::ChannelError;
 mod failure;
 
@@ -62,6 +63,8 @@ pub use failure::{BoxError, Failure};
 pub struct ScopedProcess<'a, R = ()> {
     name: String,
     ends: Vec<RecordedEnd>,
+    /// The barrier parties it holds (recorded like its ends).
+    parties: Vec<Party>,
     body: Body<'a, R>,
     placement: Placement,
     /// The usable stack size asked for with `green_stack` (else the network's default).
@@ -112,6 +115,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         ScopedProcess {
             name: name.into(),
             ends: Vec::new(),
+            parties: Vec::new(),
             body: Body::Local(Box::new(body)),
             placement: Placement::Thread,
             green_stack: None,
@@ -149,9 +153,11 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         let name = name.into();
         let mut rec = Recorder::new();
         ends.record_ends(&mut rec);
+        let (recorded, parties) = rec.into_parts();
         ScopedProcess {
             name,
-            ends: rec.into_ends(),
+            ends: recorded,
+            parties,
             body: Body::Local(Box::new(move || body(ends))),
             placement: Placement::Thread,
             green_stack: None,
@@ -291,6 +297,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         ScopedProcess {
             name: self.name,
             ends: self.ends,
+            parties: self.parties,
             body: self.body.map(f),
             placement: self.placement,
             green_stack: self.green_stack,
@@ -317,6 +324,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         let runnable = Runnable {
             name: self.name.clone(),
             ends: self.ends.clone(),
+            parties: self.parties,
             body: self.body.into_local(),
         };
         (self.name, self.ends, runnable)
@@ -334,6 +342,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
                 Runnable {
                     name: self.name,
                     ends: self.ends,
+                    parties: self.parties,
                     body,
                 },
             ),
@@ -341,6 +350,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
                 Runnable {
                     name: self.name,
                     ends: self.ends,
+                    parties: self.parties,
                     body: run,
                 },
                 decode,
@@ -398,6 +408,9 @@ pub(crate) enum Exit<R> {
 pub(crate) struct Runnable<'a, R> {
     name: String,
     ends: Vec<RecordedEnd>,
+    /// The barrier parties the process holds: a forked child adopts them before it
+    /// runs the process (see `alt::barrier::Party`).
+    pub(crate) parties: Vec<Party>,
     body: placement::LocalBody<'a, R>,
 }
 
@@ -416,7 +429,9 @@ impl<R> Runnable<'_, R> {
     /// [`execute`](Self::execute) with a context the caller keeps, to see what the
     /// process waits on while it runs.
     pub(crate) fn execute_in(self, context: Arc<ProcessContext>) -> Exit<R> {
-        let Runnable { name, ends, body } = self;
+        let Runnable {
+            name, ends, body, ..
+        } = self;
         let result = {
             let _current = process::enter(context.clone());
             panic::catch_unwind(AssertUnwindSafe(body))
@@ -478,7 +493,7 @@ pub mod __private {
         body: impl FnOnce() -> Result<R, BoxError> + Send + 'static,
     ) -> Process<R> {
         let mut p = Process::new(name, body);
-        p.ends = rec.into_ends();
+        (p.ends, p.parties) = rec.into_parts();
         p
     }
 

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use crate::alt::barrier::Party;
 use crate::channel::{ChannelInfo, EndId, Input, Output, SharedInput, SharedOutput, Side};
 
 /// A value that holds channel ends: the ends themselves, and containers of them.
@@ -160,6 +161,8 @@ impl std::fmt::Debug for RecordedEnd {
 #[derive(Default, Debug)]
 pub struct Recorder {
     ends: Vec<RecordedEnd>,
+    /// Barrier parties ([`Enrolled`](crate::Enrolled)) met among the ends.
+    parties: Vec<Party>,
     path: Vec<String>,
 }
 
@@ -246,6 +249,15 @@ impl Recorder {
         self.ends
     }
 
+    /// The channel ends and the barrier parties recorded.
+    pub(crate) fn into_parts(self) -> (Vec<RecordedEnd>, Vec<Party>) {
+        (self.ends, self.parties)
+    }
+
+    pub(crate) fn push_party(&mut self, party: Party) {
+        self.parties.push(party);
+    }
+
     pub(crate) fn current_path(&self) -> String {
         let mut s = String::new();
         for seg in &self.path {
@@ -265,6 +277,15 @@ impl Recorder {
             side,
             path,
         });
+    }
+}
+
+/// A barrier party is recorded beside the channel ends: not drawn, but a forked child
+/// counts it under its own pid before the process runs, so that the party is resigned
+/// if the child dies before its first sync.
+impl Ends for crate::Enrolled {
+    fn record_ends(&self, rec: &mut Recorder) {
+        rec.push_party(self.party());
     }
 }
 

@@ -8,8 +8,10 @@
 //! (by pid), and a waiter looks every [`DEAD_CHECK`] for processes that have gone: their
 //! parties are resigned, as a thread's are when it unwinds. A party is counted under the
 //! process that made the barrier shared until it first syncs, resigns or tries
-//! elsewhere (each handle remembers where it is counted, its *home*, and moves it): a
-//! forked party that dies before its first sync is not noticed.
+//! elsewhere (each handle remembers where it is counted, its *home*, and moves it), or
+//! until the forked child whose process holds it as a recorded end adopts it at its
+//! start (`adopt_party`): so a forked party that dies before its first sync is noticed
+//! too, if its process recorded it (`Process::with_ends`, `#[process]`).
 //!
 //! A timed wait withdraws its arrival under the lock unless the generation moved, so a
 //! timeout never lets a barrier complete without a party that believes it left: what an
@@ -152,6 +154,13 @@ impl SharedBarrier {
             p.enrolled.fetch_add(1, Ordering::Relaxed);
         }
         home.store(me, Ordering::Relaxed);
+    }
+
+    /// Counts the party whose handle keeps `home` under this process from now on (a
+    /// forked child does it for the parties its processes hold, before they run).
+    pub(crate) fn adopt_party(&self, home: &AtomicU32) {
+        let Some(_g) = self.lock() else { return };
+        self.adopt(home);
     }
 
     /// Removes the party whose handle keeps `home`; completes the barrier if everyone

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
+use super::fast::Seen;
 use super::layout::{Layout, Region, Slot, ABANDONED, DONE, SELECTED, WAITING};
 use super::lock::LockGuard;
 use super::store::{Pushed, Source};
@@ -20,6 +21,28 @@ pub type Order = std::sync::Arc<dyn Fn(&[u8], &[u8]) -> std::cmp::Ordering + Sen
 pub struct SharedChannel {
     pub(super) r: Region,
     pub(super) order: Option<Order>,
+    /// The fast path's view of the other side's position (see `fast`).
+    pub(super) seen: Seen,
+}
+
+/// The held channel lock. Taking it freezes a fast channel's buffer; releasing it thaws
+/// the buffer if the channel needs no lock (see `fast`).
+pub(super) struct Locked<'a> {
+    ch: &'a SharedChannel,
+    _raw: LockGuard<'a>,
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if self.ch.r.at.fast {
+            self.ch.thaw_if_idle();
+            // Whatever changed under the lock (a frame pushed, poison, a side retired),
+            // a fast sleeper may wait for it.
+            std::sync::atomic::fence(Ordering::SeqCst);
+            self.ch.wake(Side::Read);
+            self.ch.wake(Side::Write);
+        }
+    }
 }
 
 /// A frame read by [`SharedChannel::read_extended`] whose writer is still blocked:
@@ -79,6 +102,7 @@ impl SharedChannel {
         Ok(SharedChannel {
             r: region,
             order: None,
+            seen: Seen::default(),
         })
     }
 
@@ -89,13 +113,20 @@ impl SharedChannel {
     }
 
     /// Takes the channel lock; if its last owner died holding it, poisons the channel.
-    pub(super) fn lock(&self) -> Result<LockGuard<'_>, SharedError> {
+    pub(super) fn lock(&self) -> Result<Locked<'_>, SharedError> {
         let held = self.r.header().lock.lock()?;
+        if self.r.at.fast {
+            self.freeze();
+        }
+        let locked = Locked {
+            ch: self,
+            _raw: held.guard,
+        };
         if held.owner_died {
             self.poison_locked();
             return Err(SharedError::Poisoned);
         }
-        Ok(held.guard)
+        Ok(locked)
     }
 
     pub(super) fn poisoned(&self) -> bool {

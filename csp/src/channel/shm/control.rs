@@ -9,10 +9,9 @@
 
 use std::sync::atomic::{fence, Ordering};
 
-use super::channel::{me, SharedChannel};
+use super::channel::{me, Locked, SharedChannel};
 use super::futex;
 use super::layout::{ClaimState, POISONED, RETIRED};
-use super::lock::LockGuard;
 use super::{SharedError, Wait};
 use crate::channel::Side;
 
@@ -49,7 +48,7 @@ impl SharedChannel {
     /// caller then starts its operation over.
     pub(super) fn wait_claim(
         &self,
-        g: LockGuard<'_>,
+        g: Locked<'_>,
         side: Side,
         wait: Wait,
         ready: impl Fn(&Self) -> bool,

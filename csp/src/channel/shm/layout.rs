@@ -14,6 +14,8 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crossbeam_utils::CachePadded;
+
 use super::lock::RawLock;
 use super::mapping::Mapping;
 use super::{Config, Mode, SharedError};
@@ -62,12 +64,32 @@ pub(crate) struct Header {
     pub(crate) poisoned: AtomicU32,
     /// Ends of each side not yet retired, indexed by `Side`.
     pub(crate) open: [AtomicU64; 2],
-    /// The buffer: ring start and length (`Priority`: length of the heap).
-    pub(crate) head: AtomicU64,
-    pub(crate) len: AtomicU64,
+    /// The buffer's read and write positions: `tail - head` frames are buffered, in
+    /// slots `head % cap ..` for the FIFO policies (`Priority`: `head` stays 0 and the
+    /// heap is `tail` long). Both only grow for the FIFO policies. A channel with a fast
+    /// path (`Layout::fast`) also moves them without the lock, by one CAS each, while
+    /// neither carries the `fast::SLOW` bit; each on its own cache line, its owner's.
+    pub(crate) head: CachePadded<AtomicU64>,
+    pub(crate) tail: CachePadded<AtomicU64>,
+    /// Entries taken per side (indexed by `Side`): raised under the lock, lowered by
+    /// an entry's owner when it frees it. Zero means that side has no waiter at all, so
+    /// nobody scans its table and the fast path may run.
+    pub(crate) used: [AtomicU32; 2],
+    /// The fast path's sleepers (see `fast`), on a line of their own.
+    pub(crate) sleep: CachePadded<Sleep>,
     /// Arrival counter: orders waiters (FIFO service) and equal priorities.
     pub(crate) seq: AtomicU64,
     pub(crate) claims: [ClaimState; 2],
+}
+
+/// A fast channel's reader waiting for a frame, or writer waiting for room, without
+/// the lock: indexed by `Side`.
+#[repr(C)]
+pub(crate) struct Sleep {
+    /// 1 while that side's one end sleeps on `event` (or is about to).
+    pub(crate) parked: [AtomicU32; 2],
+    /// Bumped to wake that side's sleeper: the futex word it sleeps on.
+    pub(crate) event: [AtomicU32; 2],
 }
 
 /// One waiter: a blocked read or write, or a writer waiting for an extended
@@ -96,6 +118,9 @@ pub(crate) struct Layout {
     pub(crate) mode: Mode,
     pub(crate) max_frame: usize,
     pub(crate) waiters: usize,
+    /// One writer and one reader, and a FIFO buffer that waits when full: buffered
+    /// frames move without the lock while nobody waits (see `fast`).
+    pub(crate) fast: bool,
     slot: usize,
     entries: usize,
     heap: usize,
@@ -139,6 +164,7 @@ impl Layout {
             mode: cfg.mode,
             max_frame: cfg.max_frame,
             waiters: cfg.max_waiters,
+            fast: cfg.one_to_one && cap > 0 && matches!(cfg.mode, Mode::Fifo | Mode::Unbounded),
             slot,
             entries,
             heap,
@@ -247,20 +273,71 @@ impl Region {
         unsafe { *self.slot_ptr(slot).add(at) ^= mask };
     }
 
-    /// Moves a frame between two held slots without checking it (its reader will).
-    pub(crate) fn copy(&self, from: Slot, to: Slot) {
-        let src = self.slot_ptr(from);
+    /// The bytes of the frame in the held slot `from`, header included, by its length
+    /// word. Untrusted: clamped to the slot, so a corrupted length cannot make a copy
+    /// leave the slot; the frame's reader then reports the corruption.
+    fn frame_bytes(&self, from: Slot) -> usize {
         let mut len = [0u8; 4];
         // SAFETY: the length word lies in the held slot `from` (a slot is at least
         // `HEADER` bytes).
-        unsafe { std::ptr::copy_nonoverlapping(src.add(4), len.as_mut_ptr(), 4) };
-        // Untrusted: clamped to the slot, so a corrupted length cannot make the copy
-        // leave either slot; the reader's check then reports the corruption.
-        let n = usize::try_from(u32::from_le_bytes(len))
+        unsafe { std::ptr::copy_nonoverlapping(self.slot_ptr(from).add(4), len.as_mut_ptr(), 4) };
+        usize::try_from(u32::from_le_bytes(len))
             .map_or(self.at.slot, |l| l.saturating_add(frame::HEADER))
-            .min(self.at.slot);
+            .min(self.at.slot)
+    }
+
+    /// Moves a frame between two held slots without checking it (its reader will).
+    pub(crate) fn copy(&self, from: Slot, to: Slot) {
+        let n = self.frame_bytes(from);
         // SAFETY: both slots lie in the mapping, are distinct (a waiter's and a
         // buffer's), held by the caller, and `n` fits both.
-        unsafe { std::ptr::copy_nonoverlapping(src, self.slot_ptr(to), n) }
+        unsafe { std::ptr::copy_nonoverlapping(self.slot_ptr(from), self.slot_ptr(to), n) }
+    }
+
+    /// Writes a frame into `slot` whose payload `encode` writes in place (into at most
+    /// `max_frame` bytes) and measures: `false`, and no valid frame, if it could not.
+    /// The slot is held as for `put`.
+    pub(crate) fn put_with(
+        &self,
+        slot: Slot,
+        encode: impl FnOnce(&mut [u8]) -> Option<usize>,
+    ) -> bool {
+        // SAFETY: as in `put`.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(self.slot_ptr(slot), self.at.slot) };
+        frame::write_with(bytes, self.at.max_frame, encode)
+    }
+
+    /// A copy of the frame in `slot` (held, or at least not written by anyone while
+    /// this copies), header included and unchecked: `frame::read` checks the copy.
+    pub(crate) fn copy_out(&self, slot: Slot) -> Copied {
+        let n = self.frame_bytes(slot);
+        let src = self.slot_ptr(slot);
+        if n <= INLINE {
+            let mut small = [0u8; INLINE];
+            // SAFETY: `n` bytes lie in the slot (`frame_bytes` clamps) and fit `small`.
+            unsafe { std::ptr::copy_nonoverlapping(src, small.as_mut_ptr(), n) };
+            Copied::Inline(small, n)
+        } else {
+            // SAFETY: as above, into a fresh vector of `n` bytes.
+            Copied::Heap(unsafe { std::slice::from_raw_parts(src, n) }.to_vec())
+        }
+    }
+}
+
+/// Frames up to this many bytes (header included) are copied out onto the stack.
+const INLINE: usize = 128;
+
+/// A frame copied out of its slot (see `Region::copy_out`).
+pub(crate) enum Copied {
+    Inline([u8; INLINE], usize),
+    Heap(Vec<u8>),
+}
+
+impl Copied {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Copied::Inline(b, n) => &b[..*n],
+            Copied::Heap(v) => v,
+        }
     }
 }

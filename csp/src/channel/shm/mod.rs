@@ -20,6 +20,9 @@
 //!   stores `DONE` (or `ABANDONED`: an extended reader's block failed) and wakes it.
 //! - the table is served in arrival order (each entry records a sequence number), which
 //!   is the in-memory queues' FIFO service.
+//! - a one2one channel with a `Fifo` or `Unbounded` buffer (`Config::one_to_one`) moves
+//!   buffered frames without the lock while nobody waits in the lock path: one CAS per
+//!   operation on the buffer's positions, which taking the lock freezes (see `fast`).
 //!
 //! **Alt (for the lead).** An alt registers one waiter on every guard and is decided by
 //! one CAS on one word. Here an entry's state word already is that CAS word for a
@@ -38,6 +41,7 @@
 mod barrier;
 mod channel;
 mod control;
+mod fast;
 pub(crate) mod futex;
 mod layout;
 mod lock;
@@ -47,6 +51,8 @@ mod waiters;
 
 #[cfg(all(test, target_os = "linux", not(loom)))]
 mod tests;
+#[cfg(all(test, target_os = "linux", not(loom)))]
+mod tests_fast;
 
 pub use crate::channel::frame::FrameError;
 pub(crate) use barrier::SharedBarrier;
@@ -86,6 +92,10 @@ pub struct Config {
     pub max_waiters: usize,
     /// Open ends of each side (indexed by `Side`) at the switch.
     pub open: [usize; 2],
+    /// One writer end and one reader end, each used by one thread at a time (a one2one
+    /// channel). With a `Fifo` or `Unbounded` buffer, buffered frames then move
+    /// without the lock and without a system call while nobody waits (see `fast`).
+    pub one_to_one: bool,
 }
 
 impl Default for Config {
@@ -96,6 +106,7 @@ impl Default for Config {
             max_frame: crate::channel::DEFAULT_MAX_FRAME,
             max_waiters: 64,
             open: [1, 1],
+            one_to_one: false,
         }
     }
 }

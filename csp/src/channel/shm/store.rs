@@ -1,6 +1,10 @@
 //! The buffer inside the mapping, always used under the channel lock: a ring of frame
 //! slots for the FIFO policies, a binary heap of slot numbers for `Priority`.
 //!
+//! The FIFO policies keep a ring of `cap` slots between the positions `head` and
+//! `tail`, which only grow (slot = position % cap). A one2one FIFO channel's fast path
+//! moves them without the lock too (see `fast`); under the lock they are frozen.
+//!
 //! The heap keeps a permutation of the slot numbers in `heap[0..cap]`: the first `len`
 //! places are the heap, the rest are the free slots, so a push takes `heap[len]` and a
 //! pop leaves the popped slot just past the shrunk heap.
@@ -9,6 +13,7 @@ use std::cmp::Ordering as Cmp;
 use std::sync::atomic::Ordering;
 
 use super::channel::SharedChannel;
+use super::fast::{move_to, SLOW};
 use super::layout::Slot;
 use super::Mode;
 use crate::channel::frame::FrameError;
@@ -31,9 +36,19 @@ pub(super) enum Pushed {
 }
 
 impl SharedChannel {
+    /// The buffer's read and write positions (under the lock), without `SLOW`.
+    fn positions(&self) -> (u64, u64) {
+        let h = self.r.header();
+        (
+            h.head.load(Ordering::Relaxed) & !SLOW,
+            h.tail.load(Ordering::Relaxed) & !SLOW,
+        )
+    }
+
     /// Buffered frames (under the lock).
     pub(super) fn buffered(&self) -> usize {
-        self.r.header().len.load(Ordering::Relaxed) as usize
+        let (head, tail) = self.positions();
+        tail.wrapping_sub(head) as usize
     }
 
     /// Whether a push would store without dropping anything.
@@ -54,15 +69,15 @@ impl SharedChannel {
     /// Stores a frame by the buffer's policy (under the lock).
     pub(super) fn push(&self, src: Source<'_>) -> Result<Pushed, FrameError> {
         let h = self.r.header();
-        let (cap, len) = (self.r.at.cap as u64, h.len.load(Ordering::Relaxed));
+        let cap = self.r.at.cap as u64;
+        let (head, tail) = self.positions();
+        let len = tail.wrapping_sub(head);
         if len >= cap {
             match self.r.at.mode {
                 Mode::Fifo | Mode::Unbounded | Mode::Priority => return Ok(Pushed::Full),
                 Mode::DropNewest => return Ok(Pushed::Dropped),
                 Mode::OverwriteOldest => {
-                    let head = h.head.load(Ordering::Relaxed);
-                    h.head.store((head + 1) % cap, Ordering::Relaxed);
-                    h.len.store(len - 1, Ordering::Relaxed);
+                    move_to(&h.head, head.wrapping_add(1));
                     return self.push(src);
                 }
             }
@@ -72,12 +87,11 @@ impl SharedChannel {
             self.store(slot, src)?;
             let seq = h.seq.fetch_add(1, Ordering::Relaxed);
             self.r.slot_seq(slot).store(seq, Ordering::Relaxed);
-            h.len.store(len + 1, Ordering::Relaxed);
+            move_to(&h.tail, tail.wrapping_add(1));
             self.guarded(|| self.sift_up(len as usize));
         } else {
-            let slot = (h.head.load(Ordering::Relaxed) + len) % cap;
-            self.store(slot as usize, src)?;
-            h.len.store(len + 1, Ordering::Relaxed);
+            self.store((tail % cap) as usize, src)?;
+            move_to(&h.tail, tail.wrapping_add(1));
         }
         Ok(Pushed::Stored)
     }
@@ -85,32 +99,31 @@ impl SharedChannel {
     /// Takes the next frame (under the lock), checked.
     pub(super) fn pop(&self) -> Option<Result<Vec<u8>, FrameError>> {
         let h = self.r.header();
-        let len = h.len.load(Ordering::Relaxed);
+        let (head, tail) = self.positions();
+        let len = tail.wrapping_sub(head);
         if len == 0 {
             return None;
         }
         let slot = if self.r.at.mode == Mode::Priority {
             let last = len as usize - 1;
             self.swap(0, last);
-            h.len.store(len - 1, Ordering::Relaxed);
+            move_to(&h.tail, tail.wrapping_sub(1));
             self.guarded(|| self.sift_down(0, last));
             self.r.heap(last).load(Ordering::Relaxed) as usize
         } else {
-            let head = h.head.load(Ordering::Relaxed);
-            h.head
-                .store((head + 1) % self.r.at.cap as u64, Ordering::Relaxed);
-            h.len.store(len - 1, Ordering::Relaxed);
-            head as usize
+            move_to(&h.head, head.wrapping_add(1));
+            (head % self.r.at.cap as u64) as usize
         };
+        // Nobody writes the slot before our next lock: the positions are frozen for a
+        // fast channel, and a writer under the lock writes past `tail` only.
         Some(self.r.payload(Slot::Buffer(slot)).map(<[u8]>::to_vec))
     }
 
     /// Empties the buffer (poison; under the lock). The heap's places stay a
     /// permutation, so every slot is free again.
     pub(super) fn drain(&self) {
-        let h = self.r.header();
-        h.len.store(0, Ordering::Relaxed);
-        h.head.store(0, Ordering::Relaxed);
+        let (_, tail) = self.positions();
+        move_to(&self.r.header().head, tail);
     }
 
     /// Runs a heap operation, which calls the user's order. If that panics, the heap

@@ -48,6 +48,7 @@ impl SharedChannel {
             .ok_or(SharedError::TooManyWaiters { limit: n })?;
         let e = self.r.entry(side, i);
         e.used.store(1, Ordering::Relaxed);
+        self.r.header().used[side as usize].fetch_add(1, Ordering::Relaxed);
         e.extended.store(u32::from(extended), Ordering::Relaxed);
         e.release_to.store(0, Ordering::Relaxed);
         let seq = self.r.header().seq.fetch_add(1, Ordering::Relaxed);
@@ -62,6 +63,7 @@ impl SharedChannel {
         e.state.store(IDLE, Ordering::Relaxed);
         // Release: the next owner (under the lock, Acquire) sees the slot's last use done.
         e.used.store(0, Ordering::Release);
+        self.r.header().used[self.side_of(idx)].fetch_sub(1, Ordering::Release);
         // A claim may have waited for this side's queue to drain.
         self.claim_changed(self.side_of(idx));
     }
@@ -72,6 +74,9 @@ impl SharedChannel {
 
     /// The oldest waiter of `side` still waiting (under the lock).
     pub(super) fn oldest(&self, side: Side) -> Option<usize> {
+        if self.r.header().used[side as usize].load(Ordering::Acquire) == 0 {
+            return None;
+        }
         (0..self.r.at.waiters)
             .filter(|&i| Self::live(self.r.entry(side, i)))
             .min_by_key(|&i| self.r.entry(side, i).seq.load(Ordering::Relaxed))
@@ -79,6 +84,9 @@ impl SharedChannel {
     }
 
     pub(super) fn has_live(&self, side: Side) -> bool {
+        if self.r.header().used[side as usize].load(Ordering::Acquire) == 0 {
+            return false;
+        }
         (0..self.r.at.waiters).any(|i| Self::live(self.r.entry(side, i)))
     }
 

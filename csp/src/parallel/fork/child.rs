@@ -49,6 +49,11 @@ pub(super) fn run_child(parent: Pid, members: Vec<Member<'_>>, pipe: File) -> ! 
 
 /// Runs the members, reporting each ending; whether every report was written.
 fn serve(members: Vec<Member<'_>>, pipe: File) -> bool {
+    // Before anything runs: the barrier parties our processes hold are counted under
+    // this child from now on, so that they are resigned if it dies before they sync.
+    for party in members.iter().flat_map(|m| &m.runnable.parties) {
+        party.adopt_here();
+    }
     let mut pipe = pipe;
     let mut reported = true;
     let mut report = |member: usize, exit: Exit<Vec<u8>>| {
