@@ -52,12 +52,14 @@ impl Shared<'_> {
     }
 }
 
-/// Tasks of this thread's worker that are ready to run.
+/// Tasks of this thread's worker that are ready to run, by their slot in its table:
+/// a wake from the worker's own thread queues the slot, with no `Arc` clone (a started
+/// task stays in its slot until it ends, and an ended task is never queued).
 #[derive(Default)]
 struct Ready {
     /// The task woken last by a task of this worker: it runs next.
-    lifo: Option<Arc<Task>>,
-    queue: VecDeque<Arc<Task>>,
+    lifo: Option<usize>,
+    queue: VecDeque<usize>,
 }
 
 thread_local! {
@@ -68,20 +70,19 @@ thread_local! {
 
 /// Puts a woken task where its worker will run it: this thread's LIFO slot if this
 /// thread is its worker, else its worker's inbox.
-pub(super) fn schedule(task: Arc<Task>) {
+pub(super) fn schedule(task: &Arc<Task>) {
     let here = HERE.try_with(Cell::get).unwrap_or(std::ptr::null());
     if std::ptr::eq(here, Arc::as_ptr(&task.home)) {
-        push_local(task);
+        push_local(task.slot);
     } else {
-        let home = task.home.clone();
-        home.push_remote(task);
+        task.home.push_remote(task.clone());
     }
 }
 
-fn push_local(task: Arc<Task>) {
+fn push_local(slot: usize) {
     READY.with(|ready| {
         let mut ready = ready.borrow_mut();
-        if let Some(displaced) = ready.lifo.replace(task) {
+        if let Some(displaced) = ready.lifo.replace(slot) {
             ready.queue.push_back(displaced);
         }
     });
@@ -92,7 +93,8 @@ struct Running {
     coroutine: Coroutine<(), Suspend, (), PooledStack>,
     /// Boxed: the thread-local pointer to it must stay valid while the table grows.
     current: Box<Current>,
-    context: Arc<ProcessContext>,
+    /// Made current while the coroutine runs (moved in and out: `None` only then).
+    context: Option<Arc<ProcessContext>>,
 }
 
 /// A pending timed park.
@@ -117,6 +119,23 @@ impl Ord for Timer {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         (self.at, self.id).cmp(&(other.at, other.id))
     }
+}
+
+/// Records a timed park of `task` until `at` in `timers`; gives the timer's id.
+fn add_timer(
+    timers: &mut BinaryHeap<Reverse<Timer>>,
+    next_timer: &mut u64,
+    at: Instant,
+    task: &Arc<Task>,
+) -> u64 {
+    let id = *next_timer;
+    *next_timer += 1;
+    timers.push(Reverse(Timer {
+        at,
+        id,
+        task: task.clone(),
+    }));
+    id
 }
 
 /// Runs worker `index` of `shared` on the calling thread until every process of the
@@ -159,8 +178,8 @@ impl<'a> WorkerLoop<'_, 'a> {
     fn run(&mut self) {
         loop {
             self.fire_timers();
-            if let Some(task) = self.next_ready() {
-                self.resume(task);
+            if let Some(slot) = self.next_ready() {
+                self.resume(slot);
             } else if let Some(job) = self.next_job() {
                 self.start(job);
             } else if self.shared.remaining.load(Ordering::Acquire) == 0 {
@@ -175,11 +194,12 @@ impl<'a> WorkerLoop<'_, 'a> {
         &self.shared.homes[self.index]
     }
 
-    fn next_ready(&mut self) -> Option<Arc<Task>> {
+    /// The slot of the next task to resume.
+    fn next_ready(&mut self) -> Option<usize> {
         self.picks = self.picks.wrapping_add(1);
         if self.picks % INBOX_EVERY == 0 {
             if let Some(task) = self.home().pop_remote() {
-                return Some(task);
+                return Some(task.slot);
             }
         }
         let streak = &mut self.lifo_streak;
@@ -196,7 +216,7 @@ impl<'a> WorkerLoop<'_, 'a> {
             *streak = 0;
             ready.queue.pop_front()
         });
-        local.or_else(|| self.home().pop_remote())
+        local.or_else(|| self.home().pop_remote().map(|task| task.slot))
     }
 
     /// A process nobody has started: from this worker's deque, the injector, or
@@ -259,53 +279,47 @@ impl<'a> WorkerLoop<'_, 'a> {
         self.tasks[slot] = Some(Running {
             coroutine,
             current: Box::new(Current::new(task.clone())),
-            context: job.context,
+            context: Some(job.context),
         });
-        self.resume(task);
+        self.resume(slot);
     }
 
-    /// Runs `task` until it parks or ends.
-    fn resume(&mut self, task: Arc<Task>) {
-        task.set_running();
-        let slot = task.slot;
+    /// Runs the task in `slot` until it parks or ends.
+    fn resume(&mut self, slot: usize) {
         let Some(running) = self.tasks.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
+        running.current.task.set_running();
         let previous = parker::set_current(&*running.current);
-        let result = {
-            let _entered = process::enter(running.context.clone());
-            running.coroutine.resume(())
+        let result = match running.context.take() {
+            Some(context) => {
+                let entered = process::enter(context);
+                let result = running.coroutine.resume(());
+                running.context = entered.leave();
+                result
+            }
+            None => running.coroutine.resume(()),
         };
         parker::set_current(previous);
         match result {
             CoroutineResult::Yield(Suspend::Park(deadline)) => {
+                let task = &running.current.task;
                 let timer = match deadline {
-                    Some(at) => self.add_timer(at, &task),
+                    Some(at) => add_timer(&mut self.timers, &mut self.next_timer, at, task),
                     None => 0,
                 };
                 task.timer.store(timer, Ordering::Relaxed);
                 if !task.park() {
-                    push_local(task);
+                    push_local(slot);
                 }
             }
             CoroutineResult::Return(()) => {
-                task.finish();
+                running.current.task.finish();
                 self.tasks[slot] = None;
                 self.free_slots.push(slot);
                 self.shared.job_done();
             }
         }
-    }
-
-    fn add_timer(&mut self, at: Instant, task: &Arc<Task>) -> u64 {
-        let id = self.next_timer;
-        self.next_timer += 1;
-        self.timers.push(Reverse(Timer {
-            at,
-            id,
-            task: task.clone(),
-        }));
-        id
     }
 
     /// Wakes the tasks whose timed park is due (a timer of a park that is over wakes

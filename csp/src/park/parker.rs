@@ -140,8 +140,14 @@ pub(crate) enum Unparker {
 impl Unparker {
     /// The unparker of the process running on this thread now.
     pub(crate) fn current() -> Unparker {
-        match current() {
-            Some(p) => Unparker::Executor(p.waker()),
+        // Borrowed, not cloned: `waker` does not wait, so nothing can replace the
+        // parker meanwhile, and an `Arc` clone would cost two atomic operations a wait.
+        let waker = PARKER
+            .try_with(|p| p.borrow().as_ref().map(|p| p.waker()))
+            .ok()
+            .flatten();
+        match waker {
+            Some(w) => Unparker::Executor(w),
             None => Unparker::Thread(sync::current_thread()),
         }
     }
