@@ -11,7 +11,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use corosensei::{Coroutine, CoroutineResult};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -26,8 +26,17 @@ use crate::park::process::{self, ProcessContext};
 /// Tasks taken from the LIFO slot in a row before the ready queue gets a turn: two
 /// processes passing a value back and forth must not starve the others.
 const LIFO_STREAK: u32 = 32;
-/// Busy-spin steps of an idle worker before it parks (see `wake_is_near`).
-const IDLE_SPIN_STEPS: usize = 8;
+/// How long an idle worker watches its inbox before it parks its OS thread, at most
+/// and at least. When a network's processes are split over workers, each communication
+/// between them is a wake from one worker to another; a worker that parked costs the
+/// waker a futex wake and itself a reschedule (microseconds). Spinning up to 50 µs
+/// covered the gaps of a split commstime (measured: with 1 µs, 1.1–4.7 µs a loop,
+/// varying run to run with the split; with 50–200 µs, 0.9–2.9 µs). But a worker whose
+/// wakes come rarely would burn that at every idle period (the alt suites on green took
+/// twice as long), so the spin adapts: a spin that caught a wake doubles the next one's
+/// budget, one that did not halves it.
+const IDLE_SPIN_MAX: Duration = Duration::from_micros(50);
+const IDLE_SPIN_MIN: Duration = Duration::from_micros(1);
 /// Every this many picks, the inbox (tasks woken by other threads) goes first.
 const INBOX_EVERY: u32 = 61;
 
@@ -153,6 +162,7 @@ pub(super) fn run<'a>(shared: &Shared<'a>, index: usize, local: Worker<Job<'a>>)
         timers: BinaryHeap::new(),
         next_timer: 1,
         lifo_streak: 0,
+        idle_spin: IDLE_SPIN_MIN,
         picks: 0,
     };
     with_parker(Arc::new(GreenParker), || worker.run());
@@ -172,6 +182,8 @@ struct WorkerLoop<'s, 'a> {
     next_timer: u64,
     lifo_streak: u32,
     picks: u32,
+    /// The idle spin's budget now (see `IDLE_SPIN_MAX`).
+    idle_spin: Duration,
 }
 
 impl<'a> WorkerLoop<'_, 'a> {
@@ -343,16 +355,30 @@ impl<'a> WorkerLoop<'_, 'a> {
 
     /// Spins a moment on the inbox before the worker parks its OS thread: a partner on
     /// another core often answers within a microsecond, and catching its wake saves two
-    /// system calls (as the park layer's spin does for thread processes).
-    fn wake_is_near(&self) -> bool {
-        let backoff = crossbeam_utils::Backoff::new();
-        for _ in 0..IDLE_SPIN_STEPS {
-            if !self.home().inbox_is_empty() {
-                return true;
+    /// system calls (as the park layer's spin does for thread processes). How long
+    /// adapts to how often that pays (see `IDLE_SPIN_MAX`).
+    fn wake_is_near(&mut self) -> bool {
+        let start = Instant::now();
+        let caught = loop {
+            for _ in 0..64 {
+                if !self.home().inbox_is_empty() {
+                    break;
+                }
+                std::hint::spin_loop();
             }
-            backoff.spin();
-        }
-        false
+            if !self.home().inbox_is_empty() {
+                break true;
+            }
+            if start.elapsed() > self.idle_spin {
+                break false;
+            }
+        };
+        self.idle_spin = if caught {
+            (self.idle_spin * 2).min(IDLE_SPIN_MAX)
+        } else {
+            (self.idle_spin / 2).max(IDLE_SPIN_MIN)
+        };
+        caught
     }
 
     /// Parks this OS thread until another thread wakes one of its tasks, its next timer

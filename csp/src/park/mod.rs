@@ -312,6 +312,11 @@ impl Context {
 /// still held: its holder frees it).
 fn reuse_or_keep(cache: &mut [Option<Arc<Context>>], reason: &WaitReason) -> Arc<Context> {
     for ctx in cache.iter_mut().flatten() {
+        // A plain load first: a context a parked waiter holds (on a green worker, most
+        // of them) is passed over without `get_mut`'s locked compare-and-swap.
+        if Arc::strong_count(ctx) != 1 {
+            continue;
+        }
         // `get_mut` succeeds only if no other `Arc` (or `Weak`) exists, and it
         // synchronises with their drops: nobody can look at the old state any more.
         if let Some(unique) = Arc::get_mut(ctx) {
