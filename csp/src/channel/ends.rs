@@ -242,7 +242,9 @@ impl<T> Input<T> {
     fn read_by(&self, deadline: Deadline) -> Result<T, ChannelError> {
         self.end.check_open()?;
         match self.end.core.flavor() {
-            Flavor::Memory(core) => core.read(self.end.id, deadline, false, &self.end.spare).map(|(v, _)| v),
+            Flavor::Memory(core) => core
+                .read(self.end.id, deadline, false, &self.end.spare)
+                .map(|(v, _)| v),
             Flavor::Crossing(x) => x.read(self.end.id, deadline),
         }
     }
@@ -340,7 +342,8 @@ impl<T> Input<T> {
         self.end.check_open()?;
         Ok(match self.end.core.flavor() {
             Flavor::Memory(core) => {
-                let (v, release) = core.read(self.end.id, Deadline::Never, true, &self.end.spare)?;
+                let (v, release) =
+                    core.read(self.end.id, Deadline::Never, true, &self.end.spare)?;
                 (v, Extended::new(ExtendedBlock::Memory { core, release }))
             }
             Flavor::Crossing(x) => {

@@ -100,7 +100,9 @@ impl ShownSlot {
 /// process (a thread of the caller's own), nothing is shown.
 pub(crate) fn waiting_on(ctx: &Arc<Context>) -> Option<ShownWait> {
     with_current(|p| p.show_waiting(Some(ctx.clone())))?;
-    Some(ShownWait { _not_send: PhantomData })
+    Some(ShownWait {
+        _not_send: PhantomData,
+    })
 }
 
 /// Withdraws a shown wait when the waiter wakes. It finds its process as the current
@@ -178,4 +180,69 @@ pub(crate) fn set_failing() {
 pub(crate) fn drop_poisons() -> bool {
     std::thread::panicking()
         || with_current(|p| p.saw_poison() || p.failing.load(Ordering::Relaxed)).unwrap_or(false)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::park::{Outcome, WaitOp, WaitReason};
+
+    fn context(channel: u64) -> Arc<Context> {
+        Context::acquire(WaitReason {
+            op: WaitOp::Read,
+            channel,
+        })
+    }
+
+    #[test]
+    fn a_shown_wait_is_seen_until_withdrawn_or_decided() {
+        let process = ProcessContext::new();
+        let _entered = enter(process.clone());
+        assert!(process.blocked_on().is_none(), "nothing shown yet");
+        let ctx = context(7);
+        let shown = waiting_on(&ctx);
+        let seen = process.blocked_on().expect("shown");
+        assert!(Arc::ptr_eq(&seen, &ctx));
+        drop(seen);
+        drop(shown);
+        assert!(process.blocked_on().is_none(), "withdrawn");
+        let _shown = waiting_on(&ctx);
+        assert!(ctx.try_complete(Outcome::Selected(0)));
+        assert!(
+            process.blocked_on().is_none(),
+            "decided waits are not blocked"
+        );
+    }
+
+    /// The process shows and withdraws waits while a supervisor thread reads them: every
+    /// wait the supervisor sees is one the process showed, and still alive.
+    #[test]
+    fn showing_races_with_a_reader() {
+        let process = ProcessContext::new();
+        let reader = process.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_reader = stop.clone();
+        let supervisor = std::thread::spawn(move || {
+            let mut seen = 0u64;
+            while !stop_reader.load(Ordering::Relaxed) {
+                if let Some(ctx) = reader.blocked_on() {
+                    assert!(ctx.reason().channel < 1000);
+                    seen += 1;
+                }
+            }
+            seen
+        });
+        {
+            let _entered = enter(process.clone());
+            for i in 0..100_000u64 {
+                let ctx = context(i % 1000);
+                let shown = waiting_on(&ctx);
+                std::hint::black_box(&shown);
+                drop(shown);
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        supervisor.join().expect("supervisor");
+        assert!(process.blocked_on().is_none());
+    }
 }
