@@ -69,7 +69,7 @@ impl<T> Spares<T> {
 /// The packet of an end's last blocking operation, kept by the end for its next one: an
 /// end belongs to one process (it is `!Sync`), so taking and keeping it costs no lock,
 /// where the side's `Spares` cost two. A packet the last partner still holds goes to the
-/// side's spares instead (see [`Core::end_packet`]).
+/// side's spares instead (see `Core::end_packet`).
 pub(crate) struct SparePacket<T>(Cell<Option<Arc<Packet<T>>>>);
 
 impl<T> SparePacket<T> {
@@ -99,7 +99,7 @@ impl<T> Core<T> {
     }
 
     /// Keeps the packet of the end's finished waiter for its next wait (see
-    /// [`Core::recycle`]).
+    /// `Core::recycle`).
     pub(super) fn end_recycle(&self, side: Side, spare: &SparePacket<T>, packet: Arc<Packet<T>>) {
         packet.empty();
         if let Some(older) = spare.0.replace(Some(packet)) {
