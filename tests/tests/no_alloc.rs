@@ -191,3 +191,49 @@ fn alt_macro_round_trips_allocate_nothing() {
         assert_eq!((main, echo), (0, 0), "allocations (main, alting echo)");
     });
 }
+
+/// Two green processes on one worker: every operation of the round trip blocks (the
+/// partner runs only once this process suspends), so each one waits, suspends and is
+/// woken through the worker's run queue. Both processes run on the worker's thread, so
+/// the count covers the whole worker while the measured round trips run.
+#[test]
+fn green_round_trips_on_one_worker_allocate_nothing() {
+    use csp::{Parallel, Process};
+    watchdog(120, "green no-alloc", || {
+        let (to_tx, to_rx) = Channel::<u64>::new().one2one();
+        let (back_tx, back_rx) = Channel::<u64>::new().one2one();
+        let main = Process::with_ends(
+            "main",
+            (to_tx, back_rx),
+            |(to_tx, back_rx): (Output<u64>, Input<u64>)| {
+                let n = count_allocations(|i| {
+                    to_tx.write(i).expect("write the request");
+                    assert_eq!(back_rx.read().expect("read the reply"), i + 1);
+                });
+                Ok(Some(n))
+            },
+        );
+        let echo = Process::with_ends(
+            "echo",
+            (to_rx, back_tx),
+            |(to_rx, back_tx): (Input<u64>, Output<u64>)| {
+                for v in &to_rx {
+                    back_tx.write(v + 1)?;
+                }
+                Ok(None)
+            },
+        );
+        let results = Parallel::new()
+            .add(main)
+            .add(echo)
+            .green()
+            .green_workers(1)
+            .run()
+            .expect("green network");
+        assert_eq!(
+            results[0],
+            Some(Some(0)),
+            "allocations on the worker over {MEASURED} round trips"
+        );
+    });
+}

@@ -15,7 +15,7 @@ use super::error::{ChannelError, RetiredSide, WriteError};
 use super::ring::Ring;
 use super::state::{Locked, State};
 pub(crate) use super::state::{READ_MAY_GO, WRITE_MAY_GO};
-use super::waker::{Claims, Spares, WaitQueue, Waiter, Woken};
+use super::waker::{Claims, SparePacket, Spares, WaitQueue, Waiter, Woken};
 use super::{Codec, EndId, Kind, Side};
 use crate::park::{Context, Outcome, Packet, Release, WaitOp, WaitReason};
 use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
@@ -223,6 +223,7 @@ impl<T> Core<T> {
         end: EndId,
         value: T,
         deadline: Deadline,
+        spare: &SparePacket<T>,
     ) -> Result<(), WriteError<T>> {
         let value = match &self.ring {
             Some(ring) => match ring.fast_push(value, &self.hint, || may_snooze(deadline)) {
@@ -231,7 +232,7 @@ impl<T> Core<T> {
             },
             None => value,
         };
-        self.write_locked(end, value, deadline)
+        self.write_locked(end, value, deadline, spare)
     }
 
     /// The lock path of `write`.
@@ -240,6 +241,7 @@ impl<T> Core<T> {
         end: EndId,
         mut value: T,
         deadline: Deadline,
+        spare: &SparePacket<T>,
     ) -> Result<(), WriteError<T>> {
         let mut passed = false;
         loop {
@@ -274,7 +276,7 @@ impl<T> Core<T> {
                 }
                 Pushed::Full(v) => value = v,
             }
-            return self.park_writer(st, value, deadline);
+            return self.park_writer(st, value, deadline, spare);
         }
     }
 
@@ -284,6 +286,7 @@ impl<T> Core<T> {
         mut st: Locked<'_, T>,
         value: T,
         deadline: Deadline,
+        spare: &SparePacket<T>,
     ) -> Result<(), WriteError<T>> {
         let Some(deadline) = blocking(deadline) else {
             drop(st);
@@ -293,7 +296,7 @@ impl<T> Core<T> {
             op: WaitOp::Write,
             channel: self.id,
         });
-        let packet = self.packet(Side::Write, Some(value));
+        let packet = self.end_packet(Side::Write, spare, Some(value));
         st.writers.push(Waiter {
             ctx: ctx.clone(),
             case: 0,
@@ -307,7 +310,7 @@ impl<T> Core<T> {
             Outcome::Selected(_) => {
                 ctx.wait_for(packet.done());
                 let delivered = self.delivered(&packet);
-                self.recycle(Side::Write, packet);
+                self.end_recycle(Side::Write, spare, packet);
                 delivered
             }
             // Nobody committed to us, so nobody will touch the packet: take the value
@@ -404,13 +407,14 @@ impl<T> Core<T> {
         end: EndId,
         deadline: Deadline,
         extended: bool,
+        spare: &SparePacket<T>,
     ) -> Result<(T, Option<Release<T>>), ChannelError> {
         if let Some(ring) = &self.ring {
             if let Some(v) = ring.fast_pop(&self.hint, || may_snooze(deadline)) {
                 return Ok((v, None));
             }
         }
-        self.read_locked(end, deadline, extended)
+        self.read_locked(end, deadline, extended, spare)
     }
 
     /// The lock path of `read`.
@@ -419,6 +423,7 @@ impl<T> Core<T> {
         end: EndId,
         deadline: Deadline,
         extended: bool,
+        spare: &SparePacket<T>,
     ) -> Result<(T, Option<Release<T>>), ChannelError> {
         let mut passed = false;
         loop {
@@ -444,7 +449,7 @@ impl<T> Core<T> {
                 drop(st);
                 return Err(self.retired_error(RetiredSide::Writers));
             }
-            return self.park_reader(st, deadline, extended);
+            return self.park_reader(st, deadline, extended, spare);
         }
     }
 
@@ -472,6 +477,7 @@ impl<T> Core<T> {
         mut st: Locked<'_, T>,
         deadline: Deadline,
         extended: bool,
+        spare: &SparePacket<T>,
     ) -> Result<(T, Option<Release<T>>), ChannelError> {
         let Some(deadline) = blocking(deadline) else {
             drop(st);
@@ -481,7 +487,7 @@ impl<T> Core<T> {
             op: WaitOp::Read,
             channel: self.id,
         });
-        let packet = self.packet(Side::Read, None);
+        let packet = self.end_packet(Side::Read, spare, None);
         st.readers.push(Waiter {
             ctx: ctx.clone(),
             case: 0,
@@ -496,7 +502,7 @@ impl<T> Core<T> {
                     .take()
                     .expect("invariant: a selected reader's packet was filled");
                 let release = packet.take_release();
-                self.recycle(Side::Read, packet);
+                self.end_recycle(Side::Read, spare, packet);
                 Ok((v, release))
             }
             other => {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::core::{Core, Flavor};
 use super::error::{ChannelError, RetiredSide};
+use super::waker::SparePacket;
 use super::{next_end_id, ChannelInfo, EndId, Side};
 
 /// State common to both ends.
@@ -17,6 +18,8 @@ pub(super) struct End<T> {
     pub(super) info: Arc<dyn ChannelInfo>,
     pub(super) id: EndId,
     retired: AtomicBool,
+    /// The packet of this end's last blocking operation, for its next one.
+    pub(super) spare: SparePacket<T>,
     /// Makes every end `!Sync`: an end is used by the one process that owns it. Sharing
     /// `&Output` between threads would let two writers use a one2one channel; shared
     /// kinds hand out `Clone` ends instead, one per holder.
@@ -30,6 +33,7 @@ impl<T> End<T> {
             info,
             id: next_end_id(),
             retired: AtomicBool::new(false),
+            spare: SparePacket::new(),
             _one_holder: PhantomData,
         }
     }

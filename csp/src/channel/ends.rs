@@ -223,7 +223,7 @@ impl<T> Output<T> {
             return Err(WriteError::new(e, value));
         }
         match self.end.core.flavor() {
-            Flavor::Memory(core) => core.write(self.end.id, value, deadline),
+            Flavor::Memory(core) => core.write(self.end.id, value, deadline, &self.end.spare),
             Flavor::Crossing(x) => x.write(self.end.id, value, deadline),
         }
     }
@@ -333,7 +333,9 @@ impl<T> Input<T> {
     fn read_by(&self, deadline: Deadline) -> Result<T, ChannelError> {
         self.end.check_open()?;
         match self.end.core.flavor() {
-            Flavor::Memory(core) => core.read(self.end.id, deadline, false).map(|(v, _)| v),
+            Flavor::Memory(core) => core
+                .read(self.end.id, deadline, false, &self.end.spare)
+                .map(|(v, _)| v),
             Flavor::Crossing(x) => x.read(self.end.id, deadline),
         }
     }
@@ -431,7 +433,8 @@ impl<T> Input<T> {
         self.end.check_open()?;
         Ok(match self.end.core.flavor() {
             Flavor::Memory(core) => {
-                let (v, release) = core.read(self.end.id, Deadline::Never, true)?;
+                let (v, release) =
+                    core.read(self.end.id, Deadline::Never, true, &self.end.spare)?;
                 (v, Extended::new(ExtendedBlock::Memory { core, release }))
             }
             Flavor::Crossing(x) => {

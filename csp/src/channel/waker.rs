@@ -4,6 +4,7 @@
 //! arrival order), and per side a claim queue: ends waiting for a `claim()`, or for
 //! another end's claim to end before they may act.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use super::core::Core;
@@ -61,6 +62,48 @@ impl<T> Spares<T> {
     pub(crate) fn keep(&mut self, packet: Arc<Packet<T>>) {
         if self.packets.len() < SPARE_PACKETS {
             self.packets.push(packet);
+        }
+    }
+}
+
+/// The packet of an end's last blocking operation, kept by the end for its next one: an
+/// end belongs to one process (it is `!Sync`), so taking and keeping it costs no lock,
+/// where the side's `Spares` cost two. A packet the last partner still holds goes to the
+/// side's spares instead (see `Core::end_packet`).
+pub(crate) struct SparePacket<T>(Cell<Option<Arc<Packet<T>>>>);
+
+impl<T> SparePacket<T> {
+    pub(crate) fn new() -> Self {
+        SparePacket(Cell::new(None))
+    }
+}
+
+impl<T> Core<T> {
+    /// A packet holding `value` for a new waiter of `side` on the end that keeps
+    /// `spare`: its own spare if nobody else holds it any more, else one of the side's.
+    pub(super) fn end_packet(
+        &self,
+        side: Side,
+        spare: &SparePacket<T>,
+        value: Option<T>,
+    ) -> Arc<Packet<T>> {
+        if let Some(mut packet) = spare.0.take() {
+            // Unique: no partner can reach it any more, and none can get it back.
+            if let Some(unique) = Arc::get_mut(&mut packet) {
+                unique.reset(value);
+                return packet;
+            }
+            self.spares(side).keep(packet);
+        }
+        self.packet(side, value)
+    }
+
+    /// Keeps the packet of the end's finished waiter for its next wait (see
+    /// `Core::recycle`).
+    pub(super) fn end_recycle(&self, side: Side, spare: &SparePacket<T>, packet: Arc<Packet<T>>) {
+        packet.empty();
+        if let Some(older) = spare.0.replace(Some(packet)) {
+            self.spares(side).keep(older);
         }
     }
 }

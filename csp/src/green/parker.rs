@@ -73,9 +73,9 @@ impl Parker for GreenParker {
     fn park(&self, timeout: Option<Duration>) {
         let deadline = timeout.map(|t| Instant::now() + t);
         let suspended = with_current(|c| {
-            if c.task.take_notification() {
-                return;
-            }
+            // A wake that came since the last park is not looked for here: the worker
+            // finds it as it parks the suspended task (`Task::park`) and resumes it at
+            // once. That costs a switch in the rare case and saves a CAS in every wait.
             let yielder = c.yielder.get();
             // SAFETY: `yielder` was set by this very coroutine as it started (`c` is
             // the running coroutine's `Current`, and `park` runs on its stack), and a

@@ -124,8 +124,9 @@ impl Task {
         })
     }
 
-    /// Called by the task itself as it is about to park: consumes a wake that came
-    /// since its last park, if any (then the park returns at once).
+    /// Consumes a wake that came since the task's last park, if any. (The green parker
+    /// no longer asks: the worker's `park` finds such a wake.)
+    #[cfg(test)]
     pub(super) fn take_notification(&self) -> bool {
         self.state
             .compare_exchange(NOTIFIED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
@@ -189,7 +190,7 @@ impl Wake for Task {
                 Err(now) => state = now,
             }
         }
-        super::worker::schedule(self.clone());
+        super::worker::schedule(self);
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use corosensei::{Coroutine, CoroutineResult};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -27,8 +27,17 @@ use crate::park::process::{self, ProcessContext};
 /// Tasks taken from the LIFO slot in a row before the ready queue gets a turn: two
 /// processes passing a value back and forth must not starve the others.
 const LIFO_STREAK: u32 = 32;
-/// Busy-spin steps of an idle worker before it parks (see `wake_is_near`).
-const IDLE_SPIN_STEPS: usize = 8;
+/// How long an idle worker watches its inbox before it parks its OS thread, at most
+/// and at least. When a network's processes are split over workers, each communication
+/// between them is a wake from one worker to another; a worker that parked costs the
+/// waker a futex wake and itself a reschedule (microseconds). Spinning up to 50 µs
+/// covered the gaps of a split commstime (measured: with 1 µs, 1.1–4.7 µs a loop,
+/// varying run to run with the split; with 50–200 µs, 0.9–2.9 µs). But a worker whose
+/// wakes come rarely would burn that at every idle period (the alt suites on green took
+/// twice as long), so the spin adapts: a spin that caught a wake doubles the next one's
+/// budget, one that did not halves it.
+const IDLE_SPIN_MAX: Duration = Duration::from_micros(50);
+const IDLE_SPIN_MIN: Duration = Duration::from_micros(1);
 /// Every this many picks, the inbox (tasks woken by other threads) goes first.
 const INBOX_EVERY: u32 = 61;
 
@@ -53,12 +62,14 @@ impl Shared<'_> {
     }
 }
 
-/// Tasks of this thread's worker that are ready to run.
+/// Tasks of this thread's worker that are ready to run, by their slot in its table:
+/// a wake from the worker's own thread queues the slot, with no `Arc` clone (a started
+/// task stays in its slot until it ends, and an ended task is never queued).
 #[derive(Default)]
 struct Ready {
     /// The task woken last by a task of this worker: it runs next.
-    lifo: Option<Arc<Task>>,
-    queue: VecDeque<Arc<Task>>,
+    lifo: Option<usize>,
+    queue: VecDeque<usize>,
 }
 
 thread_local! {
@@ -69,20 +80,19 @@ thread_local! {
 
 /// Puts a woken task where its worker will run it: this thread's LIFO slot if this
 /// thread is its worker, else its worker's inbox.
-pub(super) fn schedule(task: Arc<Task>) {
+pub(super) fn schedule(task: &Arc<Task>) {
     let here = HERE.try_with(Cell::get).unwrap_or(std::ptr::null());
     if std::ptr::eq(here, Arc::as_ptr(&task.home)) {
-        push_local(task);
+        push_local(task.slot);
     } else {
-        let home = task.home.clone();
-        home.push_remote(task);
+        task.home.push_remote(task.clone());
     }
 }
 
-fn push_local(task: Arc<Task>) {
+fn push_local(slot: usize) {
     READY.with(|ready| {
         let mut ready = ready.borrow_mut();
-        if let Some(displaced) = ready.lifo.replace(task) {
+        if let Some(displaced) = ready.lifo.replace(slot) {
             ready.queue.push_back(displaced);
         }
     });
@@ -93,7 +103,8 @@ struct Running {
     coroutine: Coroutine<(), Suspend, (), PooledStack>,
     /// Boxed: the thread-local pointer to it must stay valid while the table grows.
     current: Box<Current>,
-    context: Arc<ProcessContext>,
+    /// Made current while the coroutine runs (moved in and out: `None` only then).
+    context: Option<Arc<ProcessContext>>,
     /// What the stack overflow handler reports; points into `_name`.
     frame: Frame,
     _name: String,
@@ -123,6 +134,23 @@ impl Ord for Timer {
     }
 }
 
+/// Records a timed park of `task` until `at` in `timers`; gives the timer's id.
+fn add_timer(
+    timers: &mut BinaryHeap<Reverse<Timer>>,
+    next_timer: &mut u64,
+    at: Instant,
+    task: &Arc<Task>,
+) -> u64 {
+    let id = *next_timer;
+    *next_timer += 1;
+    timers.push(Reverse(Timer {
+        at,
+        id,
+        task: task.clone(),
+    }));
+    id
+}
+
 /// Runs worker `index` of `shared` on the calling thread until every process of the
 /// network has ended.
 pub(super) fn run<'a>(shared: &Shared<'a>, index: usize, local: Worker<Job<'a>>) {
@@ -138,6 +166,7 @@ pub(super) fn run<'a>(shared: &Shared<'a>, index: usize, local: Worker<Job<'a>>)
         timers: BinaryHeap::new(),
         next_timer: 1,
         lifo_streak: 0,
+        idle_spin: IDLE_SPIN_MIN,
         picks: 0,
     };
     with_parker(Arc::new(GreenParker), || worker.run());
@@ -157,14 +186,16 @@ struct WorkerLoop<'s, 'a> {
     next_timer: u64,
     lifo_streak: u32,
     picks: u32,
+    /// The idle spin's budget now (see `IDLE_SPIN_MAX`).
+    idle_spin: Duration,
 }
 
 impl<'a> WorkerLoop<'_, 'a> {
     fn run(&mut self) {
         loop {
             self.fire_timers();
-            if let Some(task) = self.next_ready() {
-                self.resume(task);
+            if let Some(slot) = self.next_ready() {
+                self.resume(slot);
             } else if let Some(job) = self.next_job() {
                 self.start(job);
             } else if self.shared.remaining.load(Ordering::Acquire) == 0 {
@@ -179,11 +210,12 @@ impl<'a> WorkerLoop<'_, 'a> {
         &self.shared.homes[self.index]
     }
 
-    fn next_ready(&mut self) -> Option<Arc<Task>> {
+    /// The slot of the next task to resume.
+    fn next_ready(&mut self) -> Option<usize> {
         self.picks = self.picks.wrapping_add(1);
         if self.picks % INBOX_EVERY == 0 {
             if let Some(task) = self.home().pop_remote() {
-                return Some(task);
+                return Some(task.slot);
             }
         }
         let streak = &mut self.lifo_streak;
@@ -200,7 +232,7 @@ impl<'a> WorkerLoop<'_, 'a> {
             *streak = 0;
             ready.queue.pop_front()
         });
-        local.or_else(|| self.home().pop_remote())
+        local.or_else(|| self.home().pop_remote().map(|task| task.slot))
     }
 
     /// A process nobody has started: from this worker's deque, the injector, or
@@ -264,56 +296,52 @@ impl<'a> WorkerLoop<'_, 'a> {
         self.tasks[slot] = Some(Running {
             coroutine,
             current: Box::new(Current::new(task.clone())),
-            context: job.context,
+            context: Some(job.context),
             frame,
             _name: job.name,
         });
-        self.resume(task);
+        self.resume(slot);
     }
 
-    /// Runs `task` until it parks or ends.
-    fn resume(&mut self, task: Arc<Task>) {
-        task.set_running();
-        let slot = task.slot;
+    /// Runs the task in `slot` until it parks or ends.
+    fn resume(&mut self, slot: usize) {
         let Some(running) = self.tasks.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
+        running.current.task.set_running();
         let previous = parker::set_current(&*running.current);
         let result = {
-            let _entered = process::enter(running.context.clone());
             let _watched = overflow::watch(running.frame);
-            running.coroutine.resume(())
+            match running.context.take() {
+                Some(context) => {
+                    let entered = process::enter(context);
+                    let result = running.coroutine.resume(());
+                    running.context = entered.leave();
+                    result
+                }
+                None => running.coroutine.resume(()),
+            }
         };
         parker::set_current(previous);
         match result {
             CoroutineResult::Yield(Suspend::Park(deadline)) => {
+                let task = &running.current.task;
                 let timer = match deadline {
-                    Some(at) => self.add_timer(at, &task),
+                    Some(at) => add_timer(&mut self.timers, &mut self.next_timer, at, task),
                     None => 0,
                 };
                 task.timer.store(timer, Ordering::Relaxed);
                 if !task.park() {
-                    push_local(task);
+                    push_local(slot);
                 }
             }
             CoroutineResult::Return(()) => {
-                task.finish();
+                running.current.task.finish();
                 self.tasks[slot] = None;
                 self.free_slots.push(slot);
                 self.shared.job_done();
             }
         }
-    }
-
-    fn add_timer(&mut self, at: Instant, task: &Arc<Task>) -> u64 {
-        let id = self.next_timer;
-        self.next_timer += 1;
-        self.timers.push(Reverse(Timer {
-            at,
-            id,
-            task: task.clone(),
-        }));
-        id
     }
 
     /// Wakes the tasks whose timed park is due (a timer of a park that is over wakes
@@ -337,16 +365,30 @@ impl<'a> WorkerLoop<'_, 'a> {
 
     /// Spins a moment on the inbox before the worker parks its OS thread: a partner on
     /// another core often answers within a microsecond, and catching its wake saves two
-    /// system calls (as the park layer's spin does for thread processes).
-    fn wake_is_near(&self) -> bool {
-        let backoff = crossbeam_utils::Backoff::new();
-        for _ in 0..IDLE_SPIN_STEPS {
-            if !self.home().inbox_is_empty() {
-                return true;
+    /// system calls (as the park layer's spin does for thread processes). How long
+    /// adapts to how often that pays (see `IDLE_SPIN_MAX`).
+    fn wake_is_near(&mut self) -> bool {
+        let start = Instant::now();
+        let caught = loop {
+            for _ in 0..64 {
+                if !self.home().inbox_is_empty() {
+                    break;
+                }
+                std::hint::spin_loop();
             }
-            backoff.spin();
-        }
-        false
+            if !self.home().inbox_is_empty() {
+                break true;
+            }
+            if start.elapsed() > self.idle_spin {
+                break false;
+            }
+        };
+        self.idle_spin = if caught {
+            (self.idle_spin * 2).min(IDLE_SPIN_MAX)
+        } else {
+            (self.idle_spin / 2).max(IDLE_SPIN_MIN)
+        };
+        caught
     }
 
     /// Parks this OS thread until another thread wakes one of its tasks, its next timer

@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use std::sync::Arc;
 
-use crate::sync::{self, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::sync::{self, AtomicBool, AtomicUsize, Ordering, UnsafeCell};
 
 /// Busy-spin steps of `Context::spin_for` (crossbeam's `Backoff::spin` doubles its
 /// busy-wait up to 64 `spin_loop`s per step).
@@ -298,6 +298,11 @@ impl Context {
 /// still held: its holder frees it).
 fn reuse_or_keep(cache: &mut [Option<Arc<Context>>], reason: &WaitReason) -> Arc<Context> {
     for ctx in cache.iter_mut().flatten() {
+        // A plain load first: a context a parked waiter holds (on a green worker, most
+        // of them) is passed over without `get_mut`'s locked compare-and-swap.
+        if Arc::strong_count(ctx) != 1 {
+            continue;
+        }
         // `get_mut` succeeds only if no other `Arc` (or `Weak`) exists, and it
         // synchronises with their drops: nobody can look at the old state any more.
         if let Some(unique) = Arc::get_mut(ctx) {
@@ -326,13 +331,32 @@ fn keep(cache: &mut [Option<Arc<Context>>], ctx: Arc<Context>) {
 /// Where a value travels between two committed parties. The party that commits fills
 /// or empties it, then sets `done` and unparks the other; the other only looks inside
 /// after seeing `done`.
+///
+/// The slot has no lock: at any moment exactly one party may touch it, and each handover
+/// is a synchronising step. Its owner fills it before queueing it under the channel's
+/// lock, and a partner reaches it only by taking the waiter off that queue under the same
+/// lock and winning the waiter's CAS (`Context::try_complete`); the partner's last touch
+/// comes before its Release store of `done`, which the owner reads with Acquire before
+/// touching the slot again. A waiter nobody committed to (timed out, poisoned, an alt
+/// that chose another guard) is taken off its queue under the lock by its owner, and any
+/// partner that popped it meanwhile lost its CAS and never touched the slot. A spare is
+/// reset only through `&mut` (`Arc::get_mut`: nobody else holds it). Loom checks these
+/// accesses (`sync::UnsafeCell` is loom's cell under `cfg(loom)`).
 pub(crate) struct Packet<T> {
-    slot: Mutex<Slot<T>>,
+    slot: UnsafeCell<Slot<T>>,
     done: AtomicBool,
     /// Set before `done` when a reader's extended block panicked: the value was taken
     /// but the rendezvous did not complete (the channel is poisoned).
     abandoned: AtomicBool,
 }
+
+// SAFETY: a packet moves a `T` from one thread to another, hence `T: Send`. Sharing it
+// (`Sync`) gives no `&T` to anyone: the slot's value is only ever moved in or out, by the
+// one party that may touch the slot at that moment (see the type's doc), so two threads
+// never access it at once and `T: Sync` is not needed.
+unsafe impl<T: Send> Sync for Packet<T> {}
+// SAFETY: as above; sending a packet sends the `T` it may hold.
+unsafe impl<T: Send> Send for Packet<T> {}
 
 struct Slot<T> {
     value: Option<T>,
@@ -368,7 +392,7 @@ impl<T> Packet<T> {
 
     fn fresh(value: Option<T>) -> Packet<T> {
         Packet {
-            slot: Mutex::new(Slot {
+            slot: UnsafeCell::new(Slot {
                 value,
                 release: None,
             }),
@@ -382,28 +406,39 @@ impl<T> Packet<T> {
         *self = Packet::fresh(value);
     }
 
+    /// Runs `f` on the slot. Callers are the party that may touch the slot now (see the
+    /// type's doc); `f` only moves values in or out and never calls back here.
+    #[inline]
+    fn with_slot<R>(&self, f: impl FnOnce(&mut Slot<T>) -> R) -> R {
+        // SAFETY: only the one party the protocol above lets touch the slot calls this,
+        // so no other reference to the slot exists while `f` runs; `f` does not reenter.
+        self.slot.with_mut(|slot| f(unsafe { &mut *slot }))
+    }
+
     /// Empties a packet whose exchange is over (its owner has seen `done`, so the
     /// partner will not fill it again), dropping what was left here rather than where a
     /// spare is reused, under a channel's lock.
     pub(crate) fn empty(&self) {
-        let mut slot = sync::lock(&self.slot);
-        let left = (slot.value.take(), slot.release.take());
-        drop(slot);
+        let left = self.with_slot(|slot| (slot.value.take(), slot.release.take()));
         drop(left);
     }
 
     pub(crate) fn take(&self) -> Option<T> {
-        sync::lock(&self.slot).value.take()
+        self.with_slot(|slot| slot.value.take())
     }
 
     pub(crate) fn put(&self, value: T, release: Option<Release<T>>) {
-        let mut slot = sync::lock(&self.slot);
-        slot.value = Some(value);
-        slot.release = release;
+        let old = self.with_slot(|slot| {
+            (
+                slot.value.replace(value),
+                std::mem::replace(&mut slot.release, release),
+            )
+        });
+        drop(old);
     }
 
     pub(crate) fn take_release(&self) -> Option<Release<T>> {
-        sync::lock(&self.slot).release.take()
+        self.with_slot(|slot| slot.release.take())
     }
 
     pub(crate) fn done(&self) -> &AtomicBool {
