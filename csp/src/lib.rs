@@ -493,6 +493,7 @@ pub use csp_macros::process;
 /// # drop(rx2);
 /// ```
 pub use csp_macros::Ends;
+pub use green::block_in_place;
 pub use parallel::{spawn, Parallel, Sequence, Spawned};
 pub use parallel::{Deadlock, ForkError, NetworkError, Operation, Waiting};
 pub use process::{BoxError, Failure};

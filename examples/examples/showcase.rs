@@ -12,7 +12,9 @@
 //! 3. The aggregator counts per endpoint and status; the quarantine keeps bad lines.
 //! 4. Before it runs, the network is validated and its diagram printed (Mermaid).
 //! 5. The same network runs again with each parser in a forked OS process of its own
-//!    (`.forked()`): the same code, channels through shared memory; both timings print.
+//!    (`.forked()`): the same code, channels through shared memory; and again with
+//!    every process green (`Parallel::green()`: coroutines on one worker thread per
+//!    core). The three timings print side by side.
 //! 6. Then the same network runs with a parser that panics on a bad line: the framework
 //!    poisons its channels, the whole network ends, and the error names the process.
 //!
@@ -129,6 +131,9 @@ enum Parsers {
     Threads,
     /// Each in a forked OS process of its own.
     Forked,
+    /// Every process of the network green (each parser a process of the network: a
+    /// nested network's `run` would block its worker).
+    Green,
 }
 
 /// Builds the network; `strict` parsers panic on a malformed line.
@@ -153,10 +158,19 @@ fn network(lines: u64, parsers: usize, strict: bool, place: Parsers) -> Parallel
         Parsers::Forked => (0..parsers).fold(net, |net, i| {
             net.add(parser(i).map(|_| Outcome::Nothing).forked())
         }),
+        Parsers::Green => {
+            (0..parsers).fold(net, |net, i| net.add(parser(i).map(|_| Outcome::Nothing)))
+        }
     };
     drop((line_rx, rec_tx, rej_tx)); // the parsers hold these ends now
-    net.add(aggregate(rec_rx).map(Outcome::Stats))
-        .add(quarantine(rej_rx).map(Outcome::Rejects))
+    let net = net
+        .add(aggregate(rec_rx).map(Outcome::Stats))
+        .add(quarantine(rej_rx).map(Outcome::Rejects));
+    if place == Parsers::Green {
+        net.green()
+    } else {
+        net
+    }
 }
 
 /// Runs the network; its statistics and the quarantined lines.
@@ -230,6 +244,23 @@ fn main() {
         "parsers on threads: {threads:.2?}; in forked processes: {forked:.2?} ({:.2}x)",
         forked.as_secs_f64() / threads.as_secs_f64()
     );
+
+    println!();
+    println!("== the same network, every process green");
+    let green = run_and_report(
+        network(lines, parsers, false, Parsers::Green),
+        lines,
+        3 + parsers,
+    );
+    println!();
+    println!("executor  time        vs threads");
+    for (name, took) in [("threads", threads), ("forked", forked), ("green", green)] {
+        println!(
+            "{name:<9} {:<11} {:.2}x",
+            format!("{took:.2?}"),
+            took.as_secs_f64() / threads.as_secs_f64()
+        );
+    }
 
     println!();
     println!("== the same network with strict parsers that panic on a malformed line");

@@ -78,10 +78,10 @@ fn assert_says(name: &str, out: &str, expected: &[&str]) {
 }
 
 #[test]
-fn showcase_validates_runs_on_threads_and_forked_and_names_the_panicking_parser() {
+fn showcase_validates_runs_on_threads_forked_and_green_and_names_the_panicking_parser() {
     let out = run("showcase", &[]);
     let lost = out.matches("quarantined 100 malformed lines").count();
-    assert_eq!(lost, 2, "both runs see every malformed line:\n{out}");
+    assert_eq!(lost, 3, "all three runs see every malformed line:\n{out}");
     assert_says(
         "showcase",
         &out,
@@ -90,6 +90,11 @@ fn showcase_validates_runs_on_threads_and_forked_and_names_the_panicking_parser(
             "flowchart LR",
             "== the same network, each parser in a forked OS process of its own",
             "; in forked processes: ",
+            "== the same network, every process green",
+            "executor  time        vs threads",
+            "\nthreads   ",
+            "\nforked    ",
+            "\ngreen     ",
             "panicked: malformed log line",
         ],
     );

@@ -486,3 +486,65 @@ fn the_cspm_script_grows_linearly_with_the_network() {
         "{small} -> {large} bytes: {growth:.1}x for 4x the processes"
     );
 }
+
+/// Green processes are drawn apart from thread processes, with their stack size, in
+/// both formats; a network that forks runs its green processes on threads, and draws
+/// them so.
+#[test]
+fn green_processes_are_drawn_green_with_their_stack_size() {
+    let net = || {
+        let (a_tx, a_rx) = Channel::<u8>::new().named("a").one2one();
+        let (b_tx, b_rx) = Channel::<u8>::new().named("b").one2one();
+        Parallel::<()>::new()
+            .add(generate(0..3, a_tx).green())
+            .add(
+                Process::with_ends("relay", (a_rx, b_tx), |(rx, tx)| {
+                    for v in &rx {
+                        tx.write(v)?;
+                    }
+                    Ok(())
+                })
+                .green_stack(256 * 1024),
+            )
+            .add(sink(b_rx).map(|_| ()))
+    };
+    let dot = net().topology().to_dot();
+    let green = "style=\"rounded,filled\", fillcolor=\"#d8f0d8\"";
+    assert!(
+        dot.contains(&format!(
+            "p0 [label=\"generate (green, 64 KiB)\", {green}];"
+        )),
+        "{dot}"
+    );
+    assert!(
+        dot.contains(&format!("p1 [label=\"relay (green, 256 KiB)\", {green}];")),
+        "{dot}"
+    );
+    assert!(dot.contains("p2 [label=\"sink\"];"), "{dot}");
+    let mermaid = net().topology().to_mermaid();
+    assert!(
+        mermaid.contains("p0([\"generate (green, 64 KiB)\"]):::green"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("p2[\"sink\"]"), "{mermaid}");
+    assert_eq!(mermaid.matches("classDef green").count(), 1, "{mermaid}");
+    // The whole network green, with its own default.
+    let all = net().green().green_stack(32 * 1024).topology().to_dot();
+    assert!(all.contains("p2 [label=\"sink (green, 32 KiB)\""), "{all}");
+    assert!(
+        all.contains("p1 [label=\"relay (green, 256 KiB)\""),
+        "{all}"
+    );
+    // What runs is drawn: none of them runs green beside a forked process.
+    let forked = net()
+        .add(Process::from_fn("away", || ()).forked())
+        .topology();
+    let dot = forked.to_dot();
+    assert!(!dot.contains("green"), "{dot}");
+    assert!(
+        dot.contains("subgraph cluster_os0 { label=\"fork away\""),
+        "{dot}"
+    );
+    // And the network runs as drawn.
+    watchdog(60, "drawn", move || net().green().run().unwrap());
+}

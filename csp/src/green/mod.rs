@@ -37,18 +37,49 @@
 //!   check work as on threads. Panics are caught inside the coroutine by the same code
 //!   that runs a thread process, and reported as `Failure::Panicked` naming it.
 //! - **Stacks** ([`stack`]): 64 KiB by default
-//!   ([`Parallel::green_stack`](crate::Parallel::green_stack)), each with a guard page,
-//!   carved out of large mappings with `madvise(MADV_GUARD_INSTALL)` so that 100,000
-//!   processes do not hit `vm.max_map_count`, and reused by processes that start later.
+//!   ([`Parallel::green_stack`](crate::Parallel::green_stack)), or the process's own
+//!   ([`ScopedProcess::green_stack`](crate::ScopedProcess::green_stack)), rounded up
+//!   to a power of two: one pool per size class. Each stack has a guard page, and they
+//!   are carved out of large mappings with `madvise(MADV_GUARD_INSTALL)` so that
+//!   100,000 processes do not hit `vm.max_map_count`; they are reused by processes that
+//!   start later, and a pool that shrinks after a peak gives wholly idle slabs back to
+//!   the OS (`MADV_DONTNEED`) beyond two slabs' worth of idle stacks.
+//! - **Stack overflow** ([`overflow`]): touching a guard page raises `SIGSEGV`; a
+//!   handler (installed by the first worker, run on each worker's alternate signal
+//!   stack) writes ``csp: green process `NAME` overflowed its stack of N KiB`` to stderr
+//!   and lets the signal kill the program. Other faults go to the handler installed
+//!   before it (std's, for threads' own overflows).
+//!
+//! # What blocks a worker
+//!
+//! A green process shares its OS thread with every other process of its worker, and
+//! a call that blocks the OS thread blocks them all meanwhile:
+//!
+//! - **Do not block:** channel operations (read, write, their timeouts), [`Alt`](crate::Alt)
+//!   and its timeout guards, [`Timer::sleep`](crate::Timer::sleep) and `sleep_until`, barriers, and
+//!   everything built on them (the components, `Farm`'s channels): they suspend the
+//!   coroutine instead.
+//! - **Block the worker:** `std::thread::sleep`, blocking I/O (files, sockets, stdin,
+//!   `std::process::Command::output`), waiting on a `std::sync::Mutex` or `Condvar`
+//!   another thread holds long, `JoinHandle::join`, `std::sync::mpsc` receives, a
+//!   nested `Parallel::run` or `Sequence::run` (it waits for its own processes), and
+//!   CPU-bound loops that never wait (they do not block, but nothing else on the
+//!   worker runs until they do).
+//!
+//! Wrap such calls in [`block_in_place`]: the work runs on a helper thread while the
+//! process waits suspended, and the worker runs its other processes. Or run that
+//! process on a thread.
 //!
 //! # Limits
 //!
-//! A green process that blocks its OS thread (`std::thread::sleep`, blocking I/O, a
-//! mutex held long by another thread, running a nested `Parallel`) blocks every process
-//! of its worker meanwhile: use the channel operations and [`Timer`](crate::Timer),
-//! or run such a process on a thread. A stack overflow hits the guard page and kills
-//! the program with `SIGSEGV` (not yet reported with the process's name).
+//! In a network that also forks, green processes run on threads (a channel shared with
+//! another OS process waits on a futex of its own), so a forked child cannot run its
+//! processes green yet. A stack overflow is caught by the guard page only if a frame
+//! touches it (Rust's stack probes see to that for Rust code; a foreign function with
+//! a frame larger than a page could skip it).
 
+mod block;
+mod overflow;
 mod parker;
 mod stack;
 mod task;
@@ -63,8 +94,10 @@ use std::thread::{Scope, ScopedJoinHandle};
 use crossbeam_deque::{Injector, Worker};
 
 use crate::park::process::ProcessContext;
-use stack::StackPool;
+use stack::StackPools;
 use task::Home;
+
+pub use block::block_in_place;
 
 /// The default usable size of a green process's stack.
 pub(crate) const DEFAULT_STACK_SIZE: usize = 64 * 1024;
@@ -74,7 +107,7 @@ pub(crate) const DEFAULT_STACK_SIZE: usize = 64 * 1024;
 pub(crate) struct Config {
     /// Worker threads; `None`: one per core.
     pub(crate) workers: Option<NonZeroUsize>,
-    /// Usable bytes of each process's stack.
+    /// Usable bytes of the stack of each process that asks for no size of its own.
     pub(crate) stack_size: usize,
 }
 
@@ -87,9 +120,12 @@ impl Default for Config {
     }
 }
 
-/// One green process to run: its context (made current whenever it runs), and its
-/// body, called with `None` to run it, or with the error that kept it from starting.
+/// One green process to run: its name (for the stack overflow report), the usable
+/// bytes its stack needs, its context (made current whenever it runs), and its body,
+/// called with `None` to run it, or with the error that kept it from starting.
 pub(crate) struct Job<'a> {
+    pub(crate) name: String,
+    pub(crate) stack_size: usize,
     pub(crate) context: Arc<ProcessContext>,
     pub(crate) body: Box<dyn FnOnce(Option<io::Error>) + Send + 'a>,
 }
@@ -115,7 +151,7 @@ pub(crate) fn start<'scope, 'a: 'scope>(
         stealers: locals.iter().map(Worker::stealer).collect(),
         homes: (0..workers).map(|_| Home::new()).collect(),
         remaining: AtomicUsize::new(jobs.len()),
-        stacks: StackPool::new(config.stack_size),
+        stacks: StackPools::for_sizes(jobs.iter().map(|j| j.stack_size)),
     });
     for job in jobs {
         shared.jobs.push(job);
@@ -126,7 +162,12 @@ pub(crate) fn start<'scope, 'a: 'scope>(
         let mine = shared.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("csp-green-{index}"))
-            .spawn_scoped(scope, move || worker::run(&mine, index, local));
+            .spawn_scoped(scope, move || {
+                // Without an alternate stack, an overflow still kills the program,
+                // only unnamed.
+                let _alt_stack = overflow::on_worker_thread();
+                worker::run(&mine, index, local)
+            });
         match spawned {
             Ok(handle) => handles.push(handle),
             Err(error) => refused = Some(error),

@@ -14,8 +14,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use corosensei::stack::{Stack, StackPointer};
 
-/// Stacks per mapping: 16 MiB of address space for 64 KiB stacks.
+/// Address space per mapping: 16 MiB, so 256 stacks of 64 KiB (fewer of larger sizes).
+const SLAB_BYTES: usize = 16 * 1024 * 1024;
+/// At most this many stacks per mapping (what small stacks get).
 const STACKS_PER_SLAB: usize = 256;
+/// Idle stacks a pool keeps resident, in slabs' worth: beyond that, a slab whose
+/// stacks are all idle gives its memory back to the OS (`MADV_DONTNEED`). A network
+/// that churns through short-lived processes reuses the same few stacks and never
+/// pays for it; one that shrinks after a peak returns what the peak touched.
+const IDLE_SLABS_KEPT: usize = 2;
 
 /// `MADV_GUARD_INSTALL` from `<linux/mman.h>` (not in every libc crate release yet).
 #[cfg(target_os = "linux")]
@@ -27,15 +34,25 @@ pub(super) struct StackPool {
     /// Usable bytes per stack (a whole number of pages).
     usable: usize,
     page: usize,
-    /// The base (highest address) of every stack not in use.
-    free: Mutex<Vec<usize>>,
-    slabs: Mutex<Vec<Slab>>,
+    /// Stacks per slab of this pool.
+    per_slab: usize,
+    inner: Mutex<Inner>,
 }
 
-/// One mapping holding [`STACKS_PER_SLAB`] stacks, each `page + usable` bytes, guard first.
+struct Inner {
+    /// Every stack not in use: its base (highest address) and its slab's index.
+    free: Vec<(usize, usize)>,
+    slabs: Vec<Slab>,
+}
+
+/// One mapping holding `per_slab` stacks, each `page + usable` bytes, guard first.
 struct Slab {
     addr: usize,
     len: usize,
+    /// Its stacks handed out now.
+    in_use: usize,
+    /// Whether its memory was given back since it was last used.
+    released: bool,
 }
 
 impl Drop for Slab {
@@ -55,30 +72,38 @@ impl StackPool {
         Arc::new(StackPool {
             usable,
             page,
-            free: Mutex::new(Vec::new()),
-            slabs: Mutex::new(Vec::new()),
+            per_slab: (SLAB_BYTES / (usable + page)).clamp(1, STACKS_PER_SLAB),
+            inner: Mutex::new(Inner {
+                free: Vec::new(),
+                slabs: Vec::new(),
+            }),
         })
     }
 
     /// A stack from the pool, or from a new slab if none is free.
     pub(super) fn take(self: &Arc<Self>) -> io::Result<PooledStack> {
-        let reused = lock(&self.free).pop();
-        let base = match reused {
-            Some(base) => base,
-            None => self.grow()?,
+        let mut inner = lock(&self.inner);
+        let (base, slab) = match inner.free.pop() {
+            Some(free) => free,
+            None => self.grow(&mut inner)?,
         };
+        let owner = &mut inner.slabs[slab];
+        owner.in_use += 1;
+        owner.released = false;
+        drop(inner);
         Ok(PooledStack {
             base,
+            slab,
             limit: base - self.usable - self.page,
             pool: self.clone(),
         })
     }
 
     /// Maps a new slab, guards each of its stacks, keeps all but one free; gives that
-    /// one's base.
-    fn grow(&self) -> io::Result<usize> {
+    /// one's base and the slab's index.
+    fn grow(&self, inner: &mut Inner) -> io::Result<(usize, usize)> {
         let stride = self.page + self.usable;
-        let len = stride * STACKS_PER_SLAB;
+        let len = stride * self.per_slab;
         // SAFETY: an anonymous private mapping at an address the kernel picks touches no
         // existing memory; the result is checked before use.
         let addr = unsafe {
@@ -97,18 +122,85 @@ impl StackPool {
         let slab = Slab {
             addr: addr as usize,
             len,
+            in_use: 0,
+            released: true,
         };
-        for i in 0..STACKS_PER_SLAB {
+        for i in 0..self.per_slab {
             guard(slab.addr + i * stride, self.page)?;
         }
-        let bases = (1..=STACKS_PER_SLAB).map(|i| slab.addr + i * stride);
-        let mut free = lock(&self.free);
-        free.extend(bases);
-        let base = free.pop().unwrap_or(slab.addr + stride);
-        drop(free);
-        lock(&self.slabs).push(slab);
-        Ok(base)
+        let index = inner.slabs.len();
+        // Highest first, so the lowest stack of the slab is handed out first.
+        let bases = (1..=self.per_slab)
+            .rev()
+            .map(|i| (slab.addr + i * stride, index));
+        inner.free.extend(bases);
+        inner.slabs.push(slab);
+        Ok(inner.free.pop().unwrap_or((addr as usize + stride, index)))
     }
+
+    /// Takes back the stack at `base` of slab `slab`; gives the slab's memory back to
+    /// the OS if it is now wholly idle and the pool holds enough idle stacks already.
+    fn give_back(&self, base: usize, slab: usize) {
+        let mut inner = lock(&self.inner);
+        inner.free.push((base, slab));
+        let idle = inner.free.len();
+        let owner = &mut inner.slabs[slab];
+        owner.in_use -= 1;
+        if owner.in_use == 0 && !owner.released && idle > IDLE_SLABS_KEPT * self.per_slab {
+            owner.released = true;
+            // SAFETY: the whole slab is a mapping this pool owns and none of its stacks
+            // is in use (`in_use` is 0 under the lock, and a stack is taken only under
+            // it): no coroutine runs on it. DONTNEED only drops the pages' contents
+            // (they read as zeros when touched again); guard pages stay installed.
+            unsafe {
+                libc::madvise(
+                    owner.addr as *mut libc::c_void,
+                    owner.len,
+                    libc::MADV_DONTNEED,
+                )
+            };
+        }
+    }
+}
+
+/// The pools of one executor, one per size class: a stack's usable size is rounded up
+/// to a power of two, so processes asking for nearby sizes share stacks.
+pub(super) struct StackPools {
+    classes: Vec<Arc<StackPool>>,
+}
+
+impl StackPools {
+    /// A pool for the class of each of `sizes` (usable bytes asked for).
+    pub(super) fn for_sizes(sizes: impl IntoIterator<Item = usize>) -> StackPools {
+        let mut classes: Vec<Arc<StackPool>> = Vec::new();
+        for size in sizes {
+            let class = size_class(size);
+            if !classes.iter().any(|p| p.usable == class) {
+                classes.push(StackPool::new(class));
+            }
+        }
+        StackPools { classes }
+    }
+
+    /// A stack of at least `size` usable bytes, from its class's pool.
+    pub(super) fn take(&self, size: usize) -> io::Result<PooledStack> {
+        let class = size_class(size);
+        match self.classes.iter().find(|p| p.usable == class) {
+            Some(pool) => pool.take(),
+            None => Err(io::Error::other(format!(
+                "no stack pool for {class} bytes (a size not announced at start)"
+            ))),
+        }
+    }
+}
+
+/// The usable size of the stacks given to a process asking for `size` bytes: the next
+/// power of two, at least a page (and corosensei's minimum).
+fn size_class(size: usize) -> usize {
+    size.max(corosensei::stack::MIN_STACK_SIZE)
+        .max(page_size())
+        .checked_next_power_of_two()
+        .unwrap_or(usize::MAX / 2 + 1)
 }
 
 /// Makes the page at `addr` fault on any access: a guard inside the slab's mapping if
@@ -138,13 +230,26 @@ fn guard(addr: usize, page: usize) -> io::Result<()> {
 /// One coroutine stack of a [`StackPool`], given back to it when dropped.
 pub(super) struct PooledStack {
     base: usize,
+    slab: usize,
     limit: usize,
     pool: Arc<StackPool>,
 }
 
+impl PooledStack {
+    /// The addresses of its guard page: an access there is an overflow of this stack.
+    pub(super) fn guard(&self) -> std::ops::Range<usize> {
+        self.limit..self.limit + self.pool.page
+    }
+
+    /// Its usable bytes.
+    pub(super) fn usable(&self) -> usize {
+        self.pool.usable
+    }
+}
+
 impl Drop for PooledStack {
     fn drop(&mut self) {
-        lock(&self.pool.free).push(self.base);
+        self.pool.give_back(self.base, self.slab);
     }
 }
 
@@ -168,7 +273,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn page_size() -> usize {
+pub(super) fn page_size() -> usize {
     // SAFETY: `sysconf` reads a constant of the system.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(page).unwrap_or(4096).max(4096)
@@ -213,6 +318,62 @@ mod tests {
             assert!(added >= stacks.len(), "{added} mappings");
         }
         drop(stacks);
+    }
+
+    #[test]
+    fn sizes_round_up_to_their_class_and_share_its_pool() {
+        assert_eq!(size_class(64 * 1024), 64 * 1024);
+        assert_eq!(size_class(64 * 1024 + 1), 128 * 1024);
+        assert_eq!(size_class(300 * 1024), 512 * 1024);
+        assert_eq!(size_class(1), size_class(page_size()));
+        let pools = StackPools::for_sizes([100 * 1024, 128 * 1024, 16 * 1024]);
+        assert_eq!(pools.classes.len(), 2);
+        let a = pools.take(100 * 1024).unwrap();
+        let b = pools.take(128 * 1024).unwrap();
+        assert!(Arc::ptr_eq(&a.pool, &b.pool));
+        assert_eq!(a.usable(), 128 * 1024);
+        assert_eq!(pools.take(16 * 1024).unwrap().usable(), 16 * 1024);
+        assert!(pools.take(1 << 20).is_err(), "a class not announced");
+    }
+
+    /// A pool that shrinks after a peak gives the memory of wholly idle slabs back,
+    /// beyond the idle stacks it keeps; a stack taken again works (reads zeros).
+    #[test]
+    fn idle_slabs_beyond_the_bound_give_their_memory_back() {
+        let pool = StackPool::new(16 * 1024);
+        let per_slab = pool.per_slab;
+        let slabs = IDLE_SLABS_KEPT + 3;
+        let stacks: Vec<_> = (0..slabs * per_slab)
+            .map(|_| pool.take().unwrap())
+            .collect();
+        for s in &stacks {
+            // SAFETY: the top word of a stack in use by no coroutine: ours to write.
+            unsafe { ((s.base - 8) as *mut u64).write_volatile(0xC5B) };
+        }
+        let tops: Vec<usize> = stacks.iter().map(|s| s.base - 8).collect();
+        drop(stacks);
+        let resident = tops.iter().filter(|t| is_resident(**t)).count();
+        // The first slabs given back stay, up to the bound; the rest were released.
+        assert!(
+            resident <= (IDLE_SLABS_KEPT + 1) * per_slab && resident >= per_slab,
+            "{resident} of {} stack tops still resident",
+            tops.len()
+        );
+        let again = pool.take().unwrap();
+        // SAFETY: as above.
+        let top = unsafe { ((again.base - 8) as *const u64).read_volatile() };
+        assert!(top == 0 || top == 0xC5B);
+    }
+
+    /// Whether the page holding `addr` is resident (`mincore`).
+    fn is_resident(addr: usize) -> bool {
+        let page = page_size();
+        let mut vec = 0u8;
+        // SAFETY: one page of a mapping the test owns; `vec` holds its one status byte.
+        let ok =
+            unsafe { libc::mincore((addr & !(page - 1)) as *mut libc::c_void, page, &mut vec) };
+        assert_eq!(ok, 0);
+        vec & 1 == 1
     }
 
     /// Whether `MADV_GUARD_INSTALL` is accepted here (Linux 6.13 and later).

@@ -16,8 +16,9 @@ use std::time::Instant;
 use corosensei::{Coroutine, CoroutineResult};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
+use super::overflow::{self, Frame};
 use super::parker::{self, Current, GreenParker, GreenYielder, Suspend};
-use super::stack::{PooledStack, StackPool};
+use super::stack::{PooledStack, StackPools};
 use super::task::{Home, Task};
 use super::Job;
 use crate::executor::with_parker;
@@ -39,7 +40,7 @@ pub(super) struct Shared<'a> {
     pub(super) homes: Vec<Arc<Home>>,
     /// Processes not ended yet; the workers stop at zero.
     pub(super) remaining: AtomicUsize,
-    pub(super) stacks: Arc<StackPool>,
+    pub(super) stacks: StackPools,
 }
 
 impl Shared<'_> {
@@ -93,6 +94,9 @@ struct Running {
     /// Boxed: the thread-local pointer to it must stay valid while the table grows.
     current: Box<Current>,
     context: Arc<ProcessContext>,
+    /// What the stack overflow handler reports; points into `_name`.
+    frame: Frame,
+    _name: String,
 }
 
 /// A pending timed park.
@@ -231,7 +235,7 @@ impl<'a> WorkerLoop<'_, 'a> {
     /// Starts `job` as a coroutine on a pooled stack and runs it until it first
     /// suspends. Without a stack, the process fails to start (and is reported so).
     fn start(&mut self, job: Job<'a>) {
-        let stack = match self.shared.stacks.take() {
+        let stack = match self.shared.stacks.take(job.stack_size) {
             Ok(stack) => stack,
             Err(error) => {
                 (job.body)(Some(error));
@@ -244,6 +248,7 @@ impl<'a> WorkerLoop<'_, 'a> {
             self.tasks.len() - 1
         });
         let task = Task::new(slot, self.shared.homes[self.index].clone());
+        let frame = Frame::new(stack.guard(), stack.usable(), &job.name);
         // SAFETY: only the lifetime changes (the same fat pointer). The body may
         // borrow for the network's `'a`; the coroutine that owns it lives in this
         // worker's table, and `run` drops the table before returning, whether every
@@ -260,6 +265,8 @@ impl<'a> WorkerLoop<'_, 'a> {
             coroutine,
             current: Box::new(Current::new(task.clone())),
             context: job.context,
+            frame,
+            _name: job.name,
         });
         self.resume(task);
     }
@@ -274,6 +281,7 @@ impl<'a> WorkerLoop<'_, 'a> {
         let previous = parker::set_current(&*running.current);
         let result = {
             let _entered = process::enter(running.context.clone());
+            let _watched = overflow::watch(running.frame);
             running.coroutine.resume(())
         };
         parker::set_current(previous);

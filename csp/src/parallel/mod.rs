@@ -14,6 +14,7 @@
 
 #[cfg(target_os = "linux")]
 mod fork;
+mod green_net;
 mod par;
 mod sequence;
 mod supervise;
@@ -296,11 +297,20 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     /// ```
     pub fn topology(&self) -> Topology {
         let names = planned_names(&self.procs);
+        // A network that forks runs its green processes on threads (see `Placement::Green`).
+        let forks = self.procs.iter().any(|p| p.placement().is_forked());
         let nodes = self
             .procs
             .iter()
             .zip(&names)
-            .flat_map(|(p, name)| p.nodes(name))
+            .flat_map(|(p, name)| {
+                let mut nodes = p.nodes(name);
+                if p.nested.is_none() && self.runs_green(p) && !forks {
+                    let stack = p.green_stack_request().unwrap_or(self.green.stack_size);
+                    nodes.iter_mut().for_each(|n| n.green_stack = Some(stack));
+                }
+                nodes
+            })
             .collect();
         Topology::new(nodes, self.declarations.clone())
     }
@@ -368,79 +378,6 @@ impl<'a, R: Send + 'a> Parallel<'a, R> {
     fn run_forked(self, _topology: &Topology) -> Result<Vec<Option<R>>, NetworkError> {
         self.poison_all();
         Err(ForkError::Unsupported.into())
-    }
-
-    /// Runs every process of this network that is placed on a thread (the default) as
-    /// a green process instead: a coroutine of the network's green executor, many per
-    /// OS thread (see [`Placement::Green`](crate::Placement::Green)).
-    ///
-    /// ```
-    /// use csp::{Channel, Parallel, Process};
-    /// // A pipeline of 1,000 green processes, each adding one.
-    /// let (first_tx, mut rx) = Channel::<u64>::new().one2one();
-    /// let mut net = Parallel::new();
-    /// for _ in 0..1000 {
-    ///     let (tx, next_rx) = Channel::<u64>::new().one2one();
-    ///     net.push(Process::with_ends("add", (rx, tx), |(rx, tx)| {
-    ///         for v in &rx {
-    ///             tx.write(v + 1)?;
-    ///         }
-    ///         Ok(0)
-    ///     }));
-    ///     rx = next_rx;
-    /// }
-    /// net.push(Process::with_ends("feed", first_tx, |tx| {
-    ///     tx.write(0)?;
-    ///     Ok(0)
-    /// }));
-    /// net.push(Process::with_ends("sum", rx, |rx| Ok(rx.iter().sum())));
-    /// let results = net.green().run()?;
-    /// assert_eq!(results.last(), Some(&Some(1000)));
-    /// # Ok::<(), csp::NetworkError>(())
-    /// ```
-    pub fn green(mut self) -> Self {
-        self.green_all = true;
-        self
-    }
-
-    /// Sets the usable stack size of this network's green processes, in bytes (rounded
-    /// up to whole pages; 64 KiB by default). Each stack also has a guard page below
-    /// it: a process that overflows its stack kills the program with `SIGSEGV` rather
-    /// than corrupting memory.
-    ///
-    /// ```
-    /// use csp::{Parallel, Process};
-    /// let deep = |n: u64| -> u64 { (0..n).map(|i| i * 2).sum() };
-    /// let results = Parallel::new()
-    ///     .add(Process::from_fn("sum", move || deep(10)).green())
-    ///     .green_stack(256 * 1024)
-    ///     .run()?;
-    /// assert_eq!(results, vec![Some(90)]);
-    /// # Ok::<(), csp::NetworkError>(())
-    /// ```
-    pub fn green_stack(mut self, bytes: usize) -> Self {
-        self.green.stack_size = bytes;
-        self
-    }
-
-    /// Sets how many worker threads run this network's green processes (by default one
-    /// per core; `0` also means that). Never more than there are green processes.
-    ///
-    /// ```
-    /// use csp::{Parallel, Process};
-    /// // Both run on the one worker: the same OS thread.
-    /// let threads = Parallel::new()
-    ///     .add(Process::from_fn("a", || format!("{:?}", std::thread::current().id())))
-    ///     .add(Process::from_fn("b", || format!("{:?}", std::thread::current().id())))
-    ///     .green()
-    ///     .green_workers(1)
-    ///     .run()?;
-    /// assert_eq!(threads[0], threads[1]);
-    /// # Ok::<(), csp::NetworkError>(())
-    /// ```
-    pub fn green_workers(mut self, workers: usize) -> Self {
-        self.green.workers = std::num::NonZeroUsize::new(workers);
-        self
     }
 
     /// Applies [`forked`](Self::forked) and [`green`](Self::green) to the processes

@@ -46,8 +46,9 @@ pub(super) type Watcher<'a, R> = Box<dyn FnOnce(Done<R>) + Send + 'a>;
 pub(super) enum Slot<'a, R> {
     /// Runs on a thread the supervisor starts.
     Thread(String, Vec<RecordedEnd>, Runnable<'a, R>),
-    /// Runs as a coroutine of the network's green executor.
-    Green(String, Vec<RecordedEnd>, Runnable<'a, R>),
+    /// Runs as a coroutine of the network's green executor, on a stack of its own
+    /// size if it asked for one.
+    Green(String, Vec<RecordedEnd>, Runnable<'a, R>, Option<usize>),
     /// Runs elsewhere; a [`Watcher`] reports its ending.
     Elsewhere(String, Vec<RecordedEnd>),
 }
@@ -64,9 +65,10 @@ pub(super) fn supervise<'a, R: Send + 'a>(
         .into_iter()
         .map(|p| {
             let is_green = p.placement() == &crate::Placement::Green;
+            let stack = p.green_stack_request();
             let (name, ends, runnable) = p.into_parts();
             if is_green {
-                Slot::Green(name, ends, runnable)
+                Slot::Green(name, ends, runnable, stack)
             } else {
                 Slot::Thread(name, ends, runnable)
             }
@@ -133,8 +135,10 @@ pub(super) fn run_network<'a, R: Send + 'a>(
                     }
                     (name, ends, running)
                 }
-                Slot::Green(name, ends, runnable) => {
-                    green_jobs.push(green_job(i, &name, &ends, runnable, &context, &done_tx));
+                Slot::Green(name, ends, runnable, stack) => {
+                    let stack = stack.unwrap_or(green.stack_size);
+                    let job = green_job(i, &name, stack, &ends, runnable, &context, &done_tx);
+                    green_jobs.push(job);
                     (name, ends, true)
                 }
                 Slot::Elsewhere(name, ends) => (name, ends, true),
@@ -207,11 +211,13 @@ fn start_thread<'scope, 'a: 'scope, R: Send + 'a>(
         })
 }
 
-/// Process `i` as a job of the green executor, run as the process of `context`; a
-/// job the executor cannot start (no stack, no worker) reports `Failure::Start`.
+/// Process `i` (named `name`, on a stack of `stack_size` usable bytes) as a job of
+/// the green executor, run as the process of `context`; a job the executor cannot
+/// start (no stack, no worker) reports `Failure::Start`.
 fn green_job<'a, R: Send + 'a>(
     i: usize,
     name: &str,
+    stack_size: usize,
     ends: &[RecordedEnd],
     runnable: Runnable<'a, R>,
     context: &Arc<ProcessContext>,
@@ -221,6 +227,8 @@ fn green_job<'a, R: Send + 'a>(
     let (process, ends) = (name.to_string(), ends.to_vec());
     let job_context = context.clone();
     green::Job {
+        name: name.to_string(),
+        stack_size,
         context: context.clone(),
         body: Box::new(move |refused: Option<std::io::Error>| {
             let exit = match refused {

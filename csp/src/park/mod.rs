@@ -16,7 +16,7 @@
 
 pub(crate) mod parker;
 pub(crate) mod process;
-mod snooze;
+pub(crate) mod snooze;
 
 pub(crate) use parker::Unparker;
 pub(crate) use snooze::Snooze;
@@ -35,17 +35,6 @@ const SPIN_STEPS: usize = 8;
 /// Yields after the spin, while yielding is cheap.
 #[cfg(not(loom))]
 const YIELD_STEPS: usize = 2;
-/// A yield slower than this gave the core to a thread that kept it: the machine is busy.
-#[cfg(not(loom))]
-const SLOW_YIELD: std::time::Duration = std::time::Duration::from_micros(20);
-/// Waits that go straight from the spin to parking after a slow yield.
-#[cfg(not(loom))]
-const YIELD_COOLDOWN: u32 = 256;
-
-#[cfg(not(loom))]
-thread_local! {
-    static YIELD_COOLDOWN_LEFT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
 
 const WAITING: usize = 0;
 const ABORTED: usize = 1;
@@ -265,8 +254,12 @@ impl Context {
     /// runnable partner on this core go first (the win when processes outnumber cores),
     /// but beside busy threads it hands the core away for a whole slice (measured:
     /// ~0.4 ms per yield beside one busy thread per core, 4x slower than crossbeam). So a
-    /// slow yield turns yielding off on this thread for the next `YIELD_COOLDOWN` waits,
-    /// and the waiter parks at once, to be woken by its partner's unpark.
+    /// slow yield turns yielding off on this thread for a while, and the waiter parks at
+    /// once, to be woken by its partner's unpark. The while is the `Fifo` snooze's
+    /// adaptive cooldown (see `snooze`), shared: each further slow yield doubles it, a fast
+    /// one halves it. A fixed cooldown of 256 waits let a thread beside busy spinners pay
+    /// a whole slice every 256 waits: commstime there ran 3.3x crossbeam's time (median
+    /// of 6 paired runs), and 0.26–0.43x with the shared adaptive cooldown.
     /// Loom explores interleavings instead of spinning.
     #[cfg(not(loom))]
     fn spin_for<R>(&self, mut ready: impl FnMut() -> Option<R>) -> Option<R> {
@@ -280,20 +273,13 @@ impl Context {
             }
             backoff.spin();
         }
-        let cooling = YIELD_COOLDOWN_LEFT.with(|left| {
-            let n = left.get();
-            left.set(n.saturating_sub(1));
-            n > 0
-        });
-        if !cooling {
+        if !snooze::cooling() {
             for _ in 0..YIELD_STEPS {
-                let before = Instant::now();
-                std::thread::yield_now();
+                let cheap = snooze::timed_yield();
                 if let Some(r) = ready() {
                     return Some(r);
                 }
-                if before.elapsed() > SLOW_YIELD {
-                    YIELD_COOLDOWN_LEFT.with(|left| left.set(YIELD_COOLDOWN));
+                if !cheap {
                     break;
                 }
             }

@@ -14,6 +14,10 @@
 //! little, and parking every wait then costs more than it saves (measured: a fixed
 //! cooldown of 256 waits after any slow yield made idle streaming 1.5–2x slower, while
 //! under one busy thread per core it made streaming 10x faster than yielding).
+//!
+//! The cooldown is the thread's one estimate of whether yielding pays: a rendezvous
+//! waiter's spin before parking (`Context::spin_for`) reads and feeds the same one
+//! through [`cooling`] and [`timed_yield`].
 
 use std::cell::Cell;
 
@@ -93,7 +97,7 @@ impl Snooze {
 
 /// Whether this snooze skips its yields, counting it off the cooldown.
 #[cfg(not(loom))]
-fn cooling() -> bool {
+pub(crate) fn cooling() -> bool {
     COOLDOWN.with(|c| {
         let (left, next) = c.get();
         c.set((left.saturating_sub(1), next));
@@ -104,7 +108,7 @@ fn cooling() -> bool {
 /// Yields, and adapts the cooldown to how long that took: `false` if it was slow.
 #[cfg(not(loom))]
 #[inline(never)]
-fn timed_yield() -> bool {
+pub(crate) fn timed_yield() -> bool {
     let before = Instant::now();
     std::thread::yield_now();
     let slow = before.elapsed() > SLOW_YIELD;

@@ -29,8 +29,8 @@ mod placement;
 mod record;
 
 pub use model::{Model, ModelContext};
-pub use placement::Placement;
 pub(crate) use placement::{Body, Decode, Remote};
+pub use placement::{Placement, GREEN_STACK_MAX, GREEN_STACK_MIN};
 pub use record::{Ends, RecordedEnd, Recorder};
 
 use std::panic::{self, AssertUnwindSafe};
@@ -64,6 +64,8 @@ pub struct ScopedProcess<'a, R = ()> {
     ends: Vec<RecordedEnd>,
     body: Body<'a, R>,
     placement: Placement,
+    /// The usable stack size asked for with `green_stack` (else the network's default).
+    green_stack: Option<usize>,
     pub(crate) model: Option<Model>,
     /// For a nested network: its processes, flattened (their paths relative to it).
     pub(crate) nested: Option<Vec<ProcessNode>>,
@@ -112,6 +114,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
             ends: Vec::new(),
             body: Body::Local(Box::new(body)),
             placement: Placement::Thread,
+            green_stack: None,
             model: None,
             nested: None,
         }
@@ -151,6 +154,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
             ends: rec.into_ends(),
             body: Body::Local(Box::new(move || body(ends))),
             placement: Placement::Thread,
+            green_stack: None,
             model: None,
             nested: None,
         }
@@ -218,25 +222,6 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
         &self.placement
     }
 
-    /// Runs this process as a green process (see [`Placement::Green`]) when a
-    /// [`Parallel`](crate::Parallel) runs it.
-    ///
-    /// ```
-    /// use csp::{Channel, Parallel, Placement, Process};
-    /// let (tx, rx) = Channel::<u32>::new().one2one();
-    /// let green = Process::with_ends("green", tx, |tx| Ok(tx.write(7)?)).green();
-    /// assert_eq!(green.placement(), &Placement::Green);
-    /// // A green process and a thread process share a channel.
-    /// let thread = Process::with_ends("thread", rx, |rx| Ok(rx.read()?));
-    /// let results = Parallel::new().add(green.map(|()| 0)).add(thread).run()?;
-    /// assert_eq!(results, vec![Some(0), Some(7)]);
-    /// # Ok::<(), csp::NetworkError>(())
-    /// ```
-    pub fn green(mut self) -> Self {
-        self.placement = Placement::Green;
-        self
-    }
-
     pub(crate) fn set_placement(&mut self, placement: Placement) {
         self.placement = placement;
     }
@@ -285,6 +270,8 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
                 ends: self.ends.clone(),
                 model: self.model.clone(),
                 place: here,
+                // Set by the network, which knows its default and whether it forks.
+                green_stack: None,
             }],
         }
     }
@@ -306,6 +293,7 @@ impl<'a, R: 'a> ScopedProcess<'a, R> {
             ends: self.ends,
             body: self.body.map(f),
             placement: self.placement,
+            green_stack: self.green_stack,
             model: self.model,
             nested: self.nested,
         }
@@ -383,6 +371,9 @@ pub(crate) struct ProcessNode {
     /// The forked OS process it runs in, as a label (`fork name`, `group g`, nested ones
     /// joined with ` > `); `None` for the OS process that runs the network.
     pub(crate) place: Option<String>,
+    /// For a green process, the usable bytes of its stack (its own or its network's
+    /// default, as asked: validation checks them); `None` for any other.
+    pub(crate) green_stack: Option<usize>,
 }
 
 /// A process split for the executor that runs it.

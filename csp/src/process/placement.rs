@@ -49,7 +49,11 @@ pub enum Placement {
     /// A green process must not block its OS thread for long (`std::thread::sleep`,
     /// blocking I/O, a nested `Parallel::run`): the other processes of its worker wait
     /// meanwhile. Channel operations, their timeouts and [`Timer`](crate::Timer) never
-    /// block it.
+    /// block it; wrap a blocking call in [`block_in_place`](crate::block_in_place).
+    ///
+    /// A green process that overflows its stack kills the program with `SIGSEGV`, after
+    /// writing ``csp: green process `NAME` overflowed its stack of N KiB`` to stderr;
+    /// give it a larger one with [`ScopedProcess::green_stack`].
     ///
     /// In a network that also forks (some process [`Fork`](Placement::Fork)ed or in a
     /// [`Group`](Placement::Group)), green processes run on threads for now: a channel
@@ -152,6 +156,91 @@ impl<'a, R: 'a> Body<'a, R> {
                 decode: Box::new(|bytes| Ok(postcard::from_bytes(bytes)?)),
             },
         }
+    }
+}
+
+/// The smallest stack a green process may ask for: below it, the process's own
+/// frames, a panic's unwinding and the runtime's bookkeeping do not fit.
+///
+/// ```
+/// use csp::process::GREEN_STACK_MIN;
+/// use csp::{Parallel, Process};
+/// let net = Parallel::new().add(Process::from_fn("p", || 0).green_stack(GREEN_STACK_MIN));
+/// assert!(net.validate().is_ok());
+/// let net = Parallel::new().add(Process::from_fn("p", || 0).green_stack(GREEN_STACK_MIN - 1));
+/// assert!(!net.validate().is_ok());
+/// ```
+pub const GREEN_STACK_MIN: usize = 16 * 1024;
+
+/// The largest stack a green process may ask for (1 GiB). Address space only (a
+/// stack takes memory as it is touched), but a larger request is surely a mistake in
+/// units; a process that needs more should run on a thread.
+///
+/// ```
+/// use csp::process::GREEN_STACK_MAX;
+/// use csp::{Parallel, Process};
+/// let net = Parallel::new().add(Process::from_fn("p", || 0)).green().green_stack(GREEN_STACK_MAX + 1);
+/// assert_eq!(net.validate().errors()[0].processes, vec!["p"]);
+/// ```
+pub const GREEN_STACK_MAX: usize = 1024 * 1024 * 1024;
+
+impl<'a, R: 'a> ScopedProcess<'a, R> {
+    /// Runs this process as a green process (see [`Placement::Green`]) when a
+    /// [`Parallel`](crate::Parallel) runs it.
+    ///
+    /// ```
+    /// use csp::{Channel, Parallel, Placement, Process};
+    /// let (tx, rx) = Channel::<u32>::new().one2one();
+    /// let green = Process::with_ends("green", tx, |tx| Ok(tx.write(7)?)).green();
+    /// assert_eq!(green.placement(), &Placement::Green);
+    /// // A green process and a thread process share a channel.
+    /// let thread = Process::with_ends("thread", rx, |rx| Ok(rx.read()?));
+    /// let results = Parallel::new().add(green.map(|()| 0)).add(thread).run()?;
+    /// assert_eq!(results, vec![Some(0), Some(7)]);
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn green(mut self) -> Self {
+        self.placement = Placement::Green;
+        self
+    }
+
+    /// Runs this process as a green process (see [`green`](Self::green)) on a stack of
+    /// at least `bytes` usable bytes, instead of its network's default
+    /// ([`Parallel::green_stack`](crate::Parallel::green_stack), 64 KiB unless set).
+    /// Stacks come in size classes (powers of two), so the stack may be larger than
+    /// asked. `bytes` must lie within [`GREEN_STACK_MIN`]..=[`GREEN_STACK_MAX`]:
+    /// [`Parallel::run`](crate::Parallel::run) refuses the network otherwise, naming
+    /// the process.
+    ///
+    /// ```
+    /// use csp::{Parallel, Process};
+    /// fn depth(n: u32) -> u32 {
+    ///     let pad = std::hint::black_box([n as u8; 512]); // stack the optimiser keeps
+    ///     if n == 0 { 0 } else { depth(n - 1) + 1 + u32::from(pad[0] != n as u8) }
+    /// }
+    /// let results = Parallel::new()
+    ///     .add(Process::from_fn("deep", || depth(2_000)).green_stack(4 << 20))
+    ///     .add(Process::from_fn("shallow", || depth(10)).green())
+    ///     .run()?;
+    /// assert_eq!(results, vec![Some(2_000), Some(10)]);
+    ///
+    /// // Too small: refused before anything runs.
+    /// let err = Parallel::new()
+    ///     .add(Process::from_fn("tiny", || 0).green_stack(1024))
+    ///     .run()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("'tiny'"), "{err}");
+    /// # Ok::<(), csp::NetworkError>(())
+    /// ```
+    pub fn green_stack(mut self, bytes: usize) -> Self {
+        self.placement = Placement::Green;
+        self.green_stack = Some(bytes);
+        self
+    }
+
+    /// The stack size asked for with [`green_stack`](Self::green_stack), if any.
+    pub(crate) fn green_stack_request(&self) -> Option<usize> {
+        self.green_stack
     }
 }
 

@@ -10,6 +10,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use super::report::{Level, Lint, Problem, ProblemKind, Report, Severity};
 use super::{ChannelNode, Topology};
 use crate::channel::Side;
+use crate::process::{GREEN_STACK_MAX, GREEN_STACK_MIN};
 
 /// The stated assumption of the client–server rule.
 const CLIENT_SERVER_OK: &str = "deadlock-free by the client-server design rule (Welch, Martin): \
@@ -32,6 +33,7 @@ pub(crate) fn validate(t: &Topology) -> Report {
         check.outside_ends(c);
     }
     check.no_channels();
+    check.green_stacks();
     let deadlock_free = check.cycles();
     // Errors first, then the lints in the order they were found.
     let mut problems = check.problems;
@@ -221,6 +223,36 @@ impl Check<'_> {
                         a #[process] fn, so that validation, diagrams and poisoning see them";
             let ps = vec![p.path.clone()];
             self.lint(Lint::NoChannels, ps, Vec::new(), Text { message, hint });
+        }
+    }
+
+    /// Green processes whose stack size is out of bounds.
+    fn green_stacks(&mut self) {
+        for p in &self.t.processes {
+            let Some(bytes) = p.green_stack else {
+                continue;
+            };
+            let what = if bytes < GREEN_STACK_MIN {
+                "below the minimum"
+            } else if bytes > GREEN_STACK_MAX {
+                "above the maximum"
+            } else {
+                continue;
+            };
+            self.problems.push(Problem {
+                kind: ProblemKind::GreenStack,
+                severity: Severity::Error,
+                processes: vec![p.path.clone()],
+                channels: Vec::new(),
+                message: format!(
+                    "green process '{}' asks for a stack of {bytes} bytes, {what} \
+                     ({GREEN_STACK_MIN} to {GREEN_STACK_MAX} bytes)",
+                    p.path
+                ),
+                hint: "give it a size within the bounds with .green_stack(bytes) (or the \
+                       network's default with Parallel::green_stack), or run it on a thread"
+                    .into(),
+            });
         }
     }
 

@@ -335,33 +335,43 @@ impl Topology {
     }
 
     /// The network as a Graphviz DOT digraph: processes as boxes, channels as labelled
-    /// arrows (shared channels as small nodes, so every end shows).
+    /// arrows (shared channels as small nodes, so every end shows). Processes in a
+    /// forked OS process are boxed in a dashed cluster per OS process; green processes
+    /// are rounded and filled green, their label saying `green` and their stack size.
     ///
     /// ```
-    /// use csp::components::{generate, sink};
-    /// use csp::{Channel, Parallel};
-    /// let (tx, rx) = Channel::<u8>::new().named("bytes").fifo(4).one2one();
-    /// let net: Parallel<()> = Parallel::new().add(generate(0..3, tx)).add(sink(rx).map(|_| ()));
-    /// let topology = net.topology();
-    /// let dot = topology.to_dot();
-    /// assert!(dot.starts_with("digraph network {"));
-    /// assert!(dot.contains("p0 -> p1 [label=\"bytes fifo(4)\"]")); // generate -> sink
+    /// use csp::{Channel, Parallel, Process};
+    /// let (tx, rx) = Channel::<u8>::new().named("bytes").one2one();
+    /// let net = Parallel::new()
+    ///     .add(Process::with_ends("writer", tx, |tx| Ok(tx.write(1)?)).green())
+    ///     .add(Process::with_ends("reader", rx, |rx| Ok(rx.read().map(|_| ())?)));
+    /// let dot = net.topology().to_dot();
+    /// assert!(dot.contains(
+    ///     "p0 [label=\"writer (green, 64 KiB)\", style=\"rounded,filled\", fillcolor=\"#d8f0d8\"];"
+    /// ));
+    /// assert!(dot.contains("p1 [label=\"reader\"];"));
+    /// assert!(dot.contains("p0 -> p1 [label=\"bytes\"]"));
     /// ```
     pub fn to_dot(&self) -> String {
         export::dot(self)
     }
 
-    /// The network as a Mermaid flowchart (renders in GitHub markdown).
+    /// The network as a Mermaid flowchart (renders in GitHub markdown). Forked OS
+    /// processes are subgraphs; green processes are rounded, of class `green` (filled
+    /// green), their label saying `green` and their stack size.
     ///
     /// ```
-    /// use csp::components::{generate, sink};
-    /// use csp::{Channel, Parallel};
-    /// let (tx, rx) = Channel::<u8>::new().named("bytes").fifo(4).one2one();
-    /// let net: Parallel<()> = Parallel::new().add(generate(0..3, tx)).add(sink(rx).map(|_| ()));
-    /// let topology = net.topology();
-    /// let chart = topology.to_mermaid();
-    /// assert!(chart.starts_with("flowchart LR"));
-    /// assert!(chart.contains("p0 -->|\"bytes fifo(4)\"| p1")); // generate -> sink
+    /// use csp::{Channel, Parallel, Process};
+    /// let (tx, rx) = Channel::<u8>::new().named("bytes").one2one();
+    /// let net = Parallel::new()
+    ///     .add(Process::with_ends("writer", tx, |tx| Ok(tx.write(1)?)))
+    ///     .add(Process::with_ends("reader", rx, |rx| Ok(rx.read().map(|_| ())?)))
+    ///     .green()
+    ///     .green_stack(128 * 1024);
+    /// let mermaid = net.topology().to_mermaid();
+    /// assert!(mermaid.contains("p0([\"writer (green, 128 KiB)\"]):::green"));
+    /// assert!(mermaid.contains("p1([\"reader (green, 128 KiB)\"]):::green"));
+    /// assert!(mermaid.contains("classDef green fill:#d8f0d8"));
     /// ```
     pub fn to_mermaid(&self) -> String {
         export::mermaid(self)

@@ -87,6 +87,10 @@ pub enum ProblemKind {
     SelfRendezvous,
     /// A channel made with `Channel::local()` whose ends are held in two OS processes.
     LocalAcrossFork,
+    /// A green process's stack size (its own, or its network's default) is below
+    /// [`GREEN_STACK_MIN`](crate::process::GREEN_STACK_MIN) or above
+    /// [`GREEN_STACK_MAX`](crate::process::GREEN_STACK_MAX).
+    GreenStack,
     /// A warning of this lint.
     Lint(Lint),
 }

@@ -5,7 +5,9 @@
 //! A channel with exactly one writer and one reader in the network is drawn as an arrow
 //! between them; a shared channel (several writers or readers) or one with a side
 //! outside the network gets a node of its own, so every end shows. One walker decides
-//! that; a [`Renderer`] per format only spells each element.
+//! that; a [`Renderer`] per format only spells each element. Processes in forked OS
+//! processes are boxed by OS process (a cluster, a subgraph); green processes are drawn
+//! rounded and filled green, with their stack size in the label.
 
 mod cspm;
 pub(crate) mod models;
@@ -21,7 +23,11 @@ use super::{ChannelNode, Topology};
 trait Renderer {
     /// Everything before the first process.
     fn header(&self) -> &'static str;
-    fn process(&self, id: &str, name: &str) -> String;
+    /// A process; `green`: a green process (drawn apart from thread processes).
+    fn process(&self, id: &str, name: &str, green: bool) -> String;
+    /// What styles green processes, if the format needs it declared once (after the
+    /// processes).
+    fn green_style(&self) -> Option<&'static str>;
     /// A one-to-one channel drawn as a labelled arrow between its two processes.
     fn arrow(&self, from: &str, to: &str, label: &str) -> String;
     /// A channel drawn as a node of its own.
@@ -43,8 +49,16 @@ impl Renderer for Dot {
     fn header(&self) -> &'static str {
         "digraph network {\n    rankdir=LR;\n    node [shape=box];\n"
     }
-    fn process(&self, id: &str, name: &str) -> String {
-        format!("{id} [label=\"{}\"];", dot_escape(name))
+    fn process(&self, id: &str, name: &str, green: bool) -> String {
+        let style = if green {
+            ", style=\"rounded,filled\", fillcolor=\"#d8f0d8\""
+        } else {
+            ""
+        };
+        format!("{id} [label=\"{}\"{style}];", dot_escape(name))
+    }
+    fn green_style(&self) -> Option<&'static str> {
+        None
     }
     fn arrow(&self, from: &str, to: &str, label: &str) -> String {
         format!("{from} -> {to} [label=\"{}\"];", dot_escape(label))
@@ -76,8 +90,15 @@ impl Renderer for Mermaid {
     fn header(&self) -> &'static str {
         "flowchart LR\n"
     }
-    fn process(&self, id: &str, name: &str) -> String {
-        format!("{id}[\"{}\"]", mermaid_escape(name))
+    fn process(&self, id: &str, name: &str, green: bool) -> String {
+        if green {
+            format!("{id}([\"{}\"]):::green", mermaid_escape(name))
+        } else {
+            format!("{id}[\"{}\"]", mermaid_escape(name))
+        }
+    }
+    fn green_style(&self) -> Option<&'static str> {
+        Some("classDef green fill:#d8f0d8,stroke:#2e7d32")
     }
     fn arrow(&self, from: &str, to: &str, label: &str) -> String {
         format!("{from} -->|\"{}\"| {to}", mermaid_escape(label))
@@ -122,7 +143,14 @@ pub(crate) fn mermaid(t: &Topology) -> String {
 fn draw(t: &Topology, r: &dyn Renderer) -> String {
     let mut lines: Vec<String> = Vec::new();
     for (i, p) in t.processes.iter().enumerate() {
-        lines.push(r.process(&format!("p{i}"), &p.path));
+        let id = format!("p{i}");
+        lines.push(match p.green_stack {
+            Some(stack) => r.process(&id, &green_label(&p.path, stack), true),
+            None => r.process(&id, &p.path, false),
+        });
+    }
+    if t.processes.iter().any(|p| p.green_stack.is_some()) {
+        lines.extend(r.green_style().map(String::from));
     }
     lines.extend(clusters(t, r));
     let mut outside = false;
@@ -179,6 +207,15 @@ fn clusters(t: &Topology, r: &dyn Renderer) -> Vec<String> {
         lines.extend(r.cluster(&format!("os{k}"), label, members));
     }
     lines
+}
+
+/// A green process's label: its name, and its stack size asked for.
+fn green_label(name: &str, stack: usize) -> String {
+    if stack % 1024 == 0 {
+        format!("{name} (green, {} KiB)", stack / 1024)
+    } else {
+        format!("{name} (green, {stack} B)")
+    }
 }
 
 fn label(c: &ChannelNode) -> String {
