@@ -204,6 +204,17 @@ impl Pool {
 
     /// Frees `block` if `generation` still owns it (not in flight); whether it did.
     pub(super) fn free(&self, block: u32, generation: u32) -> bool {
+        // A freed block's next owner is a new generation: a stale handle cannot free it.
+        let freed = self.take_from_owner(block, generation, |g| pack(g.wrapping_add(1), FREE));
+        if freed {
+            self.wake_allocators();
+        }
+        freed
+    }
+
+    /// Moves `block` from its owning process to `next(generation)` if `generation`
+    /// still owns it (neither free nor in flight); whether it did.
+    fn take_from_owner(&self, block: u32, generation: u32, next: impl Fn(u32) -> u64) -> bool {
         let word = self.state(block);
         let mut s = word.load(Ordering::Acquire);
         loop {
@@ -211,18 +222,11 @@ impl Pool {
             if g != generation || owner == FREE || owner == IN_FLIGHT {
                 return false;
             }
-            match word.compare_exchange(
-                s,
-                pack(g.wrapping_add(1), FREE),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
+            match word.compare_exchange(s, next(g), Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return true,
                 Err(now) => s = now,
             }
         }
-        self.wake_allocators();
-        true
     }
 
     fn wake_allocators(&self) {
@@ -236,19 +240,7 @@ impl Pool {
     /// Gives `block` up to the handle in flight (the owner dropped a buffer it had
     /// serialized); whether `generation` still owned it.
     pub(super) fn release_to_flight(&self, block: u32, generation: u32) -> bool {
-        let word = self.state(block);
-        let mut s = word.load(Ordering::Acquire);
-        loop {
-            let (g, owner) = unpack(s);
-            if g != generation || owner == FREE || owner == IN_FLIGHT {
-                return false;
-            }
-            match word.compare_exchange(s, pack(g, IN_FLIGHT), Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return true,
-                Err(now) => s = now,
-            }
-        }
+        self.take_from_owner(block, generation, |g| pack(g, IN_FLIGHT))
     }
 
     /// Frees the blocks whose owner process has died; how many.
