@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use super::core::{Core, Deadline, Flavor};
 use super::end::End;
 use super::error::{ChannelError, WriteError};
-use super::shm::Held;
+use super::extended::{Extended, ExtendedBlock};
+use super::iter::Iter;
 use super::{ChannelInfo, EndId, Kind, Side};
-use crate::park::Release;
 use std::sync::Arc;
 
 fn deadline_after(timeout: Duration) -> Deadline {
@@ -468,112 +468,6 @@ impl<T> Input<T> {
 impl<T> Drop for Input<T> {
     fn drop(&mut self) {
         self.end.drop_end(Side::Read)
-    }
-}
-
-/// Ends an extended rendezvous when the reader's block ends, even if it panics: the
-/// writer is never left blocked, and never told `Ok` for a block that did not complete.
-enum ExtendedBlock<'a, T> {
-    Memory {
-        core: &'a Core<T>,
-        release: Option<Release<T>>,
-    },
-    Crossing(Option<Held>),
-}
-
-/// An extended read under way: the writer is released when it drops, as completed
-/// unless the block panicked or said it failed.
-struct Extended<'a, T> {
-    block: ExtendedBlock<'a, T>,
-    failed: bool,
-}
-
-impl<'a, T> Extended<'a, T> {
-    fn new(block: ExtendedBlock<'a, T>) -> Self {
-        Extended {
-            block,
-            failed: false,
-        }
-    }
-}
-
-impl<T> Drop for Extended<'_, T> {
-    fn drop(&mut self) {
-        let completed = !std::thread::panicking() && !self.failed;
-        match &mut self.block {
-            ExtendedBlock::Memory { core, release } => {
-                if let Some(r) = release.take() {
-                    core.end_extended(r, completed);
-                }
-            }
-            ExtendedBlock::Crossing(held) => {
-                if let Some(h) = held.take() {
-                    h.release(completed);
-                }
-            }
-        }
-    }
-}
-
-/// Borrowing iterator over an [`Input`].
-///
-/// ```
-/// use csp::channel::Iter;
-/// let (tx, rx) = csp::Channel::<u8>::new().fifo(2).one2one();
-/// tx.write(1)?;
-/// tx.write(2)?;
-/// drop(tx);
-/// let it: Iter<'_, u8> = rx.iter(); // what `for v in &rx` uses
-/// assert_eq!(it.max(), Some(2));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct Iter<'a, T> {
-    input: &'a Input<T>,
-}
-
-impl<T> Iterator for Iter<'_, T> {
-    type Item = T;
-    fn next(&mut self) -> Option<T> {
-        self.input.read().ok()
-    }
-}
-
-/// Owning iterator over an [`Input`].
-///
-/// ```
-/// use csp::channel::IntoIter;
-/// let (tx, rx) = csp::Channel::<String>::new().fifo(2).one2one();
-/// tx.write("a".into())?;
-/// tx.write("b".into())?;
-/// drop(tx);
-/// let it: IntoIter<String> = rx.into_iter(); // what `for v in rx` uses: it owns `rx`
-/// assert_eq!(it.collect::<String>(), "ab");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct IntoIter<T> {
-    input: Input<T>,
-}
-
-impl<T> Iterator for IntoIter<T> {
-    type Item = T;
-    fn next(&mut self) -> Option<T> {
-        self.input.read().ok()
-    }
-}
-
-impl<T> IntoIterator for Input<T> {
-    type Item = T;
-    type IntoIter = IntoIter<T>;
-    fn into_iter(self) -> IntoIter<T> {
-        IntoIter { input: self }
-    }
-}
-
-impl<'a, T> IntoIterator for &'a Input<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
     }
 }
 

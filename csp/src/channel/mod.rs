@@ -49,6 +49,7 @@
 
 mod alt_hooks;
 mod buffer;
+mod codec;
 mod core;
 mod crossing;
 mod duplex;
@@ -56,9 +57,12 @@ mod end;
 mod ending;
 mod ends;
 mod error;
+mod extended;
 // Checked frames: the shared-memory slots and `csp::net`'s byte streams carry the same.
 pub(crate) mod frame;
 mod ids;
+mod info;
+mod iter;
 mod ring;
 pub(crate) mod select;
 mod shared_ends;
@@ -73,19 +77,22 @@ mod shm;
 mod waker;
 
 pub use buffer::Policy;
+#[cfg(test)]
+pub(crate) use codec::take_decode_note;
+pub(crate) use codec::{note_decode_failure, Codec};
+pub use codec::{Wire, DEFAULT_MAX_FRAME};
 pub use duplex::{duplex, Duplex};
-pub use ends::{Input, IntoIter, Iter, Output};
+pub use ends::{Input, Output};
 pub use error::{ChannelError, RetiredSide, WriteError};
+pub(crate) use info::ChannelInfo;
+pub use iter::{IntoIter, Iter};
 pub use shared_ends::{Claim, Claimable, SharedInput, SharedOutput};
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
 use self::buffer::Buffer;
-use self::core::{Core, Flavor};
+use self::core::Core;
 
 /// Who may hold the ends of a channel.
 ///
@@ -158,183 +165,6 @@ pub(crate) use self::shm::SharedBarrier;
 
 pub(crate) fn next_end_id() -> EndId {
     EndId(ids::next_end_id())
-}
-
-/// A value that can travel between OS processes: what [`Channel::new`] needs.
-///
-/// ```
-/// use csp::channel::Wire;
-/// use csp::Channel;
-///
-/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
-/// struct Job {
-///     id: u32,
-///     name: String,
-/// }
-///
-/// fn crosses<T: Wire>() {} // every serde type is `Wire`: nothing to implement
-/// crosses::<Job>();
-/// let (tx, rx) = Channel::<Job>::new().fifo(1).one2one();
-/// tx.write(Job { id: 1, name: "scan".into() })?;
-/// assert_eq!(rx.read()?.name, "scan");
-/// assert!(rx.can_cross_processes());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot travel between OS processes: `Channel::new` needs `Serialize + DeserializeOwned + Send + 'static`",
-    label = "not `Serialize + DeserializeOwned + Send + 'static`",
-    note = "derive `serde::Serialize` and `serde::Deserialize` for it, or use `Channel::local()` for a channel that stays inside one OS process"
-)]
-pub trait Wire: Serialize + DeserializeOwned + Send + 'static {}
-impl<T: Serialize + DeserializeOwned + Send + 'static> Wire for T {}
-
-/// Encode/decode functions captured when the channel was made, so that a channel can
-/// later cross an OS-process boundary without the transport knowing `T`.
-pub(crate) struct Codec<T> {
-    encode: fn(&T) -> Result<Vec<u8>, postcard::Error>,
-    /// Encodes into the given bytes and says how many it used (`None`: they were too
-    /// few, or the value does not encode; `encode` then says which).
-    encode_into: fn(&T, &mut [u8]) -> Option<usize>,
-    decode: fn(&[u8]) -> Result<T, postcard::Error>,
-    /// The largest encoded value the channel carries between OS processes.
-    pub(crate) max_frame: usize,
-}
-
-/// The default of [`Channel::max_frame`]: 64 KiB.
-///
-/// ```
-/// use csp::channel::DEFAULT_MAX_FRAME;
-/// use csp::ChannelError;
-/// let (tx, _rx) = csp::Channel::<Vec<u8>>::new().fifo(1).one2one();
-/// tx.share_with_forks()?; // the limit applies once values cross OS processes
-/// let err = tx.write(vec![0; DEFAULT_MAX_FRAME]).unwrap_err(); // plus its length prefix
-/// assert!(matches!(err.error(), ChannelError::TooLarge { limit: DEFAULT_MAX_FRAME, .. }));
-/// assert_eq!(err.into_inner().map(|v| v.len()), Some(DEFAULT_MAX_FRAME)); // handed back whole
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
-
-impl<T> Clone for Codec<T> {
-    fn clone(&self) -> Self {
-        Codec {
-            encode: self.encode,
-            encode_into: self.encode_into,
-            decode: self.decode,
-            max_frame: self.max_frame,
-        }
-    }
-}
-
-impl<T: Wire> Codec<T> {
-    pub(crate) fn new() -> Codec<T> {
-        Codec {
-            encode: |v| postcard::to_allocvec(v),
-            encode_into: |v, buf| postcard::to_slice(v, buf).ok().map(|b| b.len()),
-            decode: |b| postcard::from_bytes(b),
-            max_frame: DEFAULT_MAX_FRAME,
-        }
-    }
-}
-
-impl<T> Codec<T> {
-    pub(crate) fn encode(&self, channel: &str, v: &T) -> Result<Vec<u8>, ChannelError> {
-        (self.encode)(v).map_err(|e| ChannelError::Codec {
-            channel: channel.into(),
-            operation: "encode",
-            message: e.to_string(),
-        })
-    }
-
-    /// Encodes `v` into `buf`: how many bytes it took, or `None` if it did not fit or
-    /// failed (then `encode` reports the error or the size).
-    pub(crate) fn encode_into(&self, v: &T, buf: &mut [u8]) -> Option<usize> {
-        (self.encode_into)(v, buf)
-    }
-
-    pub(crate) fn decode(&self, channel: &str, bytes: &[u8]) -> Result<T, ChannelError> {
-        take_decode_note();
-        (self.decode)(bytes).map_err(|e| ChannelError::Codec {
-            channel: channel.into(),
-            operation: "decode",
-            message: match take_decode_note() {
-                Some(note) => format!("{e}: {note}"),
-                None => e.to_string(),
-            },
-        })
-    }
-}
-
-thread_local! {
-    static DECODE_NOTE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Says why a value refused to deserialize: postcard keeps only "Serde Deserialization
-/// Error" of a custom error, so a type whose `Deserialize` checks more than the bytes
-/// (a shared buffer's handle) leaves its reason here, and the channel's decode error
-/// carries it.
-pub(crate) fn note_decode_failure(note: String) {
-    DECODE_NOTE.with(|n| *n.borrow_mut() = Some(note));
-}
-
-/// The reason the last failed decode on this thread left, if any (and forgets it).
-pub(crate) fn take_decode_note() -> Option<String> {
-    DECODE_NOTE.with(|n| n.borrow_mut().take())
-}
-
-/// What the runtime and the topology layer know of a channel without its type.
-pub(crate) trait ChannelInfo: Send + Sync {
-    fn id(&self) -> u64;
-    fn name(&self) -> Arc<str>;
-    fn derive_name(&self, name: &str);
-    fn poison_channel(&self);
-    fn kind(&self) -> Kind;
-    /// The buffer policy as text: `rendezvous`, `fifo(8)`, ...
-    fn policy(&self) -> Arc<str>;
-    /// Whether values can cross OS processes (`Channel::new`, not `local`).
-    fn can_cross(&self) -> bool;
-    /// How many ends of `side` are open (not yet retired or dropped).
-    fn open_ends(&self, side: Side) -> usize;
-    /// Moves the channel's state into memory shared with OS processes forked after this
-    /// call (the fork runtime calls it for every channel whose ends are placed in two OS
-    /// processes, while the program is still single-threaded). Idempotent.
-    #[allow(dead_code)] // called by the fork runtime
-    fn make_shared(&self) -> Result<(), ChannelError>;
-}
-
-impl<T: Send + 'static> ChannelInfo for Core<T> {
-    fn id(&self) -> u64 {
-        Core::id(self)
-    }
-    fn name(&self) -> Arc<str> {
-        Core::name(self)
-    }
-    fn derive_name(&self, name: &str) {
-        Core::derive_name(self, name)
-    }
-    fn poison_channel(&self) {
-        match self.flavor() {
-            Flavor::Memory(core) => core.poison(),
-            Flavor::Crossing(x) => x.poison(),
-        }
-    }
-    fn kind(&self) -> Kind {
-        Core::kind(self)
-    }
-    fn policy(&self) -> Arc<str> {
-        Core::policy(self)
-    }
-    fn can_cross(&self) -> bool {
-        self.codec().is_some()
-    }
-    fn open_ends(&self, side: Side) -> usize {
-        match self.flavor() {
-            Flavor::Memory(core) => core.open_ends(side),
-            Flavor::Crossing(x) => x.open_ends(side),
-        }
-    }
-    fn make_shared(&self) -> Result<(), ChannelError> {
-        Core::make_shared(self)
-    }
 }
 
 /// A channel under construction: choose its name and buffer, then split it into ends

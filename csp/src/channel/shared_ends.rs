@@ -4,8 +4,9 @@
 use std::ops::Deref;
 
 use super::core::Core;
-use super::ends::{Input, IntoIter, Iter, Output};
+use super::ends::{Input, Output};
 use super::error::ChannelError;
+use super::iter::{IntoIter, Iter};
 use super::{ChannelInfo, Side};
 use std::sync::Arc;
 /// A writing end of an any2one or any2any channel: `Clone` gives another writer.

@@ -24,24 +24,20 @@
 //! # Ok::<(), csp::NetworkError>(())
 //! ```
 
+mod failure;
 mod model;
 mod placement;
 mod record;
+mod run;
 
+pub use failure::{BoxError, Failure};
 pub use model::{Model, ModelContext};
 pub(crate) use placement::{Body, Decode, Remote};
 pub use placement::{Placement, GREEN_STACK_MAX, GREEN_STACK_MIN};
 pub use record::{Ends, RecordedEnd, Recorder};
-
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
+pub(crate) use run::{panic_message, Exit, Runnable};
 
 use crate::alt::barrier::Party;
-use crate::channel::ChannelError;
-mod failure;
-
-use crate::park::process::{self, ProcessContext};
-pub use failure::{BoxError, Failure};
 
 /// A process whose body may borrow from its surroundings for `'a`; see [`Process`].
 ///
@@ -392,91 +388,6 @@ pub(crate) enum Parts<'a, R> {
     Here(String, Vec<RecordedEnd>, Runnable<'a, R>),
     /// Runs in another one: what runs there, and the decoder of its result.
     Remote(Runnable<'a, Vec<u8>>, Decode<'a, R>),
-}
-
-/// How one process ended.
-pub(crate) enum Exit<R> {
-    /// Returned a value without ever meeting poison.
-    Done(R),
-    /// Met poison (and so ended with its channels poisoned): not a failure.
-    Stopped,
-    /// Panicked or returned an error.
-    Failed(Failure),
-}
-
-/// The part of a process that a worker thread executes.
-pub(crate) struct Runnable<'a, R> {
-    name: String,
-    ends: Vec<RecordedEnd>,
-    /// The barrier parties the process holds: a forked child adopts them before it
-    /// runs the process (see `alt::barrier::Party`).
-    pub(crate) parties: Vec<Party>,
-    body: placement::LocalBody<'a, R>,
-}
-
-impl<R> Runnable<'_, R> {
-    /// Runs the body on the calling thread as the current process, catching panics.
-    ///
-    /// The poison rule: a process that observed poison (an operation failed with it, an
-    /// iteration ended on it, an alt met it) is `Stopped` whatever its body returned, and
-    /// every channel it holds is poisoned, never retired (the ends it dropped on the way
-    /// already poisoned theirs, see `park::process`). A process that fails has its
-    /// channels poisoned too, so the network ends.
-    pub(crate) fn execute(self) -> Exit<R> {
-        self.execute_in(ProcessContext::new())
-    }
-
-    /// [`execute`](Self::execute) with a context the caller keeps, to see what the
-    /// process waits on while it runs.
-    pub(crate) fn execute_in(self, context: Arc<ProcessContext>) -> Exit<R> {
-        let Runnable {
-            name, ends, body, ..
-        } = self;
-        let result = {
-            let _current = process::enter(context.clone());
-            panic::catch_unwind(AssertUnwindSafe(body))
-        };
-        let exit = match result {
-            Ok(_) if context.saw_poison() => Exit::Stopped,
-            Ok(Ok(r)) => Exit::Done(r),
-            Ok(Err(e)) if caused_by_poison(&*e) => Exit::Stopped,
-            Ok(Err(e)) => Exit::Failed(Failure::Error {
-                process: name,
-                error: e,
-            }),
-            Err(payload) => Exit::Failed(Failure::Panicked {
-                process: name,
-                message: panic_message(&*payload),
-            }),
-        };
-        if !matches!(exit, Exit::Done(_)) {
-            ScopedProcess::<R>::poison_ends(&ends);
-        }
-        exit
-    }
-}
-
-/// Whether `e`, or an error in its source chain, is a channel's `Poisoned` (a failed
-/// write's `WriteError` has its `ChannelError` as source).
-fn caused_by_poison(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(e);
-    while let Some(err) = cur {
-        if let Some(ChannelError::Poisoned { .. }) = err.downcast_ref::<ChannelError>() {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
-}
-
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-string payload".to_string()
-    }
 }
 
 /// Support for the `#[process]` expansion. Not a public API.
