@@ -28,9 +28,10 @@ mod linux {
     use nix::sys::signal::{kill, Signal};
     use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
     use nix::sys::wait::waitpid;
-    use nix::unistd::{fork, read, write, ForkResult, Pid};
+    use nix::unistd::{read, write, Pid};
 
     use super::common;
+    use super::common::forked::spawn_child;
 
     /// Closes the child's copy of the parent's socket, so that the child sees the end of
     /// the stream when the parent closes its own. (The child exits without dropping
@@ -38,22 +39,6 @@ mod linux {
     fn close_in_child(fd: &OwnedFd) {
         // SAFETY: closes a descriptor this process owns and never uses again.
         unsafe { libc::close(fd.as_raw_fd()) };
-    }
-
-    /// Runs `child` in a forked child process, which then exits without dropping
-    /// anything it borrowed (the parent's values are the parent's); returns its pid.
-    fn spawn_child(child: impl FnOnce()) -> Pid {
-        // SAFETY: the benchmark's process is single-threaded when it forks (criterion runs
-        // benchmarks on the main thread, and the load is made of processes), so the child
-        // may do anything; it leaves with `_exit`, never returning into criterion.
-        match unsafe { fork() }.expect("fork") {
-            ForkResult::Child => {
-                child();
-                // SAFETY: ends the child without running the parent's destructors or atexit.
-                unsafe { libc::_exit(0) }
-            }
-            ForkResult::Parent { child } => child,
-        }
     }
 
     fn seqpacket_pair(kind: SockType) -> (OwnedFd, OwnedFd) {
@@ -170,28 +155,7 @@ mod linux {
     where
         V: csp::channel::Wire + AsRef<[u8]>,
     {
-        let (tx, rx) = Channel::<V>::new()
-            .named("large")
-            .max_frame(2 << 20)
-            .fifo(2)
-            .one2one();
-        tx.share_with_forks().expect("share");
-        let value = vec![7u8; LARGE];
-        let start = Instant::now();
-        let pid = spawn_child(|| {
-            for _ in 0..n {
-                tx.write(wrap(value.clone())).expect("write");
-            }
-        });
-        let mut bytes = 0;
-        for _ in 0..n {
-            bytes += rx.read().expect("read").as_ref().len();
-        }
-        let took = start.elapsed();
-        assert_eq!(bytes, n as usize * LARGE);
-        waitpid(pid, None).expect("waitpid");
-        std::mem::forget(tx);
-        took
+        common::forked::large_stream(n, LARGE, wrap)
     }
 
     fn large_memcpy(n: u64) -> Duration {

@@ -22,27 +22,11 @@ mod linux {
     use csp::shared_memory::{SharedBuf, SharedPool};
     use csp::Channel;
     use nix::sys::wait::waitpid;
-    use nix::unistd::{fork, ForkResult, Pid};
 
     use super::common;
+    use super::common::forked::spawn_child;
 
     const LARGE: usize = 1 << 20;
-
-    /// Runs `child` in a forked child process, which then exits without dropping
-    /// anything it borrowed; returns its pid.
-    fn spawn_child(child: impl FnOnce()) -> Pid {
-        // SAFETY: the benchmark's process is single-threaded when it forks (criterion
-        // runs benchmarks on the main thread), so the child may do anything; it leaves
-        // with `_exit`, never returning into criterion.
-        match unsafe { fork() }.expect("fork") {
-            ForkResult::Child => {
-                child();
-                // SAFETY: ends the child without the parent's destructors or atexit.
-                unsafe { libc::_exit(0) }
-            }
-            ForkResult::Parent { child } => child,
-        }
-    }
 
     fn shared_buf(n: u64) -> Duration {
         let pool = SharedPool::new(4, LARGE).expect("pool");
@@ -72,28 +56,7 @@ mod linux {
     where
         V: csp::channel::Wire + AsRef<[u8]>,
     {
-        let (tx, rx) = Channel::<V>::new()
-            .named("large")
-            .max_frame(2 << 20)
-            .fifo(2)
-            .one2one();
-        tx.share_with_forks().expect("share");
-        let source = vec![7u8; LARGE];
-        let start = Instant::now();
-        let pid = spawn_child(|| {
-            for _ in 0..n {
-                tx.write(wrap(source.clone())).expect("write");
-            }
-        });
-        let mut bytes = 0;
-        for _ in 0..n {
-            bytes += rx.read().expect("read").as_ref().len();
-        }
-        let took = start.elapsed();
-        assert_eq!(bytes, n as usize * LARGE);
-        waitpid(pid, None).expect("waitpid");
-        std::mem::forget(tx);
-        took
+        common::forked::large_stream(n, LARGE, wrap)
     }
 
     fn bytebuf(n: u64) -> Duration {

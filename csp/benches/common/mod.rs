@@ -4,6 +4,9 @@
 // Each bench compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod forked;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
