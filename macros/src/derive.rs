@@ -22,11 +22,26 @@ pub fn derive_ends(input: &syn::DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let krate = container_crate(&input.attrs, &mut errors);
     let csp = csp_path(krate.as_ref());
+    let (body, bounds) = recording(input, &csp, &mut errors);
+    match errors.finish() {
+        Ok(()) => ends_impl(input, &csp, &body, bounds),
+        Err(e) => fallback_impl(input, &csp, e),
+    }
+}
+
+/// The body of `record_ends` (one scope per field that may hold ends), and the
+/// `FieldType: Ends` bounds the fields that mention a type parameter need; errors of
+/// `#[ends(...)]` attributes and unions go to `errors`.
+fn recording(
+    input: &syn::DeriveInput,
+    csp: &TokenStream,
+    errors: &mut Errors,
+) -> (TokenStream, Vec<TokenStream>) {
     let type_params: Vec<_> = input.generics.type_params().map(|p| &p.ident).collect();
     let mut bounds = Vec::new();
     let mut record = |field: &syn::Field, access: TokenStream, label: String| {
         let (rec, r) = (hidden("__csp_rec"), hidden("__csp_r"));
-        if field_skipped(field, &mut errors) {
+        if field_skipped(field, errors) {
             return quote!();
         }
         let ty = &field.ty;
@@ -34,7 +49,7 @@ pub fn derive_ends(input: &syn::DeriveInput) -> TokenStream {
             bounds.push(quote!(#ty: #csp::process::Ends));
             quote!(#rec.scope(#label, |#r| #csp::process::Ends::record_ends(#access, #r));)
         } else {
-            let probe = probe(&csp, access, &r, ty);
+            let probe = probe(csp, access, &r, ty);
             quote!(#rec.scope(#label, |#r| { #probe });)
         }
     };
@@ -62,21 +77,22 @@ pub fn derive_ends(input: &syn::DeriveInput) -> TokenStream {
             quote!()
         }
     };
+    (body, bounds)
+}
+
+/// The `Ends` impl (with the `DerivedEnds` marker) recording `body`, under `bounds`.
+fn ends_impl(
+    input: &syn::DeriveInput,
+    csp: &TokenStream,
+    body: &TokenStream,
+    bounds: Vec<TokenStream>,
+) -> TokenStream {
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let marker = quote! {
         impl #impl_generics #csp::process::__private::DerivedEnds
             for #ident #ty_generics #where_clause {}
     };
-    if let Err(e) = errors.finish() {
-        let err = e.into_compile_error();
-        return quote! {
-            #err
-            impl #impl_generics #csp::process::Ends for #ident #ty_generics #where_clause {
-                fn record_ends(&self, _: &mut #csp::process::Recorder) {}
-            }
-        };
-    }
     let mut generics = input.generics.clone();
     let predicates = &mut generics.make_where_clause().predicates;
     for bound in bounds {
@@ -92,6 +108,19 @@ pub fn derive_ends(input: &syn::DeriveInput) -> TokenStream {
                 use #csp::process::__private::{RecordEnds as _, RequireEnds as _, SkipEnds as _};
                 #body
             }
+        }
+    }
+}
+
+/// The errors, and an `Ends` impl that records nothing, so that they do not cascade.
+fn fallback_impl(input: &syn::DeriveInput, csp: &TokenStream, e: syn::Error) -> TokenStream {
+    let err = e.into_compile_error();
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    quote! {
+        #err
+        impl #impl_generics #csp::process::Ends for #ident #ty_generics #where_clause {
+            fn record_ends(&self, _: &mut #csp::process::Recorder) {}
         }
     }
 }
