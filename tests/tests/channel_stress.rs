@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::thread;
 use std::time::Duration;
 
-use csp::{Channel, ChannelError};
+use csp::{Channel, ChannelError, SharedOutput};
 use csp_tests::{tag as encode, untag as decode, watchdog, Tally};
 
 #[test]
@@ -125,6 +125,29 @@ fn read_timeout_racing_writers_loses_nothing() {
     });
 }
 
+/// `writers` threads, each writing `per_writer` tagged values, then (alternating by
+/// writer and round) retiring its end explicitly or dropping it.
+fn retiring_writers(
+    tx: &SharedOutput<u64>,
+    writers: u64,
+    per_writer: u64,
+    round: u64,
+) -> Vec<thread::JoinHandle<()>> {
+    (0..writers)
+        .map(|w| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                for seq in 0..per_writer {
+                    tx.write(encode(w, seq)).unwrap();
+                }
+                if (w + round).is_multiple_of(2) {
+                    tx.retire();
+                }
+            })
+        })
+        .collect()
+}
+
 #[test]
 fn retire_on_a_fifo_1000_channel_loses_nothing_while_writers_race_to_retire() {
     const WRITERS: u64 = 8;
@@ -132,20 +155,7 @@ fn retire_on_a_fifo_1000_channel_loses_nothing_while_writers_race_to_retire() {
     watchdog(300, "retire race", || {
         for round in 0..20 {
             let (tx, rx) = Channel::<u64>::new().fifo(1000).any2one();
-            let writers: Vec<_> = (0..WRITERS)
-                .map(|w| {
-                    let tx = tx.clone();
-                    thread::spawn(move || {
-                        for seq in 0..PER_WRITER {
-                            tx.write(encode(w, seq)).unwrap();
-                        }
-                        // Alternate explicit retire and drop.
-                        if (w + round) % 2 == 0 {
-                            tx.retire();
-                        }
-                    })
-                })
-                .collect();
+            let writers = retiring_writers(&tx, WRITERS, PER_WRITER, round);
             drop(tx);
             let mut count = [0u64; WRITERS as usize];
             for v in &rx {
@@ -340,19 +350,7 @@ fn retire_racing_the_last_writes_on_fifo_8_loses_nothing() {
     watchdog(300, "fifo(8) retire race", || {
         for round in 0..40 {
             let (tx, rx) = Channel::<u64>::new().fifo(8).any2any();
-            let writers: Vec<_> = (0..WRITERS)
-                .map(|w| {
-                    let tx = tx.clone();
-                    thread::spawn(move || {
-                        for seq in 0..PER_WRITER {
-                            tx.write(encode(w, seq)).unwrap();
-                        }
-                        if (w + round) % 2 == 0 {
-                            tx.retire();
-                        }
-                    })
-                })
-                .collect();
+            let writers = retiring_writers(&tx, WRITERS, PER_WRITER, round);
             drop(tx);
             let readers: Vec<_> = (0..READERS)
                 .map(|_| {
